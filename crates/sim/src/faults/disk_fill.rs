@@ -1,0 +1,58 @@
+//! A disk filling up: one container writes to its writable layer (a log file without rotation, a
+//! runaway temp file) so that the node's root filesystem reaches the 10% eviction threshold after
+//! a time set by severity. The kubelet reports DiskPressure and evicts the largest consumer.
+
+use kubepulse_model::ObjectRef;
+
+use super::{Fault, Target, lerp, resolve_node};
+use crate::SimError;
+use crate::cluster::WorkloadKind;
+use crate::world::World;
+
+/// A container filling its node's disk.
+#[derive(Debug)]
+pub struct DiskFill {
+    target: Target,
+    severity: f64,
+    pod: Option<usize>,
+}
+
+impl DiskFill {
+    /// Fills `target`'s node.
+    pub fn new(target: Target, severity: f64) -> Self {
+        Self { target, severity, pod: None }
+    }
+}
+
+impl Fault for DiskFill {
+    fn begin(&mut self, w: &mut World) -> Result<(Vec<ObjectRef>, String), SimError> {
+        let n = resolve_node(w, &self.target)?;
+        let c = &w.cluster;
+        let mut candidates: Vec<usize> = c
+            .pods_on(n)
+            .filter(|&p| c.pods[p].running() && c.workloads[c.pods[p].workload].kind != WorkloadKind::DaemonSet)
+            .collect();
+        candidates.sort_by(|&a, &b| c.pods[a].name.cmp(&c.pods[b].name));
+        let Some(&p) = candidates.first() else {
+            return Err(SimError::Inject(format!("node {} runs no pod that could fill its disk", c.nodes[n].name)));
+        };
+        self.pod = Some(p);
+        let node = &c.nodes[n];
+        let minutes = lerp(60.0, 8.0, self.severity);
+        let to_fill = node.disk_available() - 0.08 * node.shape.disk;
+        let rate = to_fill.max(1e9) / (minutes * 60.0);
+        w.cluster.pods[p].effects.fs_fill_rate = rate;
+        let detail = format!(
+            "container of pod {} writes {:.0} MiB/min; node reaches the eviction threshold in about {minutes:.0} min",
+            w.cluster.pods[p].name,
+            rate * 60.0 / 1_048_576.0
+        );
+        Ok((vec![w.node_ref(n), w.pod_ref(p)], detail))
+    }
+
+    fn end(&mut self, w: &mut World) {
+        if let Some(p) = self.pod {
+            w.cluster.pods[p].effects.fs_fill_rate = 0.0;
+        }
+    }
+}

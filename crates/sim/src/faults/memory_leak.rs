@@ -1,0 +1,47 @@
+//! A memory leak in one container: the working set grows linearly until it meets the limit and
+//! the container is OOM-killed; the leak starts again after every restart while the fault lasts.
+
+use kubepulse_model::ObjectRef;
+
+use super::{Fault, Target, lerp, resolve_pod};
+use crate::SimError;
+use crate::world::World;
+
+/// A leaking container.
+#[derive(Debug)]
+pub struct MemoryLeak {
+    target: Target,
+    severity: f64,
+    pod: Option<usize>,
+}
+
+impl MemoryLeak {
+    /// A leak in `target`.
+    pub fn new(target: Target, severity: f64) -> Self {
+        Self { target, severity, pod: None }
+    }
+}
+
+impl Fault for MemoryLeak {
+    fn begin(&mut self, w: &mut World) -> Result<(Vec<ObjectRef>, String), SimError> {
+        let p = resolve_pod(w, &self.target)?;
+        self.pod = Some(p);
+        let pod = &w.cluster.pods[p];
+        let limit = if pod.template.limits.memory > 0.0 {
+            pod.template.limits.memory
+        } else {
+            pod.node.map(|n| w.cluster.nodes[n].shape.memory * 0.3).unwrap_or(1e9)
+        };
+        let minutes = lerp(60.0, 6.0, self.severity);
+        let rate = (limit - pod.usage.working_set).max(limit * 0.2) / (minutes * 60.0);
+        w.cluster.pods[p].effects.leak_rate = rate;
+        let detail = format!("leaks {:.1} MiB/min, limit {:.0} MiB", rate * 60.0 / 1_048_576.0, limit / 1_048_576.0);
+        Ok((vec![w.pod_ref(p)], detail))
+    }
+
+    fn end(&mut self, w: &mut World) {
+        if let Some(p) = self.pod {
+            w.cluster.pods[p].effects.leak_rate = 0.0;
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! The kubelet's view of each pod on a live node: pulling images and starting containers,
+//! crashes and OOM kills with the real restart back-off (immediate first restart, then 10 s
+//! doubling to 5 min, reset after 10 min of running), image-pull back-off, Job completion, and
+//! readiness and liveness probes.
+
+use kubepulse_model::EventType;
+
+use crate::cluster::{ContainerState, PodPhase, PodUsage, Termination, WaitReason, WorkloadKind};
+use crate::pods::node_name;
+use crate::truth::FailureType;
+use crate::world::World;
+
+const MAX_BACKOFF_MS: i64 = 300_000;
+const BACKOFF_RESET_MS: i64 = 600_000;
+/// Readiness fails when the container's CPU demand exceeds what it can get by this factor.
+const READINESS_RHO: f64 = 1.25;
+/// Liveness fails beyond this (the health handler itself times out).
+const LIVENESS_RHO: f64 = 1.8;
+const LIVENESS_FAILURE_THRESHOLD: u32 = 3;
+
+/// Runs the kubelet for every bound, unfinished pod on a node whose kubelet is up.
+pub fn step(w: &mut World) {
+    let live = w.cluster.live.clone();
+    for p in live {
+        let pod = &w.cluster.pods[p];
+        let Some(n) = pod.node else { continue };
+        if !w.cluster.nodes[n].kubelet_up || pod.finished() || pod.deleted_at.is_some() {
+            continue;
+        }
+        match pod.container.state {
+            ContainerState::Waiting(reason) if w.t >= pod.container.next_start => try_start(w, p, reason),
+            ContainerState::Waiting(WaitReason::CrashLoopBackOff) => backoff_event(w, p),
+            ContainerState::Running => running(w, p),
+            _ => {}
+        }
+    }
+}
+
+fn try_start(w: &mut World, p: usize, reason: WaitReason) {
+    let host = node_name(w, p);
+    let r = w.pod_ref(p);
+    let t = w.t;
+    let pod = &w.cluster.pods[p];
+    let image = pod.container.image.clone();
+    let cname = pod.container.name.clone();
+    if !pod.template.image_ok {
+        w.event(r.clone(), EventType::Normal, "Pulling", format!("Pulling image \"{image}\""), "kubelet", &host);
+        let msg = format!(
+            "Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": {image}: not found"
+        );
+        w.event(r.clone(), EventType::Warning, "Failed", msg, "kubelet", &host);
+        w.event(r.clone(), EventType::Warning, "Failed", "Error: ErrImagePull".into(), "kubelet", &host);
+        let pod = &mut w.cluster.pods[p];
+        pod.container.pull_failures += 1;
+        let n = pod.container.pull_failures;
+        let delay = (10_000i64 << (n - 1).min(5)).min(MAX_BACKOFF_MS);
+        pod.container.next_start = t + delay;
+        pod.container.state = ContainerState::Waiting(if n == 1 { WaitReason::ErrImagePull } else { WaitReason::ImagePullBackOff });
+        if n > 1 {
+            w.event(r.clone(), EventType::Normal, "BackOff", format!("Back-off pulling image \"{image}\""), "kubelet", &host);
+            w.event(r.clone(), EventType::Warning, "Failed", "Error: ImagePullBackOff".into(), "kubelet", &host);
+        } else {
+            let related = related_of(w, p);
+            w.fail(r, &related, FailureType::ImagePull, "ErrImagePull", format!("image {image} not found"));
+        }
+        return;
+    }
+    if !pod.template.config_ok {
+        let cm = format!("{}-config", w.cluster.workloads[pod.workload].name);
+        w.cluster.pods[p].container.state = ContainerState::Waiting(WaitReason::CreateContainerConfigError);
+        w.cluster.pods[p].container.next_start = t + 20_000;
+        w.event(r, EventType::Warning, "Failed", format!("Error: configmap \"{cm}\" not found"), "kubelet", &host);
+        return;
+    }
+    let pulled = if reason == WaitReason::ContainerCreating && pod.container.restarts == 0 {
+        w.event(r.clone(), EventType::Normal, "Pulling", format!("Pulling image \"{image}\""), "kubelet", &host);
+        let secs = 0.8 + 3.0 * w.cluster.pods[p].rng.f64();
+        format!("Successfully pulled image \"{image}\" in {secs:.3}s ({secs:.3}s including waiting)")
+    } else {
+        format!("Container image \"{image}\" already present on machine")
+    };
+    w.event(r.clone(), EventType::Normal, "Pulled", pulled, "kubelet", &host);
+    w.event(r.clone(), EventType::Normal, "Created", format!("Created container {cname}"), "kubelet", &host);
+    w.event(r, EventType::Normal, "Started", format!("Started container {cname}"), "kubelet", &host);
+    start_now(w, p);
+}
+
+/// Starts the container immediately (new container id, fresh per-container counters).
+pub fn start_now(w: &mut World, p: usize) {
+    let t = w.t;
+    let pod = &mut w.cluster.pods[p];
+    pod.container.state = ContainerState::Running;
+    pod.container.started_at = t;
+    pod.container.id = format!("containerd://{}", pod.rng.hex(32));
+    pod.container.liveness_failures = 0;
+    pod.container.readiness_failures = 0;
+    pod.container.pull_failures = 0;
+    pod.phase = PodPhase::Running;
+    let u = &pod.usage;
+    pod.usage = PodUsage { net: u.net, fs_logs: u.fs_logs, ..PodUsage::default() };
+}
+
+fn backoff_event(w: &mut World, p: usize) {
+    let host = node_name(w, p);
+    let pod = &w.cluster.pods[p];
+    let msg = format!("Back-off restarting failed container {} in pod {}_{}({})", pod.container.name, pod.name, pod.namespace, pod.uid);
+    let r = w.pod_ref(p);
+    w.event(r, EventType::Warning, "BackOff", msg, "kubelet", &host);
+}
+
+fn running(w: &mut World, p: usize) {
+    let t = w.t;
+    let pod = &w.cluster.pods[p];
+    let up_for = t - pod.container.started_at;
+    let wl = &w.cluster.workloads[pod.workload];
+    if wl.kind == WorkloadKind::Job {
+        if let Some(job) = wl.job
+            && up_for >= job.run_for
+        {
+            let (reason, code) = if job.fails { ("Error", 1) } else { ("Completed", 0) };
+            finish_job_pod(w, p, reason, code);
+        }
+        return;
+    }
+    if let Some(after) = pod.template.crash_after
+        && up_for >= after
+    {
+        let code = pod.template.crash_exit_code;
+        crate::emit::logs::crash_output(w, p);
+        terminate(w, p, "Error", code);
+        return;
+    }
+    probes(w, p, up_for);
+}
+
+fn finish_job_pod(w: &mut World, p: usize, reason: &'static str, code: i32) {
+    let t = w.t;
+    let pod = &mut w.cluster.pods[p];
+    pod.container.state = ContainerState::Terminated(Termination { reason, exit_code: code, at: t });
+    pod.container.last_termination = Some(Termination { reason, exit_code: code, at: t });
+    pod.phase = if code == 0 { PodPhase::Succeeded } else { PodPhase::Failed };
+    pod.ready = false;
+}
+
+fn probes(w: &mut World, p: usize, up_for: i64) {
+    let startup = w.cluster.profile_of(p).startup;
+    let node_ready = w.cluster.pods[p].node.is_some_and(|n| w.cluster.nodes[n].ready);
+    let pod = &w.cluster.pods[p];
+    let rho = pod.usage.rho;
+    let was_ready = pod.ready;
+    let (ip, port) = (pod.ip.clone(), pod.template.port);
+    let host = node_name(w, p);
+    let r = w.pod_ref(p);
+    if up_for < startup {
+        w.cluster.pods[p].ready = false;
+        return;
+    }
+    let timeout = "context deadline exceeded (Client.Timeout exceeded while awaiting headers)";
+    if rho > LIVENESS_RHO {
+        let msg = format!("Liveness probe failed: Get \"http://{ip}:{port}/healthz\": {timeout}");
+        w.event(r.clone(), EventType::Warning, "Unhealthy", msg, "kubelet", &host);
+        w.cluster.pods[p].container.liveness_failures += 1;
+        if w.cluster.pods[p].container.liveness_failures >= LIVENESS_FAILURE_THRESHOLD {
+            let cname = w.cluster.pods[p].container.name.clone();
+            let msg = format!("Container {cname} failed liveness probe, will be restarted");
+            w.event(r, EventType::Normal, "Killing", msg, "kubelet", &host);
+            terminate(w, p, "Error", 137);
+            return;
+        }
+    } else {
+        w.cluster.pods[p].container.liveness_failures = 0;
+    }
+    if rho > READINESS_RHO {
+        let msg = format!("Readiness probe failed: Get \"http://{ip}:{port}/ready\": {timeout}");
+        w.event(r.clone(), EventType::Warning, "Unhealthy", msg, "kubelet", &host);
+        w.cluster.pods[p].container.readiness_failures += 1;
+        w.cluster.pods[p].ready = false;
+        if was_ready {
+            let related = related_of(w, p);
+            let detail = format!("cpu demand {:.0}% of what the container can get", rho * 100.0);
+            w.fail(r, &related, FailureType::CpuSaturation, "Unhealthy", detail);
+        }
+    } else {
+        w.cluster.pods[p].container.readiness_failures = 0;
+        w.cluster.pods[p].ready = node_ready;
+    }
+}
+
+/// Ends the container's run (`OOMKilled` or `Error`) and applies the restart policy: Jobs'
+/// pods fail; others restart at once the first time, then after a growing back-off.
+pub fn terminate(w: &mut World, p: usize, reason: &'static str, exit_code: i32) {
+    let t = w.t;
+    let host = node_name(w, p);
+    let r = w.pod_ref(p);
+    let related = related_of(w, p);
+    let was_oom = reason == "OOMKilled";
+    let pod = &mut w.cluster.pods[p];
+    let term = Termination { reason, exit_code, at: t };
+    pod.container.last_termination = Some(term);
+    pod.ready = false;
+    if was_oom {
+        pod.usage.oom_events += 1.0;
+    }
+    if w.cluster.workloads[pod.workload].kind == WorkloadKind::Job {
+        finish_job_pod(w, p, reason, exit_code);
+        return;
+    }
+    if t - pod.container.started_at >= BACKOFF_RESET_MS {
+        pod.container.backoff_level = 0;
+    }
+    pod.container.backoff_level += 1;
+    pod.container.restarts += 1;
+    let level = pod.container.backoff_level;
+    if level == 1 {
+        let image = pod.container.image.clone();
+        let cname = pod.container.name.clone();
+        w.event(r.clone(), EventType::Normal, "Pulled", format!("Container image \"{image}\" already present on machine"), "kubelet", &host);
+        w.event(r.clone(), EventType::Normal, "Created", format!("Created container {cname}"), "kubelet", &host);
+        w.event(r, EventType::Normal, "Started", format!("Started container {cname}"), "kubelet", &host);
+        start_now(w, p);
+        return;
+    }
+    let delay = (10_000i64 << (level - 2).min(5)).min(MAX_BACKOFF_MS);
+    pod.container.state = ContainerState::Waiting(WaitReason::CrashLoopBackOff);
+    pod.container.next_start = t + delay;
+    let restarts = pod.container.restarts;
+    backoff_event(w, p);
+    if level == 2 && !was_oom {
+        let detail = format!("exit code {exit_code} ({reason}), {restarts} restarts");
+        w.fail(r, &related, FailureType::CrashLoop, "CrashLoopBackOff", detail);
+    }
+}
+
+/// OOM-kills every running container whose working set reached its memory limit.
+pub fn oom_kills(w: &mut World) {
+    let live = w.cluster.live.clone();
+    for p in live {
+        let pod = &w.cluster.pods[p];
+        let lim = pod.template.limits.memory;
+        if pod.running() && lim > 0.0 && pod.usage.working_set >= lim && pod.node.is_some_and(|n| w.cluster.nodes[n].kubelet_up) {
+            oom_kill(w, p, "memory limit reached");
+        }
+    }
+}
+
+/// OOM-kills the container of pod `p`: the kernel's message on the node, the failure, the
+/// restart.
+pub fn oom_kill(w: &mut World, p: usize, why: &str) {
+    let host = node_name(w, p);
+    let pod = &w.cluster.pods[p];
+    let pid = 1000 + pod.rng.clone().below(30_000);
+    let rss_kb = (pod.usage.working_set / 1024.0) as u64;
+    let msg = format!(
+        "Memory cgroup out of memory: Killed process {pid} ({}) total-vm:{}kB, anon-rss:{rss_kb}kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:{}kB oom_score_adj:{}",
+        crate::emit::logs::process_name(w.cluster.profile_of(p).language),
+        rss_kb + rss_kb / 3,
+        rss_kb / 500 + 4,
+        if pod.template.requests.memory > 0.0 { 985 } else { 1000 }
+    );
+    let detail = format!(
+        "working set {:.0} MiB reached the {:.0} MiB limit ({why})",
+        pod.usage.working_set / 1_048_576.0,
+        pod.template.limits.memory / 1_048_576.0
+    );
+    if let Some(n) = pod.node {
+        let nr = w.node_ref(n);
+        w.event(nr, EventType::Warning, "OOMKilling", msg, "kernel-monitor", &host);
+    }
+    let r = w.pod_ref(p);
+    let related = related_of(w, p);
+    w.fail(r, &related, FailureType::Oom, "OOMKilled", detail);
+    terminate(w, p, "OOMKilled", 137);
+}
+
+/// Objects whose faults can explain a failure of pod `p`: its node, workload and service.
+pub fn related_of(w: &World, p: usize) -> Vec<kubepulse_model::ObjectRef> {
+    let pod = &w.cluster.pods[p];
+    let mut v = vec![w.workload_ref(pod.workload)];
+    if let Some(n) = pod.node {
+        v.push(w.node_ref(n));
+    }
+    if let Some(s) = w.cluster.workloads[pod.workload].service {
+        v.push(w.service_ref(s));
+    }
+    v
+}
