@@ -84,7 +84,7 @@ fn deployment(w: &mut World, wl: usize, owned: &[usize], seed: u64) {
             workload.rollout = Some(crate::cluster::Rollout { started: t, revision, deadline_reported: false });
         }
     }
-    let ready_of = |w: &World, rs: &str| owned.iter().filter(|&&p| w.cluster.pods[p].owner_name == rs && w.cluster.pods[p].ready).count() as u32;
+    let ready_of = |w: &World, rev: u32| owned.iter().filter(|&&p| w.cluster.pods[p].ready && w.cluster.pods[p].revision == rev).count() as u32;
     let cur = w.cluster.workloads[wl].replica_sets.iter().position(|r| r.revision == revision).unwrap_or(0);
     let surge = (f64::from(desired) * 0.25).ceil() as u32;
     let unavailable = (f64::from(desired) * 0.25).floor() as u32;
@@ -97,14 +97,14 @@ fn deployment(w: &mut World, wl: usize, owned: &[usize], seed: u64) {
     } else if cur_replicas > desired {
         scale_rs(w, wl, cur, desired);
     }
-    let available: u32 = w.cluster.workloads[wl].replica_sets.iter().map(|r| ready_of(w, &r.name)).sum();
+    let available: u32 = w.cluster.workloads[wl].replica_sets.iter().map(|r| ready_of(w, r.revision)).sum();
     let mut can_remove = available.saturating_sub(desired.saturating_sub(unavailable));
     for i in 0..w.cluster.workloads[wl].replica_sets.len() {
         let rs = &w.cluster.workloads[wl].replica_sets[i];
         if i == cur || rs.replicas == 0 {
             continue;
         }
-        let not_ready = rs.replicas.saturating_sub(ready_of(w, &rs.name));
+        let not_ready = rs.replicas.saturating_sub(ready_of(w, rs.revision));
         let remove = (can_remove + not_ready).min(rs.replicas);
         if remove > 0 {
             can_remove = can_remove.saturating_sub(remove.saturating_sub(not_ready));
@@ -114,12 +114,11 @@ fn deployment(w: &mut World, wl: usize, owned: &[usize], seed: u64) {
     }
     for i in 0..w.cluster.workloads[wl].replica_sets.len() {
         let rs = &w.cluster.workloads[wl].replica_sets[i];
-        let name = rs.name.clone();
-        let want = rs.replicas as usize;
-        let mine: Vec<usize> = owned.iter().copied().filter(|&p| w.cluster.pods[p].owner_name == name && counts(w, p)).collect();
+        let (rev, want) = (rs.revision, rs.replicas as usize);
+        let mine: Vec<usize> = owned.iter().copied().filter(|&p| w.cluster.pods[p].revision == rev && counts(w, p)).collect();
         reconcile_count(w, wl, Some(i), &mine, want, seed);
     }
-    let all_new_ready = ready_of(w, &w.cluster.workloads[wl].replica_sets[cur].name.clone()) >= desired;
+    let all_new_ready = ready_of(w, revision) >= desired;
     let old_gone = w.cluster.workloads[wl].replica_sets.iter().enumerate().all(|(i, r)| i == cur || r.replicas == 0);
     let workload = &mut w.cluster.workloads[wl];
     if let Some(ro) = workload.rollout.as_mut() {

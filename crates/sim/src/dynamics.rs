@@ -10,6 +10,12 @@ const PAGE: f64 = 4096.0;
 const MIB: f64 = 1024.0 * 1024.0;
 /// CFS periods per second (100 ms period).
 const CFS_PERIODS_PER_SEC: f64 = 10.0;
+/// Node CPU utilisation above which neighbours slow each other down.
+const CONTENTION_ONSET: f64 = 0.7;
+/// Extra CPU per unit of contention (cache misses, memory stalls).
+const CONTENTION_CPU: f64 = 2.5;
+/// Extra latency per unit of contention.
+const CONTENTION_LATENCY: f64 = 5.0;
 /// Container logs are rotated by the kubelet when they reach this size.
 const LOG_ROTATE_BYTES: f64 = 50.0 * MIB;
 
@@ -30,6 +36,7 @@ pub fn step(w: &mut World) {
     let c = &mut w.cluster;
     let n_nodes = c.nodes.len();
     let mut node_demand = vec![0.0; n_nodes];
+    let mut wants: Vec<Vec<f64>> = vec![Vec::new(); n_nodes];
     for i in 0..c.live.len() {
         let p = c.live[i];
         let demand = if active(c, p) {
@@ -41,17 +48,23 @@ pub fn step(w: &mut World) {
         c.pods[p].usage.cpu_demand = demand;
         if let Some(n) = c.pods[p].node {
             let lim = c.pods[p].template.limits.cpu;
-            node_demand[n] += if lim > 0.0 { demand.min(lim) } else { demand };
+            let want = if lim > 0.0 { demand.min(lim) } else { demand };
+            node_demand[n] += want;
+            wants[n].push(want);
         }
     }
-    let mut factor = vec![1.0; n_nodes];
+    let mut level = vec![f64::INFINITY; n_nodes];
+    let mut contention = vec![0.0; n_nodes];
     for (n, node) in c.nodes.iter_mut().enumerate() {
         node_demand[n] += node.system_cpu;
         node.cpu_demand = node_demand[n];
-        let cap = node.cores() * 0.98;
-        if node_demand[n] > cap {
-            factor[n] = cap / node_demand[n];
+        // Busy neighbours compete for caches and memory bandwidth: work gets slower for all.
+        contention[n] = (node_demand[n] / node.cores() - CONTENTION_ONSET).max(0.0);
+        let slowdown = 1.0 + CONTENTION_CPU * contention[n];
+        for x in &mut wants[n] {
+            *x *= slowdown;
         }
+        level[n] = fair_level(&mut wants[n], node.cores() * 0.98 - node.system_cpu);
     }
     for i in 0..c.live.len() {
         let p = c.live[i];
@@ -62,7 +75,10 @@ pub fn step(w: &mut World) {
         let cores = c.nodes[n].cores();
         let svc_latency = c.workloads[c.pods[p].workload].service.map(|s| (c.services[s].base_latency, c.services[s].base_error));
         let prof = c.pods[p].template.profile;
-        advance_pod(&mut c.pods[p], &c.profiles[prof], factor[n], cores, dt, svc_latency.unwrap_or((0.0, 0.0)));
+        let pod = &mut c.pods[p];
+        pod.usage.cpu_demand *= 1.0 + CONTENTION_CPU * contention[n];
+        advance_pod(pod, &c.profiles[prof], level[n], cores, dt, svc_latency.unwrap_or((0.0, 0.0)));
+        pod.usage.own_latency *= 1.0 + CONTENTION_LATENCY * contention[n];
     }
 }
 
@@ -77,11 +93,30 @@ fn demand_of(pod: &mut Pod, prof: &Profile) -> f64 {
     (idle + pod.usage.rps * prof.cpu_per_request * noise + pod.effects.cpu_hog).max(0.0005)
 }
 
-fn advance_pod(pod: &mut Pod, prof: &Profile, node_factor: f64, cores: f64, dt: f64, svc: (f64, f64)) {
+/// The max-min fair share of `capacity` among `wants`: every container gets what it wants up
+/// to a common level, and the level is as high as capacity allows (CFS is work-conserving).
+/// Infinite when everything fits.
+pub fn fair_level(wants: &mut [f64], capacity: f64) -> f64 {
+    if wants.iter().sum::<f64>() <= capacity {
+        return f64::INFINITY;
+    }
+    wants.sort_by(|a, b| a.total_cmp(b));
+    let mut left = capacity.max(0.0);
+    for (i, w) in wants.iter().enumerate() {
+        let share = left / (wants.len() - i) as f64;
+        if *w > share {
+            return share;
+        }
+        left -= w;
+    }
+    f64::INFINITY
+}
+
+fn advance_pod(pod: &mut Pod, prof: &Profile, level: f64, cores: f64, dt: f64, svc: (f64, f64)) {
     let lim = pod.template.limits.cpu;
     let u = &mut pod.usage;
     let cap = if lim > 0.0 { lim.min(cores) } else { cores };
-    let avail = cap * node_factor;
+    let avail = cap.min(level);
     u.cpu_used = u.cpu_demand.min(avail);
     u.rho = u.cpu_demand / avail.max(1e-6);
     u.cpu_seconds += u.cpu_used * dt;
@@ -134,14 +169,12 @@ fn advance_pod(pod: &mut Pod, prof: &Profile, node_factor: f64, cores: f64, dt: 
     u.fs_writes += (u.rps * prof.disk_per_request * dt + fill + 40.0 * dt).round();
     u.fs_reads += (u.rps * prof.disk_per_request * 0.3 * dt).round();
 
-    // Own latency and errors: queueing under saturation, network delay, injected errors.
+    // Own latency and errors: queueing under saturation and injected errors. Loss and delay on
+    // the path into the pod are seen by its callers (see `health`), not by the server itself.
     let (base_latency, base_error) = svc;
-    u.own_latency = base_latency * queueing_factor(u.rho) * (1.0 + 0.05 * pod.rng.normal()).max(0.5)
-        + pod.effects.net_delay
-        + loss * 0.6;
+    u.own_latency = base_latency * queueing_factor(u.rho) * (1.0 + 0.05 * pod.rng.normal()).max(0.5);
     let overload = if u.rho > 1.0 { 0.5 * (u.rho - 1.0) / u.rho } else { 0.0 };
-    let loss_err = (loss.powf(1.5) * 2.0).min(1.0);
-    u.own_error = (base_error + pod.effects.error_rate + overload + loss_err).min(1.0);
+    u.own_error = (base_error + pod.effects.error_rate + overload).min(1.0);
 }
 
 /// The container's fs usage as cAdvisor reports it.
@@ -152,6 +185,14 @@ pub fn fs_usage(pod: &Pod) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fair_share_is_max_min() {
+        assert_eq!(fair_level(&mut [1.0, 2.0], 4.0), f64::INFINITY);
+        // Small consumers keep their demand; the large one gets the rest.
+        assert!((fair_level(&mut [0.5, 0.5, 10.0], 4.0) - 3.0).abs() < 1e-12);
+        assert!((fair_level(&mut [3.0, 3.0, 3.0], 3.0) - 1.0).abs() < 1e-12);
+    }
 
     #[test]
     fn queueing_is_continuous_and_steep() {

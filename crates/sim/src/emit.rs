@@ -29,11 +29,46 @@ pub fn ms(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
+/// Per-step indexes of the cluster, computed once and shared by the emitters.
+#[derive(Debug, Default)]
+pub struct Census {
+    /// Live pods of each workload.
+    pub by_workload: Vec<Vec<usize>>,
+    /// Per workload: unfinished pods, ready pods, pods at the current revision.
+    pub counts: Vec<(u32, u32, u32)>,
+    /// Running pods per node.
+    pub running_on: Vec<u32>,
+}
+
+impl Census {
+    /// Indexes the cluster of `w`.
+    pub fn of(w: &World) -> Self {
+        let c = &w.cluster;
+        let mut by_workload = vec![Vec::new(); c.workloads.len()];
+        let mut counts = vec![(0, 0, 0); c.workloads.len()];
+        let mut running_on = vec![0; c.nodes.len()];
+        for &p in &c.live {
+            let pod = &c.pods[p];
+            by_workload[pod.workload].push(p);
+            if !pod.finished() {
+                let e = &mut counts[pod.workload];
+                e.0 += 1;
+                e.1 += u32::from(pod.ready);
+                e.2 += u32::from(pod.revision == c.workloads[pod.workload].revision);
+            }
+            if let (Some(n), true) = (pod.node, pod.running()) {
+                running_on[n] += 1;
+            }
+        }
+        Self { by_workload, counts, running_on }
+    }
+}
+
 /// Metrics emitted in one step.
 #[derive(Debug, Default)]
 pub struct MetricsOut {
     /// Series that appeared this step.
-    pub new_series: Vec<SeriesDef>,
+    pub new_series: Vec<std::sync::Arc<SeriesDef>>,
     /// Samples of this step: series id and value.
     pub samples: Vec<(u32, f64)>,
 }
@@ -49,19 +84,19 @@ pub struct Emitter {
 
 impl Emitter {
     /// Emits every exporter's samples for the current state of `w`.
-    pub fn emit(&mut self, w: &World) -> MetricsOut {
+    pub fn emit(&mut self, w: &World, census: &Census) -> MetricsOut {
         let c = &w.cluster;
         let mut out = Vec::with_capacity(self.table.len() + 1024);
         self.pods.resize_with(c.pods.len(), PodSeries::default);
         self.nodes.resize_with(c.nodes.len(), Default::default);
         self.workloads.resize_with(c.workloads.len(), Default::default);
         for n in 0..c.nodes.len() {
-            node_exporter::emit(&mut self.table, &mut self.nodes[n], w, n, &mut out);
+            node_exporter::emit(&mut self.table, &mut self.nodes[n], w, n, census.running_on[n], &mut out);
             ksm::node(&mut self.table, &mut self.nodes[n], w, n, &mut out);
         }
         for wl in 0..c.workloads.len() {
             if !c.workloads[wl].deleted {
-                ksm::workload(&mut self.table, &mut self.workloads[wl], w, wl, &mut out);
+                ksm::workload(&mut self.table, &mut self.workloads[wl], w, wl, census, &mut out);
             }
         }
         for &p in &c.live {
@@ -77,7 +112,7 @@ impl Emitter {
     }
 
     /// Every series registered so far.
-    pub fn series(&self) -> &[SeriesDef] {
+    pub fn series(&self) -> &[std::sync::Arc<SeriesDef>] {
         self.table.all()
     }
 }

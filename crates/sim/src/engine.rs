@@ -2,6 +2,8 @@
 //! everything the step produced as a [`Batch`]. Consumers (the dataset writer, the live store
 //! feed) are independent of it.
 
+use std::sync::Arc;
+
 use kubepulse_model::{K8sEvent, LogRecord, ObjectState, Span};
 
 use crate::chaos::Chaos;
@@ -25,7 +27,7 @@ pub struct Batch {
     /// The step's time, epoch milliseconds.
     pub t: i64,
     /// Series that appeared this step.
-    pub new_series: Vec<SeriesDef>,
+    pub new_series: Vec<Arc<SeriesDef>>,
     /// Samples: series id and value, all at `t`.
     pub samples: Vec<(u32, f64)>,
     /// Kubernetes events.
@@ -144,7 +146,7 @@ impl Simulator {
     }
 
     /// Every series registered so far.
-    pub fn series(&self) -> &[SeriesDef] {
+    pub fn series(&self) -> &[Arc<SeriesDef>] {
         self.emitter.series()
     }
 
@@ -169,8 +171,8 @@ impl Simulator {
         let (f0, l0) = (self.world.truth.faults.len(), self.world.truth.lookalikes.len());
         self.world.new_failures.clear();
         let ended = self.advance();
-        let w = &self.world;
-        let metrics = self.emitter.emit(w);
+        let census = crate::emit::Census::of(&self.world);
+        let metrics = self.emitter.emit(&self.world, &census);
         let mut logs = std::mem::take(&mut self.world.logs);
         let mut spans = Vec::new();
         crate::emit::spans::generate(&self.world, self.cfg.traces_per_step, &mut self.rngs[1], &mut spans, &mut logs);
@@ -183,7 +185,7 @@ impl Simulator {
             events: std::mem::take(&mut self.world.events),
             logs,
             spans,
-            objects: self.objects.changes(&self.world),
+            objects: self.objects.changes(&self.world, &census),
             faults_started: self.world.truth.faults[f0..].to_vec(),
             faults_ended: ended,
             failures: std::mem::take(&mut self.world.new_failures),

@@ -148,13 +148,20 @@ fn probes(w: &mut World, p: usize, up_for: i64) {
     let pod = &w.cluster.pods[p];
     let rho = pod.usage.rho;
     let was_ready = pod.ready;
-    let (ip, port) = (pod.ip.clone(), pod.template.port);
-    let host = node_name(w, p);
-    let r = w.pod_ref(p);
     if up_for < startup {
         w.cluster.pods[p].ready = false;
         return;
     }
+    if rho <= READINESS_RHO {
+        let pod = &mut w.cluster.pods[p];
+        pod.container.liveness_failures = 0;
+        pod.container.readiness_failures = 0;
+        pod.ready = node_ready;
+        return;
+    }
+    let (ip, port) = (pod.ip.clone(), pod.template.port);
+    let host = node_name(w, p);
+    let r = w.pod_ref(p);
     let timeout = "context deadline exceeded (Client.Timeout exceeded while awaiting headers)";
     if rho > LIVENESS_RHO {
         let msg = format!("Liveness probe failed: Get \"http://{ip}:{port}/healthz\": {timeout}");

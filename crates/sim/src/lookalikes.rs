@@ -110,7 +110,7 @@ impl Lookalikes {
         let p = self.rollouts_per_day * w.step_ms as f64 / (24.0 * HOUR_MS);
         for wl in 0..w.cluster.workloads.len() {
             let x = &w.cluster.workloads[wl];
-            if x.app.is_none() || x.kind == WorkloadKind::Job || x.deleted || x.rollout.is_some() || !self.rng.chance(p) {
+            if x.app.is_none() || x.kind != WorkloadKind::Deployment || x.deleted || x.rollout.is_some() || !self.rng.chance(p) {
                 continue;
             }
             if busy(&x.namespace, &x.name) || x.template.crash_after.is_some() || !x.template.image_ok {

@@ -94,6 +94,11 @@ pub fn aggregate(w: &mut World) {
     for &p in &c.live {
         let pod = &c.pods[p];
         let Some(n) = pod.node else { continue };
+        if pod.finished() {
+            // The writable layer of a finished container is gone; its image may stay cached.
+            disk[n] += IMAGE_BYTES_PER_POD;
+            continue;
+        }
         disk[n] += fs_usage(pod) + IMAGE_BYTES_PER_POD;
         if pod.running() {
             mem[n] += pod.usage.working_set;

@@ -188,7 +188,7 @@ pub(crate) fn push_profile(c: &mut Cluster, b: &Blueprint, cpu_per_request: f64,
             Language::Dotnet | Language::Postgres => 20_000,
             _ => 8_000,
         },
-        logs_per_request: 0.01,
+        logs_per_request: 0.0005,
     });
     c.profiles.len() - 1
 }

@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -15,7 +16,7 @@ use crate::engine::Batch;
 use crate::truth::Truth;
 
 const HOUR_MS: i64 = 3_600_000;
-const ZSTD_LEVEL: i32 = 3;
+const ZSTD_LEVEL: i32 = 1;
 /// Marks an empty cell in the block buffer; never a value the simulator emits.
 const ABSENT: u64 = 0x7ff8_dead_beef_0001;
 
@@ -45,11 +46,13 @@ pub struct DatasetWriter {
     dir: PathBuf,
     step_ms: i64,
     rows: usize,
-    defs: Vec<Option<SeriesDef>>,
+    defs: Vec<Option<Arc<SeriesDef>>>,
     written: Vec<bool>,
     block: Option<i64>,
-    cols: Vec<Vec<f64>>,
-    used: Vec<u32>,
+    /// The block's samples, one dense row per step (`ABSENT` where a series has none).
+    matrix: Vec<Vec<f64>>,
+    /// Whether a series has a sample in the current block.
+    used: Vec<bool>,
     series: Zst,
     events: Zst,
     objects: Zst,
@@ -86,7 +89,7 @@ impl DatasetWriter {
             defs: Vec::new(),
             written: Vec::new(),
             block: None,
-            cols: Vec::new(),
+            matrix: Vec::new(),
             used: Vec::new(),
             series: zst(&dir.join("metrics/series.jsonl.zst"))?,
             events: zst(&dir.join("events.jsonl.zst"))?,
@@ -118,17 +121,19 @@ impl DatasetWriter {
         }
         self.block = Some(block);
         let row = ((b.t - block * HOUR_MS) / self.step_ms) as usize;
+        if self.matrix.len() < self.rows {
+            self.matrix.resize_with(self.rows, Vec::new);
+        }
+        let width = self.defs.len();
+        self.used.resize(width, false);
+        let cells = &mut self.matrix[row.min(self.rows - 1)];
+        cells.clear();
+        cells.resize(width, f64::from_bits(ABSENT));
         for &(id, v) in &b.samples {
             let i = id as usize;
-            if self.cols.len() <= i {
-                self.cols.resize_with(i + 1, Vec::new);
-            }
-            if self.cols[i].is_empty() {
-                self.cols[i] = vec![f64::from_bits(ABSENT); self.rows];
-                self.used.push(id);
-            }
-            if let Some(cell) = self.cols[i].get_mut(row) {
-                *cell = v;
+            if let Some(c) = cells.get_mut(i) {
+                *c = v;
+                self.used[i] = true;
             }
             if !self.written.get(i).copied().unwrap_or(true) {
                 self.written[i] = true;
@@ -161,22 +166,40 @@ impl DatasetWriter {
         }
         self.line.push(b'\n');
         out.write_all(&self.line).map_err(io)?;
-        self.used.sort_unstable();
-        for &id in &self.used {
-            let col = &mut self.cols[id as usize];
-            self.line.clear();
-            push_value(&mut self.line, f64::from(id));
-            for v in col.iter() {
-                self.line.push(b',');
-                if v.to_bits() != ABSENT {
-                    push_value(&mut self.line, *v);
+        // Transpose in tiles of series so that reads stay within a few cache lines per row.
+        const TILE: usize = 256;
+        let absent = f64::from_bits(ABSENT);
+        let mut tile = vec![absent; TILE * self.rows];
+        for start in (0..self.used.len()).step_by(TILE) {
+            let end = (start + TILE).min(self.used.len());
+            if !self.used[start..end].iter().any(|u| *u) {
+                continue;
+            }
+            for (r, row) in self.matrix.iter().enumerate() {
+                for i in start..end {
+                    tile[(i - start) * self.rows + r] = row.get(i).copied().unwrap_or(absent);
                 }
             }
-            self.line.push(b'\n');
-            out.write_all(&self.line).map_err(io)?;
-            col.clear();
+            for i in start..end {
+                if !self.used[i] {
+                    continue;
+                }
+                self.line.clear();
+                push_value(&mut self.line, i as f64);
+                for v in &tile[(i - start) * self.rows..(i - start + 1) * self.rows] {
+                    self.line.push(b',');
+                    if v.to_bits() != ABSENT {
+                        push_value(&mut self.line, *v);
+                    }
+                }
+                self.line.push(b'\n');
+                out.write_all(&self.line).map_err(io)?;
+            }
         }
-        self.used.clear();
+        self.used.iter_mut().for_each(|u| *u = false);
+        for row in &mut self.matrix {
+            row.clear();
+        }
         out.finish().and_then(|mut w| w.flush()).map_err(io)?;
         self.counts.blocks += 1;
         Ok(())

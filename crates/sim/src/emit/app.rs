@@ -15,12 +15,33 @@ pub fn emit(table: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out
     let pod = &w.cluster.pods[p];
     let Some(svc) = w.cluster.workloads[pod.workload].service else { return };
     let service = &w.cluster.services[svc];
+    let u = &pod.usage;
+    let need_errors = (0..2).any(|i| s.errors[i].is_none() && u.requests[i + 1] >= 1.0);
+    if s.app.is_none() || need_errors {
+        register(table, s, pod, &service.name);
+    }
+    for (i, id) in s.errors.iter().enumerate() {
+        if let Some(id) = id {
+            out.push((*id, u.requests[i + 1].floor()));
+        }
+    }
+    if let Some(b) = s.app {
+        out.push((b, u.requests[0].floor()));
+        for (i, v) in u.buckets.iter().enumerate() {
+            out.push((b + 1 + i as u32, v.floor()));
+        }
+        out.push((b + 13, ms(u.latency_sum)));
+        out.push((b + 14, u.buckets[11].floor()));
+    }
+}
+
+fn register(table: &mut SeriesTable, s: &mut PodSeries, pod: &crate::cluster::Pod, service: &str) {
     let instance = format!("{}:{}", pod.ip, pod.template.port);
     let labels = [
-        ("job", service.name.as_str()),
+        ("job", service),
         ("namespace", pod.namespace.as_str()),
         ("pod", pod.name.as_str()),
-        ("service", service.name.as_str()),
+        ("service", service),
         ("container", pod.container.name.as_str()),
         ("instance", instance.as_str()),
     ];
@@ -44,16 +65,5 @@ pub fn emit(table: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out
             l.push(("code", code));
             s.errors[i] = Some(table.add("http_requests_total", Counter, REQUESTS_HELP, &l));
         }
-        if let Some(id) = s.errors[i] {
-            out.push((id, u.requests[i + 1].floor()));
-        }
-    }
-    if let Some(b) = s.app {
-        out.push((b, u.requests[0].floor()));
-        for (i, v) in u.buckets.iter().enumerate() {
-            out.push((b + 1 + i as u32, v.floor()));
-        }
-        out.push((b + 13, ms(u.latency_sum)));
-        out.push((b + 14, u.buckets[11].floor()));
     }
 }

@@ -56,8 +56,16 @@ pub fn emit(table: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out
     let pod = &w.cluster.pods[p];
     let Some(n) = pod.node else { return };
     let node = &w.cluster.nodes[n];
-    let instance = format!("{}:10250", node.ip);
     let cid = pod.container.id.trim_start_matches("containerd://");
+    let registered = s.container.as_ref().is_some_and(|(_, id)| id == cid) && s.network.is_some();
+    if !registered {
+        register(table, s, pod, node, cid);
+    }
+    values(s, pod, out);
+}
+
+fn register(table: &mut SeriesTable, s: &mut PodSeries, pod: &crate::cluster::Pod, node: &crate::cluster::Node, cid: &str) {
+    let instance = format!("{}:10250", node.ip);
     if s.container.as_ref().is_none_or(|(_, id)| id != cid) {
         let cg = format!("{}/cri-containerd-{cid}.scope", pod_cgroup(pod));
         let image = pod.container.image.clone();
@@ -108,6 +116,9 @@ pub fn emit(table: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out
         }
         s.network = base;
     }
+}
+
+fn values(s: &PodSeries, pod: &crate::cluster::Pod, out: &mut Vec<(u32, f64)>) {
     let u = &pod.usage;
     if let Some((b, _)) = &s.container {
         let b = *b;

@@ -209,22 +209,12 @@ pub struct WorkloadSeries {
 }
 
 /// Emits the kube-state-metrics series of workload `wl`.
-pub fn workload(t: &mut SeriesTable, s: &mut WorkloadSeries, w: &World, wl: usize, out: &mut Vec<(u32, f64)>) {
+pub fn workload(t: &mut SeriesTable, s: &mut WorkloadSeries, w: &World, wl: usize, census: &super::Census, out: &mut Vec<(u32, f64)>) {
     let c = &w.cluster;
     let x = &c.workloads[wl];
     let (ns, name) = (x.namespace.as_str(), x.name.as_str());
-    let mut total = 0u32;
-    let mut ready = 0u32;
-    let mut updated = 0u32;
-    for p in c.pods_of(wl) {
-        let pod = &c.pods[p];
-        if pod.finished() {
-            continue;
-        }
-        total += 1;
-        ready += u32::from(pod.ready);
-        updated += u32::from(pod.revision == x.revision);
-    }
+    let (total, ready, updated) = census.counts[wl];
+    let pods = &census.by_workload[wl];
     let (prefix, key, names): (&str, &str, &[&str]) = match x.kind {
         WorkloadKind::Deployment => ("kube_deployment", "deployment", &["spec_replicas", "status_replicas", "status_replicas_available", "status_replicas_unavailable", "status_replicas_updated", "status_replicas_ready", "metadata_generation", "status_observed_generation"]),
         WorkloadKind::StatefulSet => ("kube_statefulset", "statefulset", &["replicas", "status_replicas", "status_replicas_ready", "status_replicas_current", "status_replicas_updated", "metadata_generation", "status_observed_generation"]),
@@ -263,7 +253,7 @@ pub fn workload(t: &mut SeriesTable, s: &mut WorkloadSeries, w: &World, wl: usiz
         WorkloadKind::DaemonSet => vec![f64::from(desired), f64::from(total), f64::from(ready), f64::from(ready), f64::from(desired.saturating_sub(ready)), f64::from(updated), 0.0, generation],
         WorkloadKind::Job => {
             let js = x.job.unwrap_or_default();
-            let failed = c.pods_of(wl).filter(|&p| c.pods[p].phase == PodPhase::Failed).count();
+            let failed = pods.iter().filter(|&&p| c.pods[p].phase == PodPhase::Failed).count();
             vec![f64::from(total), b(js.succeeded), failed as f64, b(js.succeeded), b(js.gave_up), (js.started / 1000) as f64, 1.0]
         }
     };
@@ -279,11 +269,11 @@ pub fn workload(t: &mut SeriesTable, s: &mut WorkloadSeries, w: &World, wl: usiz
                 out.push((cb + i as u32 * 3 + st, b((st == 0) == v && st < 2)));
             }
         }
-        replica_sets(t, s, w, wl, out);
+        replica_sets(t, s, w, wl, pods, out);
     }
 }
 
-fn replica_sets(t: &mut SeriesTable, s: &mut WorkloadSeries, w: &World, wl: usize, out: &mut Vec<(u32, f64)>) {
+fn replica_sets(t: &mut SeriesTable, s: &mut WorkloadSeries, w: &World, wl: usize, pods: &[usize], out: &mut Vec<(u32, f64)>) {
     let c = &w.cluster;
     let x = &c.workloads[wl];
     for (i, rs) in x.replica_sets.iter().enumerate() {
@@ -294,7 +284,7 @@ fn replica_sets(t: &mut SeriesTable, s: &mut WorkloadSeries, w: &World, wl: usiz
             add(t, "kube_replicaset_owner", Gauge, &[l[0], l[1], ("owner_kind", "Deployment"), ("owner_name", x.name.as_str()), ("owner_is_controller", "true")]);
             s.replica_sets.push(first);
         }
-        let ready = c.pods_of(wl).filter(|&p| c.pods[p].owner_name == rs.name && c.pods[p].ready).count();
+        let ready = pods.iter().filter(|&&p| c.pods[p].ready && c.pods[p].revision == rs.revision).count();
         let b0 = s.replica_sets[i];
         out.push((b0, f64::from(rs.replicas)));
         out.push((b0 + 1, ready as f64));

@@ -61,10 +61,10 @@ pub fn generate(w: &World, volume: f64, rng: &mut SimRng, out: &mut Vec<LogRecor
         let up_for = (w.t - pod.container.started_at) as f64;
         let doom = pod.template.crash_after.map(|a| (up_for / a as f64).min(1.0).powi(2)).unwrap_or(0.0);
         let rates = [
-            (LineKind::Info, (0.12 + requests * prof.logs_per_request).min(6.0)),
-            (LineKind::Slow, if u.rho > 0.85 { 0.8 } else { 0.01 }),
+            (LineKind::Info, (0.05 + requests * prof.logs_per_request).min(2.0)),
+            (LineKind::Slow, if u.rho > 0.85 { 0.8 } else { 0.002 }),
             (LineKind::Memory, if mem_ratio > 0.88 { 0.6 } else { 0.0 }),
-            (LineKind::Error, (requests * u.error_ratio * 0.05).min(8.0)),
+            (LineKind::Error, (requests * u.error_ratio * 0.02).min(8.0)),
             (LineKind::Fatalish, 2.0 * doom),
         ];
         let mut labels: Option<Labels> = None;

@@ -7,39 +7,107 @@ use std::collections::BTreeMap;
 use kubepulse_model::{ObjectKind, ObjectRef, ObjectState};
 
 use crate::cluster::{ContainerState, PodPhase, WorkloadKind};
+use super::Census;
 use crate::world::World;
 
 /// Remembers what was last reported of every object.
 #[derive(Debug, Default)]
 pub struct ObjectTracker {
-    pods: Vec<Option<String>>,
-    nodes: Vec<Option<String>>,
-    workloads: Vec<Option<String>>,
+    pods: Vec<u64>,
+    nodes: Vec<u64>,
+    workloads: Vec<u64>,
     services: usize,
+}
+
+/// FNV-1a over the parts of an object a watcher would see change; 0 means "not reported".
+struct Digest(u64);
+
+impl Digest {
+    fn new() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+    fn add(mut self, v: u64) -> Self {
+        for b in v.to_le_bytes() {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+        self
+    }
+    fn text(mut self, s: &str) -> Self {
+        for b in s.bytes().chain([0xff]) {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+        self
+    }
+    fn done(self) -> u64 {
+        self.0 | 1
+    }
+}
+
+fn pod_digest(w: &World, p: usize) -> u64 {
+    let pod = &w.cluster.pods[p];
+    let state = match pod.container.state {
+        ContainerState::Running => Digest::new().add(1),
+        ContainerState::Waiting(r) => Digest::new().add(2).text(r.as_str()),
+        ContainerState::Terminated(t) => Digest::new().add(3).text(t.reason),
+    };
+    state
+        .add(pod.phase as u64)
+        .add(u64::from(pod.ready))
+        .add(u64::from(pod.container.restarts))
+        .add(pod.node.map_or(u64::MAX, |n| n as u64))
+        .text(&pod.reason)
+        .text(pod.container.last_termination.map_or("", |t| t.reason))
+        .done()
+}
+
+fn node_digest(w: &World, n: usize) -> u64 {
+    let x = &w.cluster.nodes[n];
+    let flags = [x.kubelet_up, x.ready, x.memory_pressure, x.disk_pressure, x.pid_pressure, x.network_unavailable];
+    flags.iter().fold(Digest::new(), |d, f| d.add(u64::from(*f))).done()
+}
+
+fn workload_digest(w: &World, wl: usize, census: &Census) -> u64 {
+    let x = &w.cluster.workloads[wl];
+    let (total, ready, updated) = census.counts[wl];
+    Digest::new()
+        .add(u64::from(x.replicas))
+        .add(u64::from(total))
+        .add(u64::from(ready))
+        .add(u64::from(updated))
+        .add(u64::from(x.revision))
+        .add(x.rollout.map_or(0, |r| 1 + u64::from(r.deadline_reported)))
+        .add(x.job.map_or(0, |j| 1 + u64::from(j.succeeded) + 2 * u64::from(j.gave_up)))
+        .done()
 }
 
 impl ObjectTracker {
     /// The object states that changed since the last call.
-    pub fn changes(&mut self, w: &World) -> Vec<ObjectState> {
+    pub fn changes(&mut self, w: &World, census: &Census) -> Vec<ObjectState> {
         let c = &w.cluster;
         let mut out = Vec::new();
-        self.nodes.resize(c.nodes.len(), None);
+        self.nodes.resize(c.nodes.len(), 0);
         for n in 0..c.nodes.len() {
-            let s = node_state(w, n);
-            push_if_changed(&mut self.nodes[n], s, &mut out);
+            let d = node_digest(w, n);
+            if std::mem::replace(&mut self.nodes[n], d) != d {
+                out.push(node_state(w, n));
+            }
         }
-        self.workloads.resize(c.workloads.len(), None);
+        self.workloads.resize(c.workloads.len(), 0);
         for wl in 0..c.workloads.len() {
             if c.workloads[wl].deleted {
-                if self.workloads[wl].take().is_some() {
-                    let mut s = workload_state(w, wl);
+                if std::mem::take(&mut self.workloads[wl]) != 0 {
+                    let mut s = workload_state(w, wl, census);
                     s.deleted = true;
                     out.push(s);
                 }
                 continue;
             }
-            let s = workload_state(w, wl);
-            push_if_changed(&mut self.workloads[wl], s, &mut out);
+            let d = workload_digest(w, wl, census);
+            if std::mem::replace(&mut self.workloads[wl], d) != d {
+                out.push(workload_state(w, wl, census));
+            }
         }
         for s in self.services..c.services.len() {
             let svc = &c.services[s];
@@ -64,29 +132,24 @@ impl ObjectTracker {
             });
         }
         self.services = c.services.len();
-        self.pods.resize(c.pods.len(), None);
+        self.pods.resize(c.pods.len(), 0);
         for p in 0..c.pods.len() {
-            if c.pods[p].deleted_at.is_some() {
-                if self.pods[p].take().is_some() {
-                    let mut s = pod_state(w, p);
-                    s.deleted = true;
-                    out.push(s);
-                }
+            if self.pods[p] == 0 && c.pods[p].deleted_at.is_some() {
                 continue;
             }
-            let s = pod_state(w, p);
-            push_if_changed(&mut self.pods[p], s, &mut out);
+            if c.pods[p].deleted_at.is_some() {
+                self.pods[p] = 0;
+                let mut s = pod_state(w, p);
+                s.deleted = true;
+                out.push(s);
+                continue;
+            }
+            let d = pod_digest(w, p);
+            if std::mem::replace(&mut self.pods[p], d) != d {
+                out.push(pod_state(w, p));
+            }
         }
         out
-    }
-}
-
-/// Pushes `s` when its content (time aside) differs from what was last reported.
-fn push_if_changed(last: &mut Option<String>, s: ObjectState, out: &mut Vec<ObjectState>) {
-    let digest = format!("{}|{}|{}|{}|{:?}|{:?}|{}", s.phase, s.ready, s.restarts, s.reason, s.conditions, s.fields, s.node);
-    if last.as_deref() != Some(digest.as_str()) {
-        *last = Some(digest);
-        out.push(s);
     }
 }
 
@@ -181,17 +244,10 @@ fn node_state(w: &World, n: usize) -> ObjectState {
     }
 }
 
-fn workload_state(w: &World, wl: usize) -> ObjectState {
+fn workload_state(w: &World, wl: usize, census: &Census) -> ObjectState {
     let c = &w.cluster;
     let x = &c.workloads[wl];
-    let (mut total, mut ready, mut updated) = (0u32, 0u32, 0u32);
-    for p in c.pods_of(wl) {
-        if !c.pods[p].finished() {
-            total += 1;
-            ready += u32::from(c.pods[p].ready);
-            updated += u32::from(c.pods[p].revision == x.revision);
-        }
-    }
+    let (total, ready, updated) = census.counts[wl];
     let desired = if x.kind == WorkloadKind::DaemonSet { c.nodes.len() as u32 } else { x.replicas };
     let phase = match (x.kind, x.job) {
         (WorkloadKind::Job, Some(j)) if j.succeeded => "Complete",

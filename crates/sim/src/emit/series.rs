@@ -1,6 +1,8 @@
 //! The registry of every series the simulator has emitted: label sets are built once, when a
 //! series first appears, and samples refer to them by a dense id.
 
+use std::sync::Arc;
+
 use kubepulse_model::{Labels, MetricType};
 
 /// One series: its labels and its family's type and help.
@@ -19,7 +21,7 @@ pub struct SeriesDef {
 /// All series of a run, in order of first appearance.
 #[derive(Debug, Default)]
 pub struct SeriesTable {
-    defs: Vec<SeriesDef>,
+    defs: Vec<Arc<SeriesDef>>,
     published: usize,
 }
 
@@ -33,19 +35,19 @@ impl SeriesTable {
         // Label names below are fixed literals, never duplicated; a duplicate would be a bug in
         // an emitter, caught by the tests that validate every emitted series.
         let labels = Labels::from_pairs(pairs).unwrap_or_default();
-        self.defs.push(SeriesDef { id, labels, kind, help });
+        self.defs.push(Arc::new(SeriesDef { id, labels, kind, help }));
         id
     }
 
     /// Series registered since the last call.
-    pub fn take_new(&mut self) -> Vec<SeriesDef> {
+    pub fn take_new(&mut self) -> Vec<Arc<SeriesDef>> {
         let new = self.defs[self.published..].to_vec();
         self.published = self.defs.len();
         new
     }
 
     /// Every series so far.
-    pub fn all(&self) -> &[SeriesDef] {
+    pub fn all(&self) -> &[Arc<SeriesDef>] {
         &self.defs
     }
 

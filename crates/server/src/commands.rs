@@ -1,0 +1,30 @@
+//! Dispatch of subcommands.
+
+mod config;
+mod simulate;
+mod version;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+
+/// Runs the command with the loaded configuration.
+pub fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Simulate(args) => simulate::run(&cfg, args),
+        Command::Config(cmd) => config::run(&cfg, cmd),
+        Command::Version => version::run(),
+    }
+}
+
+/// Writes `text` to stdout.
+pub fn out(text: &str) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
+        stdout.write_all(b"\n")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,239 @@
+//! The configuration file: typed, every key optional with a default, validated after parsing
+//! with errors that name the key (and the line, for syntax and type errors).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use kubepulse_model::yaml::key_path_at;
+use kubepulse_sim::{SimConfig, SimError};
+use serde::{Deserialize, Serialize};
+
+use crate::cli::LogFormat;
+
+/// The documented example configuration, also printed by `kubepulse config example`.
+pub const EXAMPLE: &str = include_str!("../../../examples/kubepulse.yaml");
+
+/// A configuration error.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {file}: {source}")]
+    Read {
+        /// The file.
+        file: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Syntax or type error at a place in the file.
+    #[error("{file}:{line}:{column}: `{key}`: {message}")]
+    Parse {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: u64,
+        /// 1-based column.
+        column: u64,
+        /// Key path at fault.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is out of range or inconsistent.
+    #[error("invalid configuration: `{key}`: {message}")]
+    Invalid {
+        /// Key path at fault.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.into(), message: message.into() }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Logging.
+    pub log: LogConfig,
+    /// The HTTP server and where data is kept.
+    pub server: ServerConfig,
+    /// The built-in simulated cluster.
+    pub simulator: SimulatorConfig,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// Level or filter: `error`, `warn`, `info`, `debug`, `trace`, or directives such as
+    /// `kubepulse=debug,warn`.
+    pub level: String,
+    /// `text` or `json`.
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { level: "info".into(), format: LogFormat::Text }
+    }
+}
+
+/// HTTP server and storage settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on for the HTTP API, the dashboard and ingestion.
+    pub listen: String,
+    /// Directory for the embedded store.
+    pub data_dir: PathBuf,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:9800".into(), data_dir: PathBuf::from("data") }
+    }
+}
+
+/// When the simulated cluster runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SimulatorMode {
+    /// Run it when no real cluster and no scrape targets are configured.
+    #[default]
+    Auto,
+    /// Always run it.
+    On,
+    /// Never run it.
+    Off,
+}
+
+/// The built-in simulated cluster.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimulatorConfig {
+    /// `auto`, `on` or `off`.
+    pub mode: SimulatorMode,
+    /// Scenario file of faults to inject while serving.
+    pub scenario: Option<PathBuf>,
+    /// The simulated cluster's shape and behaviour.
+    pub cluster: SimConfig,
+}
+
+impl Config {
+    /// Reads, parses and validates `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let file = path.display().to_string();
+        let src = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { file: file.clone(), source })?;
+        Self::parse(&file, &src)
+    }
+
+    /// Parses and validates YAML text; `file` names the source in errors.
+    pub fn parse(file: &str, src: &str) -> Result<Self, ConfigError> {
+        let cfg: Config = serde_saphyr::from_str(src).map_err(|e| parse_error(file, src, &e))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks every value; the error names the key at fault.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| invalid("log.level", e.to_string()))?;
+        self.server.listen.parse::<SocketAddr>().map_err(|e| invalid("server.listen", format!("{:?} is not host:port ({e})", self.server.listen)))?;
+        if self.server.data_dir.as_os_str().is_empty() {
+            return Err(invalid("server.data_dir", "must not be empty"));
+        }
+        if let Some(s) = &self.simulator.scenario
+            && !s.is_file()
+        {
+            return Err(invalid("simulator.scenario", format!("{} is not a readable file", s.display())));
+        }
+        self.simulator.cluster.validate().map_err(|e| match e {
+            SimError::Config { key, message } => invalid(&format!("simulator.cluster.{key}"), message),
+            other => invalid("simulator.cluster", other.to_string()),
+        })
+    }
+}
+
+fn parse_error(file: &str, src: &str, e: &serde_saphyr::Error) -> ConfigError {
+    let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("").trim_start_matches("error: ");
+    let message = match first.split_once(": ") {
+        Some((prefix, rest)) if prefix.starts_with("line ") => rest.to_string(),
+        _ => first.to_string(),
+    };
+    ConfigError::Parse { file: file.into(), line, column, key: key_path_at(src, line as usize).unwrap_or_default(), message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_parses_and_documents_every_key() {
+        let cfg = Config::parse("examples/kubepulse.yaml", EXAMPLE).unwrap();
+        assert_eq!(cfg, Config::default(), "the example shows the defaults");
+        let json = serde_json::to_value(Config::default()).unwrap();
+        let mut keys = Vec::new();
+        collect_keys(&json, &mut keys);
+        for k in keys {
+            let needle = format!("{k}:");
+            assert!(EXAMPLE.contains(&needle), "example configuration does not document `{k}`");
+        }
+    }
+
+    fn collect_keys(v: &serde_json::Value, out: &mut Vec<String>) {
+        if let serde_json::Value::Object(m) = v {
+            for (k, child) in m {
+                out.push(k.clone());
+                collect_keys(child, out);
+            }
+        }
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases = [
+            ("server:\n  listen: nowhere\n", "server.listen"),
+            ("log:\n  level: \"=[\"\n", "log.level"),
+            ("simulator:\n  cluster:\n    nodes: 0\n", "simulator.cluster.nodes"),
+            ("simulator:\n  cluster:\n    step: 1500ms\n", "simulator.cluster.step"),
+            ("simulator:\n  scenario: /does/not/exist.yaml\n", "simulator.scenario"),
+        ];
+        for (src, key) in cases {
+            match Config::parse("t.yaml", src) {
+                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key, "{src}"),
+                other => panic!("{src}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn parse_errors_carry_line_and_key() {
+        let src = "server:\n  listen: 127.0.0.1:1\n  data_dri: x\n";
+        match Config::parse("t.yaml", src) {
+            Err(ConfigError::Parse { line, key, message, .. }) => {
+                assert_eq!(line, 3);
+                assert_eq!(key, "server.data_dri");
+                assert!(message.contains("unknown field"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let src = "simulator:\n  cluster:\n    nodes: many\n";
+        match Config::parse("t.yaml", src) {
+            Err(ConfigError::Parse { line, key, .. }) => {
+                assert_eq!(line, 3);
+                assert_eq!(key, "simulator.cluster.nodes");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn empty_file_is_the_default() {
+        assert_eq!(Config::parse("t.yaml", "").unwrap(), Config::default());
+    }
+}
