@@ -4,7 +4,13 @@ use std::process::Command;
 
 fn main() {
     let run = |cmd: &str, args: &[&str]| {
-        Command::new(cmd).args(args).output().ok().filter(|o| o.status.success()).and_then(|o| String::from_utf8(o.stdout).ok()).map(|s| s.trim().to_string())
+        Command::new(cmd)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|s| s.trim().to_string())
     };
     if let Some(c) = run("git", &["rev-parse", "--short=12", "HEAD"]) {
         println!("cargo:rustc-env=KUBEPULSE_GIT_COMMIT={c}");

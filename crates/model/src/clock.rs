@@ -34,7 +34,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock standing at `now_ms`.
     pub fn new(now_ms: i64) -> Self {
-        Self { now: Arc::new(AtomicI64::new(now_ms)) }
+        Self {
+            now: Arc::new(AtomicI64::new(now_ms)),
+        }
     }
 
     /// Moves the clock to `now_ms`.

@@ -18,6 +18,8 @@ pub enum ModelError {
     #[error("missing metric name")]
     MissingMetricName,
     /// A duration string such as `15s` or `1h30m` could not be parsed.
-    #[error("invalid duration {0:?}: expected a number with a unit (ms, s, m, h, d, w, y), e.g. 15s or 1h30m")]
+    #[error(
+        "invalid duration {0:?}: expected a number with a unit (ms, s, m, h, d, w, y), e.g. 15s or 1h30m"
+    )]
     InvalidDuration(String),
 }

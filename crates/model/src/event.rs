@@ -131,7 +131,10 @@ mod tests {
             EventType::Warning,
             "BackOff",
             "Back-off restarting failed container".into(),
-            EventSource { component: "kubelet".into(), host: "node-1".into() },
+            EventSource {
+                component: "kubelet".into(),
+                host: "node-1".into(),
+            },
             1_767_605_400_000,
             0xabc,
         );

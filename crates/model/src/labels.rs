@@ -38,7 +38,10 @@ impl Labels {
     {
         let mut v: Vec<Label> = pairs
             .into_iter()
-            .map(|(n, val)| Label { name: n.into(), value: val.into() })
+            .map(|(n, val)| Label {
+                name: n.into(),
+                value: val.into(),
+            })
             .filter(|l| !l.value.is_empty())
             .collect();
         v.sort();
@@ -92,7 +95,13 @@ impl Labels {
 
     /// A builder starting from these labels.
     pub fn to_builder(&self) -> LabelsBuilder {
-        LabelsBuilder { labels: self.0.iter().map(|l| (l.name.clone(), l.value.clone())).collect() }
+        LabelsBuilder {
+            labels: self
+                .0
+                .iter()
+                .map(|l| (l.name.clone(), l.value.clone()))
+                .collect(),
+        }
     }
 
     /// Checks names against Prometheus' rules: label names `[a-zA-Z_][a-zA-Z0-9_]*`, and the
@@ -114,7 +123,13 @@ impl Labels {
     pub fn fingerprint(&self) -> u64 {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for l in &self.0 {
-            for b in l.name.bytes().chain([0xff]).chain(l.value.bytes()).chain([0xfe]) {
+            for b in l
+                .name
+                .bytes()
+                .chain([0xff])
+                .chain(l.value.bytes())
+                .chain([0xfe])
+            {
                 h ^= u64::from(b);
                 h = h.wrapping_mul(0x0100_0000_01b3);
             }
@@ -231,7 +246,10 @@ impl LabelsBuilder {
         Labels(
             self.labels
                 .iter()
-                .map(|(n, v)| Label { name: n.clone(), value: v.clone() })
+                .map(|(n, v)| Label {
+                    name: n.clone(),
+                    value: v.clone(),
+                })
                 .collect(),
         )
     }
@@ -244,7 +262,8 @@ mod tests {
 
     #[test]
     fn sorted_and_deduplicated() {
-        let l = Labels::from_pairs([("b", "2"), ("a", "1"), ("__name__", "up"), ("e", "")]).unwrap();
+        let l =
+            Labels::from_pairs([("b", "2"), ("a", "1"), ("__name__", "up"), ("e", "")]).unwrap();
         assert_eq!(l.to_string(), r#"up{a="1", b="2"}"#);
         assert_eq!(l.len(), 3);
         assert_eq!(l.get("a"), Some("1"));
@@ -257,10 +276,30 @@ mod tests {
 
     #[test]
     fn validation_follows_prometheus() {
-        assert!(Labels::from_pairs([("__name__", "a:b_c")]).unwrap().validate().is_ok());
-        assert!(Labels::from_pairs([("__name__", "1a")]).unwrap().validate().is_err());
-        assert!(Labels::from_pairs([("a-b", "x")]).unwrap().validate().is_err());
-        assert!(Labels::from_pairs([("a:b", "x")]).unwrap().validate().is_err());
+        assert!(
+            Labels::from_pairs([("__name__", "a:b_c")])
+                .unwrap()
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            Labels::from_pairs([("__name__", "1a")])
+                .unwrap()
+                .validate()
+                .is_err()
+        );
+        assert!(
+            Labels::from_pairs([("a-b", "x")])
+                .unwrap()
+                .validate()
+                .is_err()
+        );
+        assert!(
+            Labels::from_pairs([("a:b", "x")])
+                .unwrap()
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]

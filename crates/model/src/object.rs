@@ -190,8 +190,15 @@ mod tests {
         }
         let r = ObjectRef::new(ObjectKind::Pod, "shop", "web-1");
         assert_eq!(r.to_string(), "shop/Pod/web-1");
-        assert_eq!(ObjectRef::new(ObjectKind::Node, "", "n1").to_string(), "Node/n1");
+        assert_eq!(
+            ObjectRef::new(ObjectKind::Node, "", "n1").to_string(),
+            "Node/n1"
+        );
         assert!(r.same_object(&r.clone().with_uid("u1")));
-        assert!(!r.clone().with_uid("u2").same_object(&r.clone().with_uid("u1")));
+        assert!(
+            !r.clone()
+                .with_uid("u2")
+                .same_object(&r.clone().with_uid("u1"))
+        );
     }
 }

@@ -46,7 +46,10 @@ pub fn parse_duration(s: &str) -> Result<i64, ModelError> {
             return Err(err());
         }
         last_unit = idx;
-        total = n.checked_mul(UNITS[idx].1).and_then(|x| total.checked_add(x)).ok_or_else(err)?;
+        total = n
+            .checked_mul(UNITS[idx].1)
+            .and_then(|x| total.checked_add(x))
+            .ok_or_else(err)?;
     }
     Ok(total)
 }
@@ -121,7 +124,9 @@ impl serde::Serialize for DurationMs {
 impl<'de> serde::Deserialize<'de> for DurationMs {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <String as serde::Deserialize>::deserialize(d)?;
-        parse_duration(&s).map(Self).map_err(serde::de::Error::custom)
+        parse_duration(&s)
+            .map(Self)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -146,7 +151,15 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 /// Formats epoch milliseconds as RFC 3339 in UTC with second precision (`2026-01-05T10:00:00Z`),
@@ -155,7 +168,12 @@ pub fn format_rfc3339(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", sod / 3600, (sod / 60) % 60, sod % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60
+    )
 }
 
 /// Parses an RFC 3339 timestamp (`2026-01-05T10:00:00Z`, fractional seconds and offsets
@@ -229,7 +247,17 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(250));
         assert_eq!(parse_duration("0"), Ok(0));
         assert_eq!(parse_duration("1d"), Ok(86_400_000));
-        for bad in ["", "15", "s", "1m1h", "1s1s", "1.5s", "-1s", "15 s", "99999999999999999y"] {
+        for bad in [
+            "",
+            "15",
+            "s",
+            "1m1h",
+            "1s1s",
+            "1.5s",
+            "-1s",
+            "15 s",
+            "99999999999999999y",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
         assert_eq!(format_duration(5_400_000), "1h30m");
@@ -241,9 +269,18 @@ mod tests {
     fn rfc3339_known_values() {
         assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_rfc3339(1_767_605_400_000), "2026-01-05T09:30:00Z");
-        assert_eq!(parse_rfc3339("2026-01-05T09:30:00Z"), Some(1_767_605_400_000));
-        assert_eq!(parse_rfc3339("2026-01-05T10:30:00.5+01:00"), Some(1_767_605_400_500));
-        assert_eq!(parse_rfc3339("2024-02-29T00:00:00Z"), Some(1_709_164_800_000));
+        assert_eq!(
+            parse_rfc3339("2026-01-05T09:30:00Z"),
+            Some(1_767_605_400_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-01-05T10:30:00.5+01:00"),
+            Some(1_767_605_400_500)
+        );
+        assert_eq!(
+            parse_rfc3339("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800_000)
+        );
         assert_eq!(parse_rfc3339("2026-13-05T09:30:00Z"), None);
         assert_eq!(parse_rfc3339("garbage"), None);
     }

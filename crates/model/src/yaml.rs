@@ -19,7 +19,9 @@ pub fn key_path_at(src: &str, line: usize) -> Option<String> {
     let mut i = idx;
     while i > 0 && indent > 0 {
         i -= 1;
-        let Some((ind, k, item)) = parse_line(lines[i]) else { continue };
+        let Some((ind, k, item)) = parse_line(lines[i]) else {
+            continue;
+        };
         if item {
             // The key written on an item line sits two columns right of the dash.
             if ind + 2 < indent && !k.is_empty() {
@@ -57,8 +59,14 @@ fn parse_line(l: &str) -> Option<(usize, String, bool)> {
         return None;
     }
     let lead = l.len() - trimmed.len();
-    if let Some(rest) = trimmed.strip_prefix("- ").or(if trimmed == "-" { Some("") } else { None }) {
-        let key = rest.split_once(':').map(|(k, _)| k.trim().to_string()).unwrap_or_default();
+    if let Some(rest) = trimmed
+        .strip_prefix("- ")
+        .or(if trimmed == "-" { Some("") } else { None })
+    {
+        let key = rest
+            .split_once(':')
+            .map(|(k, _)| k.trim().to_string())
+            .unwrap_or_default();
         return Some((lead, key, true));
     }
     let (k, _) = trimmed.split_once(':')?;
@@ -103,12 +111,18 @@ settings:
         assert_eq!(key_path_at(DOC, 1).as_deref(), Some("name"));
         assert_eq!(key_path_at(DOC, 3).as_deref(), Some("faults[0].kind"));
         assert_eq!(key_path_at(DOC, 4).as_deref(), Some("faults[0].at"));
-        assert_eq!(key_path_at(DOC, 6).as_deref(), Some("faults[0].target.workload"));
+        assert_eq!(
+            key_path_at(DOC, 6).as_deref(),
+            Some("faults[0].target.workload")
+        );
         assert_eq!(key_path_at(DOC, 9).as_deref(), Some("faults[1].severity"));
         assert_eq!(key_path_at(DOC, 8).as_deref(), Some("faults[1].kind"));
         assert_eq!(key_path_at(DOC, 11).as_deref(), Some("settings.seed"));
         let nested = "a:\n  - target:\n      workload: x\n";
-        assert_eq!(key_path_at(nested, 3).as_deref(), Some("a[0].target.workload"));
+        assert_eq!(
+            key_path_at(nested, 3).as_deref(),
+            Some("a[0].target.workload")
+        );
         assert_eq!(key_path_at(DOC, 7), None);
         assert_eq!(key_path_at(DOC, 99), None);
         assert_eq!(key_path_at(DOC, 0), None);

@@ -41,7 +41,9 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a labelled dataset from the simulated cluster.
-    #[command(after_help = "Examples:\n  kubepulse simulate --out data/quick                       6 nodes, 120 pods, 1 hour\n  kubepulse simulate --seed 7 --nodes 50 --pods 1000 --duration 24h --out data/day\n  kubepulse simulate --scenario examples/scenarios/memory-leak.yaml --duration 2h --out data/leak\n  kubepulse simulate --chaos-per-hour 0 --no-lookalikes --duration 30m --out data/quiet")]
+    #[command(
+        after_help = "Examples:\n  kubepulse simulate --out data/quick                       6 nodes, 120 pods, 1 hour\n  kubepulse simulate --seed 7 --nodes 50 --pods 1000 --duration 24h --out data/day\n  kubepulse simulate --scenario examples/scenarios/memory-leak.yaml --duration 2h --out data/leak\n  kubepulse simulate --chaos-per-hour 0 --no-lookalikes --duration 30m --out data/quiet"
+    )]
     Simulate(SimulateArgs),
     /// Check or print configuration files.
     #[command(subcommand)]

@@ -50,7 +50,10 @@ pub enum ConfigError {
 }
 
 fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { key: key.into(), message: message.into() }
+    ConfigError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
 }
 
 /// The whole configuration.
@@ -78,7 +81,10 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { level: "info".into(), format: LogFormat::Text }
+        Self {
+            level: "info".into(),
+            format: LogFormat::Text,
+        }
     }
 }
 
@@ -94,7 +100,10 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:9800".into(), data_dir: PathBuf::from("data") }
+        Self {
+            listen: "127.0.0.1:9800".into(),
+            data_dir: PathBuf::from("data"),
+        }
     }
 }
 
@@ -127,7 +136,10 @@ impl Config {
     /// Reads, parses and validates `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let file = path.display().to_string();
-        let src = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { file: file.clone(), source })?;
+        let src = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            file: file.clone(),
+            source,
+        })?;
         Self::parse(&file, &src)
     }
 
@@ -140,18 +152,29 @@ impl Config {
 
     /// Checks every value; the error names the key at fault.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| invalid("log.level", e.to_string()))?;
-        self.server.listen.parse::<SocketAddr>().map_err(|e| invalid("server.listen", format!("{:?} is not host:port ({e})", self.server.listen)))?;
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| invalid("log.level", e.to_string()))?;
+        self.server.listen.parse::<SocketAddr>().map_err(|e| {
+            invalid(
+                "server.listen",
+                format!("{:?} is not host:port ({e})", self.server.listen),
+            )
+        })?;
         if self.server.data_dir.as_os_str().is_empty() {
             return Err(invalid("server.data_dir", "must not be empty"));
         }
         if let Some(s) = &self.simulator.scenario
             && !s.is_file()
         {
-            return Err(invalid("simulator.scenario", format!("{} is not a readable file", s.display())));
+            return Err(invalid(
+                "simulator.scenario",
+                format!("{} is not a readable file", s.display()),
+            ));
         }
         self.simulator.cluster.validate().map_err(|e| match e {
-            SimError::Config { key, message } => invalid(&format!("simulator.cluster.{key}"), message),
+            SimError::Config { key, message } => {
+                invalid(&format!("simulator.cluster.{key}"), message)
+            }
             other => invalid("simulator.cluster", other.to_string()),
         })
     }
@@ -160,12 +183,22 @@ impl Config {
 fn parse_error(file: &str, src: &str, e: &serde_saphyr::Error) -> ConfigError {
     let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
     let text = e.to_string();
-    let first = text.lines().next().unwrap_or("").trim_start_matches("error: ");
+    let first = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("error: ");
     let message = match first.split_once(": ") {
         Some((prefix, rest)) if prefix.starts_with("line ") => rest.to_string(),
         _ => first.to_string(),
     };
-    ConfigError::Parse { file: file.into(), line, column, key: key_path_at(src, line as usize).unwrap_or_default(), message }
+    ConfigError::Parse {
+        file: file.into(),
+        line,
+        column,
+        key: key_path_at(src, line as usize).unwrap_or_default(),
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -181,7 +214,10 @@ mod tests {
         collect_keys(&json, &mut keys);
         for k in keys {
             let needle = format!("{k}:");
-            assert!(EXAMPLE.contains(&needle), "example configuration does not document `{k}`");
+            assert!(
+                EXAMPLE.contains(&needle),
+                "example configuration does not document `{k}`"
+            );
         }
     }
 
@@ -199,9 +235,18 @@ mod tests {
         let cases = [
             ("server:\n  listen: nowhere\n", "server.listen"),
             ("log:\n  level: \"=[\"\n", "log.level"),
-            ("simulator:\n  cluster:\n    nodes: 0\n", "simulator.cluster.nodes"),
-            ("simulator:\n  cluster:\n    step: 1500ms\n", "simulator.cluster.step"),
-            ("simulator:\n  scenario: /does/not/exist.yaml\n", "simulator.scenario"),
+            (
+                "simulator:\n  cluster:\n    nodes: 0\n",
+                "simulator.cluster.nodes",
+            ),
+            (
+                "simulator:\n  cluster:\n    step: 1500ms\n",
+                "simulator.cluster.step",
+            ),
+            (
+                "simulator:\n  scenario: /does/not/exist.yaml\n",
+                "simulator.scenario",
+            ),
         ];
         for (src, key) in cases {
             match Config::parse("t.yaml", src) {
@@ -215,7 +260,9 @@ mod tests {
     fn parse_errors_carry_line_and_key() {
         let src = "server:\n  listen: 127.0.0.1:1\n  data_dri: x\n";
         match Config::parse("t.yaml", src) {
-            Err(ConfigError::Parse { line, key, message, .. }) => {
+            Err(ConfigError::Parse {
+                line, key, message, ..
+            }) => {
                 assert_eq!(line, 3);
                 assert_eq!(key, "server.data_dri");
                 assert!(message.contains("unknown field"), "{message}");

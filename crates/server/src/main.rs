@@ -22,7 +22,10 @@ fn main() -> ExitCode {
         },
         None => config::Config::default(),
     };
-    let level = cli.log_level.clone().unwrap_or_else(|| file.log.level.clone());
+    let level = cli
+        .log_level
+        .clone()
+        .unwrap_or_else(|| file.log.level.clone());
     if let Err(e) = logging::init(Some(&level), cli.log_format.or(Some(file.log.format))) {
         let _ = writeln_err(&format!("error: {e:#}"));
         return ExitCode::from(2);

@@ -91,7 +91,13 @@ pub const SHOP: [Blueprint; 12] = [
             ("ad", 0.4, false),
             ("checkout", 0.05, true),
         ],
-        operations: &["GET /", "GET /product/{id}", "GET /cart", "POST /cart", "POST /cart/checkout"],
+        operations: &[
+            "GET /",
+            "GET /product/{id}",
+            "GET /cart",
+            "POST /cart",
+            "POST /cart/checkout",
+        ],
         memory_fill: 0.45,
         payload_bytes: (900.0, 24_000.0),
         ..bp("frontend", Deployment, Go)
@@ -107,7 +113,11 @@ pub const SHOP: [Blueprint; 12] = [
         port: 7070,
         base_latency_ms: 4.0,
         calls: &[("cart-cache", 2.0, true)],
-        operations: &["CartService/GetCart", "CartService/AddItem", "CartService/EmptyCart"],
+        operations: &[
+            "CartService/GetCart",
+            "CartService/AddItem",
+            "CartService/EmptyCart",
+        ],
         memory_fill: 0.5,
         ..bp("cart", Deployment, Dotnet)
     },
@@ -122,7 +132,11 @@ pub const SHOP: [Blueprint; 12] = [
         port: 3550,
         base_latency_ms: 3.0,
         calls: &[("catalog-db", 0.5, true)],
-        operations: &["CatalogService/ListProducts", "CatalogService/GetProduct", "CatalogService/SearchProducts"],
+        operations: &[
+            "CatalogService/ListProducts",
+            "CatalogService/GetProduct",
+            "CatalogService/SearchProducts",
+        ],
         memory_fill: 0.45,
         ..bp("catalog", Deployment, Go)
     },
@@ -150,7 +164,10 @@ pub const SHOP: [Blueprint; 12] = [
         protocol: Some(Grpc),
         port: 7000,
         base_latency_ms: 2.0,
-        operations: &["CurrencyService/Convert", "CurrencyService/GetSupportedCurrencies"],
+        operations: &[
+            "CurrencyService/Convert",
+            "CurrencyService/GetSupportedCurrencies",
+        ],
         memory_fill: 0.5,
         ..bp("currency", Deployment, Node)
     },
@@ -257,7 +274,11 @@ pub const SHOP: [Blueprint; 12] = [
         protocol: Some(Tcp),
         port: 5432,
         base_latency_ms: 3.0,
-        operations: &["SELECT products", "SELECT product_by_id", "UPDATE inventory"],
+        operations: &[
+            "SELECT products",
+            "SELECT product_by_id",
+            "UPDATE inventory",
+        ],
         memory_fill: 0.4,
         payload_bytes: (300.0, 4_000.0),
         disk_per_request: 400.0,
@@ -365,7 +386,12 @@ pub const NODE_SHAPES: [crate::cluster::NodeShape; 4] = [
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 const fn shape(t: &'static str, cores: u32, mem_gib: f64) -> crate::cluster::NodeShape {
-    crate::cluster::NodeShape { instance_type: t, cores, memory: mem_gib * GIB, disk: 100.0 * GIB }
+    crate::cluster::NodeShape {
+        instance_type: t,
+        cores,
+        memory: mem_gib * GIB,
+        disk: 100.0 * GIB,
+    }
 }
 
 /// Availability zones nodes are spread over.

@@ -18,13 +18,25 @@ pub struct Chaos {
 impl Chaos {
     /// Chaos at `per_hour` faults per hour drawn from `kinds` (all when empty).
     pub fn new(per_hour: f64, kinds: &[FaultKind], rng: SimRng) -> Self {
-        let kinds = if kinds.is_empty() { FaultKind::ALL.to_vec() } else { kinds.to_vec() };
-        Self { per_hour, kinds, rng }
+        let kinds = if kinds.is_empty() {
+            FaultKind::ALL.to_vec()
+        } else {
+            kinds.to_vec()
+        };
+        Self {
+            per_hour,
+            kinds,
+            rng,
+        }
     }
 
     /// Maybe draws a fault starting now. `busy` lists targets that already have a fault.
     pub fn draw(&mut self, w: &World, busy: &[Target]) -> Option<FaultSpec> {
-        if self.per_hour <= 0.0 || !self.rng.chance(self.per_hour * w.step_ms as f64 / 3_600_000.0) {
+        if self.per_hour <= 0.0
+            || !self
+                .rng
+                .chance(self.per_hour * w.step_ms as f64 / 3_600_000.0)
+        {
             return None;
         }
         let kind = self.kinds[self.rng.index(self.kinds.len())];
@@ -45,7 +57,9 @@ fn duration_minutes(k: FaultKind) -> (f64, f64) {
     match k {
         FaultKind::MemoryLeak => (30.0, 120.0),
         FaultKind::CpuHog => (15.0, 45.0),
-        FaultKind::BadRollout | FaultKind::ImagePullFailure | FaultKind::Unschedulable => (15.0, 40.0),
+        FaultKind::BadRollout | FaultKind::ImagePullFailure | FaultKind::Unschedulable => {
+            (15.0, 40.0)
+        }
         FaultKind::NetworkDelay | FaultKind::PacketLoss => (10.0, 30.0),
         FaultKind::DiskFill => (40.0, 100.0),
         FaultKind::NodeFailure => (8.0, 40.0),
@@ -55,31 +69,60 @@ fn duration_minutes(k: FaultKind) -> (f64, f64) {
 }
 
 /// A random target of the given kind among application objects and nodes.
-pub fn pick_target(w: &World, kind: TargetKind, rng: &mut SimRng, busy: &[Target]) -> Option<Target> {
+pub fn pick_target(
+    w: &World,
+    kind: TargetKind,
+    rng: &mut SimRng,
+    busy: &[Target],
+) -> Option<Target> {
     let c = &w.cluster;
     let app_deployments: Vec<usize> = (0..c.workloads.len())
         .filter(|&i| {
             let x = &c.workloads[i];
-            x.app.is_some() && x.kind == WorkloadKind::Deployment && !x.deleted && x.rollout.is_none()
+            x.app.is_some()
+                && x.kind == WorkloadKind::Deployment
+                && !x.deleted
+                && x.rollout.is_none()
         })
         .collect();
-    let free = |t: &Target| !busy.iter().any(|b| b == t || (!t.node.is_empty() && b.node == t.node) || (!t.workload.is_empty() && b.workload == t.workload && b.namespace == t.namespace));
+    let free = |t: &Target| {
+        !busy.iter().any(|b| {
+            b == t
+                || (!t.node.is_empty() && b.node == t.node)
+                || (!t.workload.is_empty()
+                    && b.workload == t.workload
+                    && b.namespace == t.namespace)
+        })
+    };
     for _ in 0..8 {
         let target = match kind {
             TargetKind::Pod => {
                 let wl = *app_deployments.get(rng.index(app_deployments.len()))?;
                 let pods: Vec<usize> = c.pods_of(wl).filter(|&p| c.pods[p].running()).collect();
                 let p = *pods.get(rng.index(pods.len()))?;
-                Target { namespace: c.pods[p].namespace.clone(), pod: c.pods[p].name.clone(), workload: c.workloads[wl].name.clone(), ..Target::default() }
+                Target {
+                    namespace: c.pods[p].namespace.clone(),
+                    pod: c.pods[p].name.clone(),
+                    workload: c.workloads[wl].name.clone(),
+                    ..Target::default()
+                }
             }
             TargetKind::Workload => {
                 let wl = *app_deployments.get(rng.index(app_deployments.len()))?;
-                Target { namespace: c.workloads[wl].namespace.clone(), workload: c.workloads[wl].name.clone(), ..Target::default() }
+                Target {
+                    namespace: c.workloads[wl].namespace.clone(),
+                    workload: c.workloads[wl].name.clone(),
+                    ..Target::default()
+                }
             }
             TargetKind::Service => {
                 let s = rng.index(c.services.len().max(1));
                 let svc = c.services.get(s)?;
-                Target { namespace: svc.namespace.clone(), service: svc.name.clone(), ..Target::default() }
+                Target {
+                    namespace: svc.namespace.clone(),
+                    service: svc.name.clone(),
+                    ..Target::default()
+                }
             }
             TargetKind::Node => {
                 let ready: Vec<usize> = (0..c.nodes.len()).filter(|&n| c.nodes[n].ready).collect();
@@ -87,7 +130,10 @@ pub fn pick_target(w: &World, kind: TargetKind, rng: &mut SimRng, busy: &[Target
                     return None;
                 }
                 let n = ready[rng.index(ready.len())];
-                Target { node: c.nodes[n].name.clone(), ..Target::default() }
+                Target {
+                    node: c.nodes[n].name.clone(),
+                    ..Target::default()
+                }
             }
         };
         if free(&target) {

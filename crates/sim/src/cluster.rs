@@ -9,8 +9,7 @@ mod workload;
 
 pub use node::{Node, NodeCounters, NodeShape};
 pub use pod::{
-    Container, ContainerState, Effects, Pod, PodPhase, PodUsage, Resources, Termination,
-    WaitReason,
+    Container, ContainerState, Effects, Pod, PodPhase, PodUsage, Resources, Termination, WaitReason,
 };
 pub use service::{App, Burst, Call, Protocol, Service, ServiceHealth};
 pub use workload::{JobState, PodTemplate, ReplicaSet, Rollout, Workload, WorkloadKind};
@@ -48,7 +47,9 @@ impl Cluster {
 
     /// Index of the workload `namespace/name`.
     pub fn workload_index(&self, namespace: &str, name: &str) -> Option<usize> {
-        self.workloads.iter().position(|w| w.namespace == namespace && w.name == name)
+        self.workloads
+            .iter()
+            .position(|w| w.namespace == namespace && w.name == name)
     }
 
     /// Index of the live pod `namespace/name`.
@@ -61,17 +62,25 @@ impl Cluster {
 
     /// Index of the service `namespace/name`.
     pub fn service_index(&self, namespace: &str, name: &str) -> Option<usize> {
-        self.services.iter().position(|s| s.namespace == namespace && s.name == name)
+        self.services
+            .iter()
+            .position(|s| s.namespace == namespace && s.name == name)
     }
 
     /// Live pods of workload `w`, oldest first.
     pub fn pods_of(&self, w: usize) -> impl Iterator<Item = usize> + '_ {
-        self.live.iter().copied().filter(move |&i| self.pods[i].workload == w)
+        self.live
+            .iter()
+            .copied()
+            .filter(move |&i| self.pods[i].workload == w)
     }
 
     /// Live pods bound to node `n`.
     pub fn pods_on(&self, n: usize) -> impl Iterator<Item = usize> + '_ {
-        self.live.iter().copied().filter(move |&i| self.pods[i].node == Some(n))
+        self.live
+            .iter()
+            .copied()
+            .filter(move |&i| self.pods[i].node == Some(n))
     }
 
     /// The profile of pod `p`.
@@ -95,6 +104,8 @@ impl Cluster {
 
     /// Number of pods on node `n` that count against its pod limit.
     pub fn pod_count_on(&self, n: usize) -> u32 {
-        self.pods_on(n).filter(|&i| self.pods[i].holds_resources()).count() as u32
+        self.pods_on(n)
+            .filter(|&i| self.pods[i].holds_resources())
+            .count() as u32
     }
 }

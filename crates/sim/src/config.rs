@@ -60,24 +60,44 @@ impl Default for SimConfig {
 impl SimConfig {
     /// Checks every setting; the error names the key at fault.
     pub fn validate(&self) -> Result<(), SimError> {
-        if self.cluster.is_empty() || !self.cluster.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(SimError::config("cluster", "must be a non-empty name of letters, digits and '-'"));
+        if self.cluster.is_empty()
+            || !self
+                .cluster
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(SimError::config(
+                "cluster",
+                "must be a non-empty name of letters, digits and '-'",
+            ));
         }
         if !(1..=5000).contains(&self.nodes) {
-            return Err(SimError::config("nodes", format!("{} is outside 1..=5000", self.nodes)));
+            return Err(SimError::config(
+                "nodes",
+                format!("{} is outside 1..=5000", self.nodes),
+            ));
         }
         let min_pods = self.nodes * 3 + 20;
         if self.pods < min_pods || self.pods > 200_000 {
             return Err(SimError::config(
                 "pods",
-                format!("{} is outside {min_pods}..=200000 (3 DaemonSet pods per node plus 20)", self.pods),
+                format!(
+                    "{} is outside {min_pods}..=200000 (3 DaemonSet pods per node plus 20)",
+                    self.pods
+                ),
             ));
         }
         if !(1_000..=300_000).contains(&self.step.ms()) || self.step.ms() % 1000 != 0 {
-            return Err(SimError::config("step", format!("{} must be whole seconds between 1s and 5m", self.step)));
+            return Err(SimError::config(
+                "step",
+                format!("{} must be whole seconds between 1s and 5m", self.step),
+            ));
         }
         if self.start_ms().is_none() {
-            return Err(SimError::config("start", format!("{:?} is not an RFC 3339 timestamp", self.start)));
+            return Err(SimError::config(
+                "start",
+                format!("{:?} is not an RFC 3339 timestamp", self.start),
+            ));
         }
         for (key, v, max) in [
             ("chaos_per_hour", self.chaos_per_hour, 120.0),
@@ -110,13 +130,55 @@ mod tests {
     #[test]
     fn errors_name_the_key() {
         let cases: Vec<(SimConfig, &str)> = vec![
-            (SimConfig { nodes: 0, ..Default::default() }, "nodes"),
-            (SimConfig { pods: 10, ..Default::default() }, "pods"),
-            (SimConfig { step: DurationMs(1500), ..Default::default() }, "step"),
-            (SimConfig { start: "yesterday".into(), ..Default::default() }, "start"),
-            (SimConfig { chaos_per_hour: f64::NAN, ..Default::default() }, "chaos_per_hour"),
-            (SimConfig { log_volume: -1.0, ..Default::default() }, "log_volume"),
-            (SimConfig { cluster: "a b".into(), ..Default::default() }, "cluster"),
+            (
+                SimConfig {
+                    nodes: 0,
+                    ..Default::default()
+                },
+                "nodes",
+            ),
+            (
+                SimConfig {
+                    pods: 10,
+                    ..Default::default()
+                },
+                "pods",
+            ),
+            (
+                SimConfig {
+                    step: DurationMs(1500),
+                    ..Default::default()
+                },
+                "step",
+            ),
+            (
+                SimConfig {
+                    start: "yesterday".into(),
+                    ..Default::default()
+                },
+                "start",
+            ),
+            (
+                SimConfig {
+                    chaos_per_hour: f64::NAN,
+                    ..Default::default()
+                },
+                "chaos_per_hour",
+            ),
+            (
+                SimConfig {
+                    log_volume: -1.0,
+                    ..Default::default()
+                },
+                "log_volume",
+            ),
+            (
+                SimConfig {
+                    cluster: "a b".into(),
+                    ..Default::default()
+                },
+                "cluster",
+            ),
         ];
         for (cfg, key) in cases {
             match cfg.validate() {

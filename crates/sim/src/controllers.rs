@@ -22,11 +22,10 @@ pub fn step(w: &mut World, seed: u64) {
     for &p in &w.cluster.live {
         by_wl[w.cluster.pods[p].workload].push(p);
     }
-    for wl in 0..w.cluster.workloads.len() {
+    for (wl, owned) in by_wl.into_iter().enumerate() {
         if w.cluster.workloads[wl].deleted {
             continue;
         }
-        let owned = std::mem::take(&mut by_wl[wl]);
         match w.cluster.workloads[wl].kind {
             WorkloadKind::Deployment => deployment(w, wl, &owned, seed),
             WorkloadKind::StatefulSet => statefulset(w, wl, &owned, seed),
@@ -42,7 +41,9 @@ pub fn step(w: &mut World, seed: u64) {
         .copied()
         .filter(|&p| {
             let pod = &w.cluster.pods[p];
-            pod.reason == "Evicted" && pod.container.last_termination.is_none_or(|_| true) && evicted_at(pod).is_some_and(|e| t - e >= EVICTED_GC_MS)
+            pod.reason == "Evicted"
+                && pod.container.last_termination.is_none_or(|_| true)
+                && evicted_at(pod).is_some_and(|e| t - e >= EVICTED_GC_MS)
         })
         .collect();
     for p in expired {
@@ -81,15 +82,36 @@ fn deployment(w: &mut World, wl: usize, owned: &[usize], seed: u64) {
             replicas: 0,
         });
         if !first {
-            workload.rollout = Some(crate::cluster::Rollout { started: t, revision, deadline_reported: false });
+            workload.rollout = Some(crate::cluster::Rollout {
+                started: t,
+                revision,
+                deadline_reported: false,
+            });
         }
     }
-    let ready_of = |w: &World, rev: u32| owned.iter().filter(|&&p| w.cluster.pods[p].ready && w.cluster.pods[p].revision == rev).count() as u32;
-    let cur = w.cluster.workloads[wl].replica_sets.iter().position(|r| r.revision == revision).unwrap_or(0);
+    let ready_of = |w: &World, rev: u32| {
+        owned
+            .iter()
+            .filter(|&&p| w.cluster.pods[p].ready && w.cluster.pods[p].revision == rev)
+            .count() as u32
+    };
+    let cur = w.cluster.workloads[wl]
+        .replica_sets
+        .iter()
+        .position(|r| r.revision == revision)
+        .unwrap_or(0);
     let surge = (f64::from(desired) * 0.25).ceil() as u32;
     let unavailable = (f64::from(desired) * 0.25).floor() as u32;
-    let surge = if surge == 0 && unavailable == 0 { 1 } else { surge };
-    let total: u32 = w.cluster.workloads[wl].replica_sets.iter().map(|r| r.replicas).sum();
+    let surge = if surge == 0 && unavailable == 0 {
+        1
+    } else {
+        surge
+    };
+    let total: u32 = w.cluster.workloads[wl]
+        .replica_sets
+        .iter()
+        .map(|r| r.replicas)
+        .sum();
     let cur_replicas = w.cluster.workloads[wl].replica_sets[cur].replicas;
     if cur_replicas < desired && total < desired + surge {
         let up = (desired + surge - total).min(desired - cur_replicas);
@@ -97,7 +119,11 @@ fn deployment(w: &mut World, wl: usize, owned: &[usize], seed: u64) {
     } else if cur_replicas > desired {
         scale_rs(w, wl, cur, desired);
     }
-    let available: u32 = w.cluster.workloads[wl].replica_sets.iter().map(|r| ready_of(w, r.revision)).sum();
+    let available: u32 = w.cluster.workloads[wl]
+        .replica_sets
+        .iter()
+        .map(|r| ready_of(w, r.revision))
+        .sum();
     let mut can_remove = available.saturating_sub(desired.saturating_sub(unavailable));
     for i in 0..w.cluster.workloads[wl].replica_sets.len() {
         let rs = &w.cluster.workloads[wl].replica_sets[i];
@@ -115,11 +141,19 @@ fn deployment(w: &mut World, wl: usize, owned: &[usize], seed: u64) {
     for i in 0..w.cluster.workloads[wl].replica_sets.len() {
         let rs = &w.cluster.workloads[wl].replica_sets[i];
         let (rev, want) = (rs.revision, rs.replicas as usize);
-        let mine: Vec<usize> = owned.iter().copied().filter(|&p| w.cluster.pods[p].revision == rev && counts(w, p)).collect();
+        let mine: Vec<usize> = owned
+            .iter()
+            .copied()
+            .filter(|&p| w.cluster.pods[p].revision == rev && counts(w, p))
+            .collect();
         reconcile_count(w, wl, Some(i), &mine, want, seed);
     }
     let all_new_ready = ready_of(w, revision) >= desired;
-    let old_gone = w.cluster.workloads[wl].replica_sets.iter().enumerate().all(|(i, r)| i == cur || r.replicas == 0);
+    let old_gone = w.cluster.workloads[wl]
+        .replica_sets
+        .iter()
+        .enumerate()
+        .all(|(i, r)| i == cur || r.replicas == 0);
     let workload = &mut w.cluster.workloads[wl];
     if let Some(ro) = workload.rollout.as_mut() {
         if all_new_ready && old_gone {
@@ -140,13 +174,28 @@ fn scale_rs(w: &mut World, wl: usize, i: usize, to: u32) {
     } else {
         format!("Scaled down replica set {} to {to} from {from}", rs.name)
     };
-    let r = ObjectRef::new(ObjectKind::Deployment, &workload.namespace, &workload.name).with_uid(&workload.uid);
-    w.event(r, EventType::Normal, "ScalingReplicaSet", msg, "deployment-controller", "");
+    let r = ObjectRef::new(ObjectKind::Deployment, &workload.namespace, &workload.name)
+        .with_uid(&workload.uid);
+    w.event(
+        r,
+        EventType::Normal,
+        "ScalingReplicaSet",
+        msg,
+        "deployment-controller",
+        "",
+    );
 }
 
 /// Creates or deletes pods so that `mine` (the counted pods) holds `want`. Deletes the least
 /// useful first: unscheduled, then not ready, then newest.
-fn reconcile_count(w: &mut World, wl: usize, rs: Option<usize>, mine: &[usize], want: usize, seed: u64) {
+fn reconcile_count(
+    w: &mut World,
+    wl: usize,
+    rs: Option<usize>,
+    mine: &[usize],
+    want: usize,
+    seed: u64,
+) {
     if mine.len() < want {
         for _ in mine.len()..want {
             pods::create(w, wl, rs, None, seed);
@@ -162,7 +211,14 @@ fn reconcile_count(w: &mut World, wl: usize, rs: Option<usize>, mine: &[usize], 
             let name = w.cluster.pods[p].name.clone();
             let ns = w.cluster.pods[p].namespace.clone();
             let r = ObjectRef::new(ObjectKind::ReplicaSet, &ns, &owner);
-            w.event(r, EventType::Normal, "SuccessfulDelete", format!("Deleted pod: {name}"), "replicaset-controller", "");
+            w.event(
+                r,
+                EventType::Normal,
+                "SuccessfulDelete",
+                format!("Deleted pod: {name}"),
+                "replicaset-controller",
+                "",
+            );
             pods::delete(w, p);
         }
     }
@@ -171,17 +227,29 @@ fn reconcile_count(w: &mut World, wl: usize, rs: Option<usize>, mine: &[usize], 
 fn statefulset(w: &mut World, wl: usize, owned: &[usize], seed: u64) {
     let desired = w.cluster.workloads[wl].replicas;
     let revision = w.cluster.workloads[wl].revision;
-    let live: Vec<usize> = owned.iter().copied().filter(|&p| w.cluster.pods[p].deleted_at.is_none()).collect();
+    let live: Vec<usize> = owned
+        .iter()
+        .copied()
+        .filter(|&p| w.cluster.pods[p].deleted_at.is_none())
+        .collect();
     for &p in &live {
         let pod = &w.cluster.pods[p];
         if pod.phase == PodPhase::Failed || pod.ordinal.is_some_and(|o| o >= desired) {
             pods::delete(w, p);
         }
     }
-    let live: Vec<usize> = live.into_iter().filter(|&p| w.cluster.pods[p].deleted_at.is_none()).collect();
+    let live: Vec<usize> = live
+        .into_iter()
+        .filter(|&p| w.cluster.pods[p].deleted_at.is_none())
+        .collect();
     for o in 0..desired {
         if !live.iter().any(|&p| w.cluster.pods[p].ordinal == Some(o)) {
-            let lower_ready = live.iter().filter(|&&p| w.cluster.pods[p].ordinal.is_some_and(|x| x < o) && w.cluster.pods[p].ready).count() as u32;
+            let lower_ready = live
+                .iter()
+                .filter(|&&p| {
+                    w.cluster.pods[p].ordinal.is_some_and(|x| x < o) && w.cluster.pods[p].ready
+                })
+                .count() as u32;
             if lower_ready == o {
                 pods::create(w, wl, None, Some(o), seed);
             }
@@ -190,7 +258,10 @@ fn statefulset(w: &mut World, wl: usize, owned: &[usize], seed: u64) {
     }
     let all_ready = live.iter().all(|&p| w.cluster.pods[p].ready);
     if all_ready
-        && let Some(&p) = live.iter().filter(|&&p| w.cluster.pods[p].revision != revision).max_by_key(|&&p| w.cluster.pods[p].ordinal)
+        && let Some(&p) = live
+            .iter()
+            .filter(|&&p| w.cluster.pods[p].revision != revision)
+            .max_by_key(|&&p| w.cluster.pods[p].ordinal)
     {
         pods::delete(w, p);
     }
@@ -199,14 +270,23 @@ fn statefulset(w: &mut World, wl: usize, owned: &[usize], seed: u64) {
 fn daemonset(w: &mut World, wl: usize, owned: &[usize], seed: u64) {
     let revision = w.cluster.workloads[wl].revision;
     for n in 0..w.cluster.nodes.len() {
-        let mine: Vec<usize> = owned.iter().copied().filter(|&p| w.cluster.pods[p].pinned == Some(n) && counts(w, p)).collect();
+        let mine: Vec<usize> = owned
+            .iter()
+            .copied()
+            .filter(|&p| w.cluster.pods[p].pinned == Some(n) && counts(w, p))
+            .collect();
         if mine.is_empty() {
             let p = pods::create(w, wl, None, None, seed);
             w.cluster.pods[p].pinned = Some(n);
         }
     }
-    let outdated = owned.iter().copied().find(|&p| counts(w, p) && w.cluster.pods[p].revision != revision);
-    let all_ready = owned.iter().all(|&p| !counts(w, p) || w.cluster.pods[p].ready);
+    let outdated = owned
+        .iter()
+        .copied()
+        .find(|&p| counts(w, p) && w.cluster.pods[p].revision != revision);
+    let all_ready = owned
+        .iter()
+        .all(|&p| !counts(w, p) || w.cluster.pods[p].ready);
     if let (Some(p), true) = (outdated, all_ready) {
         pods::delete(w, p);
     }
@@ -214,7 +294,9 @@ fn daemonset(w: &mut World, wl: usize, owned: &[usize], seed: u64) {
 
 fn job(w: &mut World, wl: usize, owned: &[usize], seed: u64) {
     let t = w.t;
-    let Some(mut js) = w.cluster.workloads[wl].job else { return };
+    let Some(mut js) = w.cluster.workloads[wl].job else {
+        return;
+    };
     let r = w.workload_ref(wl);
     if let Some(done) = js.finished {
         if t - done >= JOB_TTL_MS {
@@ -234,16 +316,32 @@ fn job(w: &mut World, wl: usize, owned: &[usize], seed: u64) {
         Some(PodPhase::Succeeded) => {
             js.succeeded = true;
             js.finished = Some(t);
-            w.event(r, EventType::Normal, "Completed", "Job completed".into(), "job-controller", "");
+            w.event(
+                r,
+                EventType::Normal,
+                "Completed",
+                "Job completed".into(),
+                "job-controller",
+                "",
+            );
         }
         Some(PodPhase::Failed) => {
             js.failed += 1;
             if js.failed > JOB_BACKOFF_LIMIT {
                 js.gave_up = true;
                 js.finished = Some(t);
-                w.event(r, EventType::Warning, "BackoffLimitExceeded", "Job has reached the specified backoff limit".into(), "job-controller", "");
+                w.event(
+                    r,
+                    EventType::Warning,
+                    "BackoffLimitExceeded",
+                    "Job has reached the specified backoff limit".into(),
+                    "job-controller",
+                    "",
+                );
             } else {
-                let finished_at = last.and_then(|p| evicted_at(&w.cluster.pods[p])).unwrap_or(t);
+                let finished_at = last
+                    .and_then(|p| evicted_at(&w.cluster.pods[p]))
+                    .unwrap_or(t);
                 if t - finished_at >= 10_000i64 << (js.failed - 1).min(5) {
                     pods::create(w, wl, None, None, seed);
                 } else {

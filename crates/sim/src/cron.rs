@@ -26,12 +26,29 @@ pub fn step(w: &mut World, rng: &mut SimRng) {
     let fails = rng.chance(0.04);
     let workload = &mut w.cluster.workloads[wl];
     workload.name = name.clone();
-    workload.job = Some(JobState { run_for: run_for as i64, fails, started: t, ..JobState::default() });
+    workload.job = Some(JobState {
+        run_for: run_for as i64,
+        fails,
+        started: t,
+        ..JobState::default()
+    });
     let mut cron = ObjectRef::new(kubepulse_model::ObjectKind::Job, ns, "report");
     cron.kind = "CronJob".into();
-    w.event(cron, EventType::Normal, "SuccessfulCreate", format!("Created job {name}"), "cronjob-controller", "");
+    w.event(
+        cron,
+        EventType::Normal,
+        "SuccessfulCreate",
+        format!("Created job {name}"),
+        "cronjob-controller",
+        "",
+    );
     if !w.quiet {
         let target = w.workload_ref(wl);
-        w.truth.lookalikes.push(LookalikeRecord { kind: LookalikeKind::BatchCpu, target, start: t, end: t + run_for as i64 });
+        w.truth.lookalikes.push(LookalikeRecord {
+            kind: LookalikeKind::BatchCpu,
+            target,
+            start: t,
+            end: t + run_for as i64,
+        });
     }
 }

@@ -11,11 +11,11 @@ const MIB: f64 = 1024.0 * 1024.0;
 /// CFS periods per second (100 ms period).
 const CFS_PERIODS_PER_SEC: f64 = 10.0;
 /// Node CPU utilisation above which neighbours slow each other down.
-const CONTENTION_ONSET: f64 = 0.7;
+const CONTENTION_ONSET: f64 = 0.8;
 /// Extra CPU per unit of contention (cache misses, memory stalls).
-const CONTENTION_CPU: f64 = 2.5;
+const CONTENTION_CPU: f64 = 1.5;
 /// Extra latency per unit of contention.
-const CONTENTION_LATENCY: f64 = 5.0;
+const CONTENTION_LATENCY: f64 = 4.0;
 /// Container logs are rotated by the kubelet when they reach this size.
 const LOG_ROTATE_BYTES: f64 = 50.0 * MIB;
 
@@ -73,11 +73,20 @@ pub fn step(w: &mut World) {
         }
         let n = c.pods[p].node.unwrap_or(0);
         let cores = c.nodes[n].cores();
-        let svc_latency = c.workloads[c.pods[p].workload].service.map(|s| (c.services[s].base_latency, c.services[s].base_error));
+        let svc_latency = c.workloads[c.pods[p].workload]
+            .service
+            .map(|s| (c.services[s].base_latency, c.services[s].base_error));
         let prof = c.pods[p].template.profile;
         let pod = &mut c.pods[p];
         pod.usage.cpu_demand *= 1.0 + CONTENTION_CPU * contention[n];
-        advance_pod(pod, &c.profiles[prof], level[n], cores, dt, svc_latency.unwrap_or((0.0, 0.0)));
+        advance_pod(
+            pod,
+            &c.profiles[prof],
+            level[n],
+            cores,
+            dt,
+            svc_latency.unwrap_or((0.0, 0.0)),
+        );
         pod.usage.own_latency *= 1.0 + CONTENTION_LATENCY * contention[n];
     }
 }
@@ -136,7 +145,9 @@ fn advance_pod(pod: &mut Pod, prof: &Profile, level: f64, cores: f64, dt: f64, s
     }
     let base = prof.base_memory * (1.0 + 0.004 * pod.rng.normal());
     u.live = base + u.rps * prof.memory_per_rps + u.leaked + u.cache;
-    u.garbage += (prof.alloc_per_request * u.rps + 8.0 * 1024.0) * dt * (1.0 + 0.2 * pod.rng.normal()).max(0.1);
+    u.garbage += (prof.alloc_per_request * u.rps + 8.0 * 1024.0)
+        * dt
+        * (1.0 + 0.2 * pod.rng.normal()).max(0.1);
     if u.garbage > prof.gc_headroom * u.live {
         u.garbage = u.live * 0.01 * pod.rng.f64();
     }
@@ -172,8 +183,13 @@ fn advance_pod(pod: &mut Pod, prof: &Profile, level: f64, cores: f64, dt: f64, s
     // Own latency and errors: queueing under saturation and injected errors. Loss and delay on
     // the path into the pod are seen by its callers (see `health`), not by the server itself.
     let (base_latency, base_error) = svc;
-    u.own_latency = base_latency * queueing_factor(u.rho) * (1.0 + 0.05 * pod.rng.normal()).max(0.5);
-    let overload = if u.rho > 1.0 { 0.5 * (u.rho - 1.0) / u.rho } else { 0.0 };
+    u.own_latency =
+        base_latency * queueing_factor(u.rho) * (1.0 + 0.05 * pod.rng.normal()).max(0.5);
+    let overload = if u.rho > 1.0 {
+        0.5 * (u.rho - 1.0) / u.rho
+    } else {
+        0.0
+    };
     u.own_error = (base_error + pod.effects.error_rate + overload).min(1.0);
 }
 

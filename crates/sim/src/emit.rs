@@ -16,13 +16,30 @@ pub use series::{PodSeries, SeriesDef, SeriesTable};
 use crate::world::World;
 
 /// The modes of `node_cpu_seconds_total`, in the order of the node's counters.
-pub const CPU_MODES: [&str; 8] = ["idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user"];
+pub const CPU_MODES: [&str; 8] = [
+    "idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user",
+];
 
 /// Upper bounds of the request latency histogram (Prometheus client defaults).
-pub const LATENCY_BUCKETS: [f64; 12] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, f64::INFINITY];
+pub const LATENCY_BUCKETS: [f64; 12] = [
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    f64::INFINITY,
+];
 
 /// The same bounds as written in the `le` label.
-pub const LATENCY_LE: [&str; 12] = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"];
+pub const LATENCY_LE: [&str; 12] = [
+    "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf",
+];
 
 /// Rounds to milliseconds (seconds counters), so that files stay compact.
 pub fn ms(v: f64) -> f64 {
@@ -60,7 +77,11 @@ impl Census {
                 running_on[n] += 1;
             }
         }
-        Self { by_workload, counts, running_on }
+        Self {
+            by_workload,
+            counts,
+            running_on,
+        }
     }
 }
 
@@ -89,14 +110,29 @@ impl Emitter {
         let mut out = Vec::with_capacity(self.table.len() + 1024);
         self.pods.resize_with(c.pods.len(), PodSeries::default);
         self.nodes.resize_with(c.nodes.len(), Default::default);
-        self.workloads.resize_with(c.workloads.len(), Default::default);
+        self.workloads
+            .resize_with(c.workloads.len(), Default::default);
         for n in 0..c.nodes.len() {
-            node_exporter::emit(&mut self.table, &mut self.nodes[n], w, n, census.running_on[n], &mut out);
+            node_exporter::emit(
+                &mut self.table,
+                &mut self.nodes[n],
+                w,
+                n,
+                census.running_on[n],
+                &mut out,
+            );
             ksm::node(&mut self.table, &mut self.nodes[n], w, n, &mut out);
         }
         for wl in 0..c.workloads.len() {
             if !c.workloads[wl].deleted {
-                ksm::workload(&mut self.table, &mut self.workloads[wl], w, wl, census, &mut out);
+                ksm::workload(
+                    &mut self.table,
+                    &mut self.workloads[wl],
+                    w,
+                    wl,
+                    census,
+                    &mut out,
+                );
             }
         }
         for &p in &c.live {
@@ -108,7 +144,10 @@ impl Emitter {
                 app::emit(&mut self.table, s, w, p, &mut out);
             }
         }
-        MetricsOut { new_series: self.table.take_new(), samples: out }
+        MetricsOut {
+            new_series: self.table.take_new(),
+            samples: out,
+        }
     }
 
     /// Every series registered so far.

@@ -16,7 +16,9 @@ use crate::rng::SimRng;
 use crate::scenario::Scenario;
 use crate::truth::{FailureRecord, FaultRecord, LookalikeRecord, Truth};
 use crate::world::World;
-use crate::{SimError, controllers, cron, dynamics, health, kubelet, load, nodes, scheduler, topology};
+use crate::{
+    SimError, controllers, cron, dynamics, health, kubelet, load, nodes, scheduler, topology,
+};
 
 /// The cluster runs this long, unreported, before the first step so that it starts warm.
 const WARMUP_MS: i64 = 10 * 60_000;
@@ -72,18 +74,27 @@ pub struct Simulator {
 
 impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulator").field("t", &self.world.t).field("cluster", &self.cfg.cluster).finish()
+        f.debug_struct("Simulator")
+            .field("t", &self.world.t)
+            .field("cluster", &self.cfg.cluster)
+            .finish()
     }
 }
 
 impl Simulator {
     /// A simulation of `cfg` starting at its configured start time (or `start` when given, as
     /// the live demo does), with the faults of `scenario`.
-    pub fn new(cfg: SimConfig, scenario: Option<&Scenario>, start: Option<i64>) -> Result<Self, SimError> {
+    pub fn new(
+        cfg: SimConfig,
+        scenario: Option<&Scenario>,
+        start: Option<i64>,
+    ) -> Result<Self, SimError> {
         cfg.validate()?;
         let start = match start {
             Some(s) => s - s.rem_euclid(cfg.step.ms()),
-            None => cfg.start_ms().ok_or_else(|| SimError::config("start", "not an RFC 3339 timestamp"))?,
+            None => cfg
+                .start_ms()
+                .ok_or_else(|| SimError::config("start", "not an RFC 3339 timestamp"))?,
         };
         let cluster = topology::build(&cfg, start);
         let mut pending = Vec::new();
@@ -98,11 +109,24 @@ impl Simulator {
             lookalikes = sc.lookalikes.unwrap_or(lookalikes);
         }
         let seed = cfg.seed;
-        let mut world = World::new(cluster, start - WARMUP_MS, cfg.step.ms(), SimRng::for_name(seed, "world"));
+        let mut world = World::new(
+            cluster,
+            start - WARMUP_MS,
+            cfg.step.ms(),
+            SimRng::for_name(seed, "world"),
+        );
         let mut sim = Self {
             chaos: Chaos::new(chaos_cfg.0, &chaos_cfg.1, SimRng::for_name(seed, "chaos")),
-            lookalikes: Lookalikes::new(lookalikes, cfg.rollouts_per_day, SimRng::for_name(seed, "lookalikes")),
-            rngs: [SimRng::for_name(seed, "logs"), SimRng::for_name(seed, "spans"), SimRng::for_name(seed, "cron")],
+            lookalikes: Lookalikes::new(
+                lookalikes,
+                cfg.rollouts_per_day,
+                SimRng::for_name(seed, "lookalikes"),
+            ),
+            rngs: [
+                SimRng::for_name(seed, "logs"),
+                SimRng::for_name(seed, "spans"),
+                SimRng::for_name(seed, "cron"),
+            ],
             cfg,
             emitter: Emitter::default(),
             objects: ObjectTracker::default(),
@@ -159,7 +183,10 @@ impl Simulator {
     pub fn inject(&mut self, spec: FaultSpec) -> Result<(), SimError> {
         check_target(&spec.kind.target_kind(), &spec.target).map_err(SimError::Inject)?;
         if !(0.0..=1.0).contains(&spec.severity) {
-            return Err(SimError::Inject(format!("severity {} is outside 0..=1", spec.severity)));
+            return Err(SimError::Inject(format!(
+                "severity {} is outside 0..=1",
+                spec.severity
+            )));
         }
         self.pending.push(spec);
         Ok(())
@@ -168,15 +195,29 @@ impl Simulator {
     /// Advances one step and returns what it produced.
     pub fn step(&mut self) -> Batch {
         self.world.t += self.world.step_ms;
-        let (f0, l0) = (self.world.truth.faults.len(), self.world.truth.lookalikes.len());
+        let (f0, l0) = (
+            self.world.truth.faults.len(),
+            self.world.truth.lookalikes.len(),
+        );
         self.world.new_failures.clear();
         let ended = self.advance();
         let census = crate::emit::Census::of(&self.world);
         let metrics = self.emitter.emit(&self.world, &census);
         let mut logs = std::mem::take(&mut self.world.logs);
         let mut spans = Vec::new();
-        crate::emit::spans::generate(&self.world, self.cfg.traces_per_step, &mut self.rngs[1], &mut spans, &mut logs);
-        crate::emit::logs::generate(&self.world, self.cfg.log_volume, &mut self.rngs[0], &mut logs);
+        crate::emit::spans::generate(
+            &self.world,
+            self.cfg.traces_per_step,
+            &mut self.rngs[1],
+            &mut spans,
+            &mut logs,
+        );
+        crate::emit::logs::generate(
+            &self.world,
+            self.cfg.log_volume,
+            &mut self.rngs[0],
+            &mut logs,
+        );
         logs.sort_by_key(|r| r.t_ns);
         Batch {
             t: self.world.t,
@@ -197,7 +238,11 @@ impl Simulator {
     fn advance(&mut self) -> Vec<u32> {
         let ended = self.faults();
         let busy_targets: Vec<Target> = self.active.iter().map(|a| a.spec.target.clone()).collect();
-        let busy = |ns: &str, name: &str| busy_targets.iter().any(|b| b.namespace == ns && b.workload == name);
+        let busy = |ns: &str, name: &str| {
+            busy_targets
+                .iter()
+                .any(|b| b.namespace == ns && b.workload == name)
+        };
         self.lookalikes.step(&mut self.world, &busy);
         cron::step(&mut self.world, &mut self.rngs[2]);
         let w = &mut self.world;
@@ -242,9 +287,26 @@ impl Simulator {
                 Ok((scope, detail)) => {
                     let id = self.next_id;
                     self.next_id += 1;
-                    let target = scope.first().cloned().unwrap_or_else(|| self.world.node_ref(0));
-                    self.world.truth.faults.push(FaultRecord { id, kind: spec.kind, target, start: t, end: None, severity: spec.severity, scope, detail });
-                    self.active.push(Active { id, spec, started: t, fault });
+                    let target = scope
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| self.world.node_ref(0));
+                    self.world.truth.faults.push(FaultRecord {
+                        id,
+                        kind: spec.kind,
+                        target,
+                        start: t,
+                        end: None,
+                        severity: spec.severity,
+                        scope,
+                        detail,
+                    });
+                    self.active.push(Active {
+                        id,
+                        spec,
+                        started: t,
+                        fault,
+                    });
                 }
                 Err(e) => self.rejected.push((spec, e.to_string())),
             }
@@ -272,7 +334,13 @@ impl Simulator {
 
 /// Checks that a target names what its kind needs.
 pub fn check_target(kind: &TargetKind, t: &Target) -> Result<(), String> {
-    let need = |field: &str, v: &str| if v.is_empty() { Err(format!("target needs `{field}`")) } else { Ok(()) };
+    let need = |field: &str, v: &str| {
+        if v.is_empty() {
+            Err(format!("target needs `{field}`"))
+        } else {
+            Ok(())
+        }
+    };
     match kind {
         TargetKind::Pod => {
             need("namespace", &t.namespace)?;

@@ -62,19 +62,26 @@ impl SimError {
     /// The class of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Config { .. } | Self::Scenario { .. } | Self::Inject(_) | Self::Dataset { .. } => {
-                ErrorKind::BadInput
-            }
+            Self::Config { .. }
+            | Self::Scenario { .. }
+            | Self::Inject(_)
+            | Self::Dataset { .. } => ErrorKind::BadInput,
             Self::Io { .. } => ErrorKind::Io,
         }
     }
 
     /// An I/O error on `path`.
     pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
-        Self::Io { path: path.as_ref().display().to_string(), source }
+        Self::Io {
+            path: path.as_ref().display().to_string(),
+            source,
+        }
     }
 
     pub(crate) fn config(key: &str, message: impl Into<String>) -> Self {
-        Self::Config { key: key.into(), message: message.into() }
+        Self::Config {
+            key: key.into(),
+            message: message.into(),
+        }
     }
 }

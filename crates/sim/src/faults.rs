@@ -167,8 +167,12 @@ pub fn build(spec: &FaultSpec) -> Box<dyn Fault> {
         FaultKind::MemoryLeak => Box::new(memory_leak::MemoryLeak::new(t, s)),
         FaultKind::CpuHog => Box::new(saturation::CpuHog::new(t, s)),
         FaultKind::BadRollout => Box::new(rollout::BadRollout::new(t, s, rollout::Breakage::Crash)),
-        FaultKind::ImagePullFailure => Box::new(rollout::BadRollout::new(t, s, rollout::Breakage::Image)),
-        FaultKind::Unschedulable => Box::new(rollout::BadRollout::new(t, s, rollout::Breakage::Requests)),
+        FaultKind::ImagePullFailure => {
+            Box::new(rollout::BadRollout::new(t, s, rollout::Breakage::Image))
+        }
+        FaultKind::Unschedulable => {
+            Box::new(rollout::BadRollout::new(t, s, rollout::Breakage::Requests))
+        }
         FaultKind::NetworkDelay => Box::new(network::Network::new(t, s, false)),
         FaultKind::PacketLoss => Box::new(network::Network::new(t, s, true)),
         FaultKind::DiskFill => Box::new(disk_fill::DiskFill::new(t, s)),
@@ -180,7 +184,9 @@ pub fn build(spec: &FaultSpec) -> Box<dyn Fault> {
 
 /// Resolves a target to a node index.
 pub(crate) fn resolve_node(w: &World, t: &Target) -> Result<usize, SimError> {
-    w.cluster.node_index(&t.node).ok_or_else(|| SimError::Inject(format!("no node named {:?}", t.node)))
+    w.cluster
+        .node_index(&t.node)
+        .ok_or_else(|| SimError::Inject(format!("no node named {:?}", t.node)))
 }
 
 /// Resolves a target to a workload index.
@@ -207,7 +213,16 @@ pub(crate) fn resolve_pod(w: &World, t: &Target) -> Result<usize, SimError> {
             .ok_or_else(|| SimError::Inject(format!("no pod {}/{}", t.namespace, t.pod)));
     }
     let wl = resolve_workload(w, t)?;
-    let mut pods: Vec<usize> = w.cluster.pods_of(wl).filter(|&p| w.cluster.pods[p].running()).collect();
+    let mut pods: Vec<usize> = w
+        .cluster
+        .pods_of(wl)
+        .filter(|&p| w.cluster.pods[p].running())
+        .collect();
     pods.sort_by(|&a, &b| w.cluster.pods[a].name.cmp(&w.cluster.pods[b].name));
-    pods.first().copied().ok_or_else(|| SimError::Inject(format!("workload {}/{} has no running pod", t.namespace, t.workload)))
+    pods.first().copied().ok_or_else(|| {
+        SimError::Inject(format!(
+            "workload {}/{} has no running pod",
+            t.namespace, t.workload
+        ))
+    })
 }

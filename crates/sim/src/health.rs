@@ -37,8 +37,8 @@ pub fn step(w: &mut World) {
             causes[s] = service(w, s, &by_workload[wl]);
         }
     }
-    for s in 0..w.cluster.services.len() {
-        track_slo(w, s, window, causes[s]);
+    for (s, cause) in causes.into_iter().enumerate() {
+        track_slo(w, s, window, cause);
     }
 }
 
@@ -55,7 +55,11 @@ fn service(w: &mut World, s: usize, pods: &[usize]) -> Causes {
         down_latency += call.fanout * lat;
         cause.network += call.fanout * callee.edge_delay;
         cause.downstream += call.fanout * callee.latency.min(callee.timeout);
-        let timeout = if callee.latency + net_extra >= callee.timeout { 1.0 } else { 0.0 };
+        let timeout = if callee.latency + net_extra >= callee.timeout {
+            1.0
+        } else {
+            0.0
+        };
         let loss_err = (callee.edge_loss.powf(1.5) * 2.0).min(1.0);
         let fail = (callee.error_ratio + loss_err + timeout).min(1.0);
         if call.critical {
@@ -120,8 +124,16 @@ fn track_slo(w: &mut World, s: usize, window: usize, cause: Causes) {
         h.healthy_since = None;
         let ty = classify(cause, err > ERROR_SLO);
         let Some(ty) = ty else { return };
-        let detail = format!("error ratio {:.1}%, mean latency {:.0} ms over the last minute", err * 100.0, lat * 1000.0);
-        let reason = if err > ERROR_SLO { "ErrorRateBreach" } else { "LatencyBreach" };
+        let detail = format!(
+            "error ratio {:.1}%, mean latency {:.0} ms over the last minute",
+            err * 100.0,
+            lat * 1000.0
+        );
+        let reason = if err > ERROR_SLO {
+            "ErrorRateBreach"
+        } else {
+            "LatencyBreach"
+        };
         let related = related_of_service(w, s);
         let r = w.service_ref(s);
         w.fail(r, &related, ty, reason, detail);
@@ -143,9 +155,16 @@ fn classify(c: Causes, errors: bool) -> Option<FailureType> {
         (c.network, FailureType::NetworkDegradation),
         (c.downstream, FailureType::DependencyFailure),
         (c.saturation * 10.0, FailureType::CpuSaturation),
-        (c.own * if errors { 10.0 } else { 0.0 }, FailureType::DependencyFailure),
+        (
+            c.own * if errors { 10.0 } else { 0.0 },
+            FailureType::DependencyFailure,
+        ),
     ];
-    let (v, ty) = candidates.into_iter().fold((0.0, None), |acc, (v, ty)| if v > acc.0 { (v, Some(ty)) } else { acc });
+    let (v, ty) =
+        candidates.into_iter().fold(
+            (0.0, None),
+            |acc, (v, ty)| if v > acc.0 { (v, Some(ty)) } else { acc },
+        );
     if v <= 0.0 { None } else { ty }
 }
 
@@ -172,9 +191,16 @@ fn related_of_service(w: &World, s: usize) -> Vec<kubepulse_model::ObjectRef> {
 pub fn normal_cdf(x: f64) -> f64 {
     let z = x.abs() / std::f64::consts::SQRT_2;
     let t = 1.0 / (1.0 + 0.327_591_1 * z);
-    let poly = t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     let erf = 1.0 - poly * (-z * z).exp();
-    if x >= 0.0 { 0.5 * (1.0 + erf) } else { 0.5 * (1.0 - erf) }
+    if x >= 0.0 {
+        0.5 * (1.0 + erf)
+    } else {
+        0.5 * (1.0 - erf)
+    }
 }
 
 /// Spread of request latency around the mean (log-normal sigma).
@@ -192,14 +218,22 @@ pub fn account_requests(w: &mut World) {
         let u = &mut pod.usage;
         let n = u.rps * dt;
         let err = u.error_ratio.clamp(0.0, 1.0);
-        let overload = if u.rho > 1.0 { (0.5 * (u.rho - 1.0) / u.rho).min(err) } else { 0.0 };
+        let overload = if u.rho > 1.0 {
+            (0.5 * (u.rho - 1.0) / u.rho).min(err)
+        } else {
+            0.0
+        };
         u.requests[0] += n * (1.0 - err);
         u.requests[1] += n * (err - overload);
         u.requests[2] += n * overload;
         let lat = u.latency.max(1e-5);
         let ln_median = lat.ln() - LATENCY_SIGMA * LATENCY_SIGMA / 2.0;
         for (i, le) in crate::emit::LATENCY_BUCKETS.iter().enumerate() {
-            let share = if le.is_infinite() { 1.0 } else { normal_cdf((le.ln() - ln_median) / LATENCY_SIGMA) };
+            let share = if le.is_infinite() {
+                1.0
+            } else {
+                normal_cdf((le.ln() - ln_median) / LATENCY_SIGMA)
+            };
             u.buckets[i] += n * share;
         }
         u.latency_sum += n * lat;

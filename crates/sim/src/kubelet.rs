@@ -28,7 +28,9 @@ pub fn step(w: &mut World) {
             continue;
         }
         match pod.container.state {
-            ContainerState::Waiting(reason) if w.t >= pod.container.next_start => try_start(w, p, reason),
+            ContainerState::Waiting(reason) if w.t >= pod.container.next_start => {
+                try_start(w, p, reason)
+            }
             ContainerState::Waiting(WaitReason::CrashLoopBackOff) => backoff_event(w, p),
             ContainerState::Running => running(w, p),
             _ => {}
@@ -44,44 +46,127 @@ fn try_start(w: &mut World, p: usize, reason: WaitReason) {
     let image = pod.container.image.clone();
     let cname = pod.container.name.clone();
     if !pod.template.image_ok {
-        w.event(r.clone(), EventType::Normal, "Pulling", format!("Pulling image \"{image}\""), "kubelet", &host);
+        w.event(
+            r.clone(),
+            EventType::Normal,
+            "Pulling",
+            format!("Pulling image \"{image}\""),
+            "kubelet",
+            &host,
+        );
         let msg = format!(
             "Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": {image}: not found"
         );
-        w.event(r.clone(), EventType::Warning, "Failed", msg, "kubelet", &host);
-        w.event(r.clone(), EventType::Warning, "Failed", "Error: ErrImagePull".into(), "kubelet", &host);
+        w.event(
+            r.clone(),
+            EventType::Warning,
+            "Failed",
+            msg,
+            "kubelet",
+            &host,
+        );
+        w.event(
+            r.clone(),
+            EventType::Warning,
+            "Failed",
+            "Error: ErrImagePull".into(),
+            "kubelet",
+            &host,
+        );
         let pod = &mut w.cluster.pods[p];
         pod.container.pull_failures += 1;
         let n = pod.container.pull_failures;
         let delay = (10_000i64 << (n - 1).min(5)).min(MAX_BACKOFF_MS);
         pod.container.next_start = t + delay;
-        pod.container.state = ContainerState::Waiting(if n == 1 { WaitReason::ErrImagePull } else { WaitReason::ImagePullBackOff });
+        pod.container.state = ContainerState::Waiting(if n == 1 {
+            WaitReason::ErrImagePull
+        } else {
+            WaitReason::ImagePullBackOff
+        });
         if n > 1 {
-            w.event(r.clone(), EventType::Normal, "BackOff", format!("Back-off pulling image \"{image}\""), "kubelet", &host);
-            w.event(r.clone(), EventType::Warning, "Failed", "Error: ImagePullBackOff".into(), "kubelet", &host);
+            w.event(
+                r.clone(),
+                EventType::Normal,
+                "BackOff",
+                format!("Back-off pulling image \"{image}\""),
+                "kubelet",
+                &host,
+            );
+            w.event(
+                r.clone(),
+                EventType::Warning,
+                "Failed",
+                "Error: ImagePullBackOff".into(),
+                "kubelet",
+                &host,
+            );
         } else {
             let related = related_of(w, p);
-            w.fail(r, &related, FailureType::ImagePull, "ErrImagePull", format!("image {image} not found"));
+            w.fail(
+                r,
+                &related,
+                FailureType::ImagePull,
+                "ErrImagePull",
+                format!("image {image} not found"),
+            );
         }
         return;
     }
     if !pod.template.config_ok {
         let cm = format!("{}-config", w.cluster.workloads[pod.workload].name);
-        w.cluster.pods[p].container.state = ContainerState::Waiting(WaitReason::CreateContainerConfigError);
+        w.cluster.pods[p].container.state =
+            ContainerState::Waiting(WaitReason::CreateContainerConfigError);
         w.cluster.pods[p].container.next_start = t + 20_000;
-        w.event(r, EventType::Warning, "Failed", format!("Error: configmap \"{cm}\" not found"), "kubelet", &host);
+        w.event(
+            r,
+            EventType::Warning,
+            "Failed",
+            format!("Error: configmap \"{cm}\" not found"),
+            "kubelet",
+            &host,
+        );
         return;
     }
     let pulled = if reason == WaitReason::ContainerCreating && pod.container.restarts == 0 {
-        w.event(r.clone(), EventType::Normal, "Pulling", format!("Pulling image \"{image}\""), "kubelet", &host);
+        w.event(
+            r.clone(),
+            EventType::Normal,
+            "Pulling",
+            format!("Pulling image \"{image}\""),
+            "kubelet",
+            &host,
+        );
         let secs = 0.8 + 3.0 * w.cluster.pods[p].rng.f64();
-        format!("Successfully pulled image \"{image}\" in {secs:.3}s ({secs:.3}s including waiting)")
+        format!(
+            "Successfully pulled image \"{image}\" in {secs:.3}s ({secs:.3}s including waiting)"
+        )
     } else {
         format!("Container image \"{image}\" already present on machine")
     };
-    w.event(r.clone(), EventType::Normal, "Pulled", pulled, "kubelet", &host);
-    w.event(r.clone(), EventType::Normal, "Created", format!("Created container {cname}"), "kubelet", &host);
-    w.event(r, EventType::Normal, "Started", format!("Started container {cname}"), "kubelet", &host);
+    w.event(
+        r.clone(),
+        EventType::Normal,
+        "Pulled",
+        pulled,
+        "kubelet",
+        &host,
+    );
+    w.event(
+        r.clone(),
+        EventType::Normal,
+        "Created",
+        format!("Created container {cname}"),
+        "kubelet",
+        &host,
+    );
+    w.event(
+        r,
+        EventType::Normal,
+        "Started",
+        format!("Started container {cname}"),
+        "kubelet",
+        &host,
+    );
     start_now(w, p);
 }
 
@@ -97,13 +182,20 @@ pub fn start_now(w: &mut World, p: usize) {
     pod.container.pull_failures = 0;
     pod.phase = PodPhase::Running;
     let u = &pod.usage;
-    pod.usage = PodUsage { net: u.net, fs_logs: u.fs_logs, ..PodUsage::default() };
+    pod.usage = PodUsage {
+        net: u.net,
+        fs_logs: u.fs_logs,
+        ..PodUsage::default()
+    };
 }
 
 fn backoff_event(w: &mut World, p: usize) {
     let host = node_name(w, p);
     let pod = &w.cluster.pods[p];
-    let msg = format!("Back-off restarting failed container {} in pod {}_{}({})", pod.container.name, pod.name, pod.namespace, pod.uid);
+    let msg = format!(
+        "Back-off restarting failed container {} in pod {}_{}({})",
+        pod.container.name, pod.name, pod.namespace, pod.uid
+    );
     let r = w.pod_ref(p);
     w.event(r, EventType::Warning, "BackOff", msg, "kubelet", &host);
 }
@@ -117,7 +209,11 @@ fn running(w: &mut World, p: usize) {
         if let Some(job) = wl.job
             && up_for >= job.run_for
         {
-            let (reason, code) = if job.fails { ("Error", 1) } else { ("Completed", 0) };
+            let (reason, code) = if job.fails {
+                ("Error", 1)
+            } else {
+                ("Completed", 0)
+            };
             finish_job_pod(w, p, reason, code);
         }
         return;
@@ -136,15 +232,29 @@ fn running(w: &mut World, p: usize) {
 fn finish_job_pod(w: &mut World, p: usize, reason: &'static str, code: i32) {
     let t = w.t;
     let pod = &mut w.cluster.pods[p];
-    pod.container.state = ContainerState::Terminated(Termination { reason, exit_code: code, at: t });
-    pod.container.last_termination = Some(Termination { reason, exit_code: code, at: t });
-    pod.phase = if code == 0 { PodPhase::Succeeded } else { PodPhase::Failed };
+    pod.container.state = ContainerState::Terminated(Termination {
+        reason,
+        exit_code: code,
+        at: t,
+    });
+    pod.container.last_termination = Some(Termination {
+        reason,
+        exit_code: code,
+        at: t,
+    });
+    pod.phase = if code == 0 {
+        PodPhase::Succeeded
+    } else {
+        PodPhase::Failed
+    };
     pod.ready = false;
 }
 
 fn probes(w: &mut World, p: usize, up_for: i64) {
     let startup = w.cluster.profile_of(p).startup;
-    let node_ready = w.cluster.pods[p].node.is_some_and(|n| w.cluster.nodes[n].ready);
+    let node_ready = w.cluster.pods[p]
+        .node
+        .is_some_and(|n| w.cluster.nodes[n].ready);
     let pod = &w.cluster.pods[p];
     let rho = pod.usage.rho;
     let was_ready = pod.ready;
@@ -165,7 +275,14 @@ fn probes(w: &mut World, p: usize, up_for: i64) {
     let timeout = "context deadline exceeded (Client.Timeout exceeded while awaiting headers)";
     if rho > LIVENESS_RHO {
         let msg = format!("Liveness probe failed: Get \"http://{ip}:{port}/healthz\": {timeout}");
-        w.event(r.clone(), EventType::Warning, "Unhealthy", msg, "kubelet", &host);
+        w.event(
+            r.clone(),
+            EventType::Warning,
+            "Unhealthy",
+            msg,
+            "kubelet",
+            &host,
+        );
         w.cluster.pods[p].container.liveness_failures += 1;
         if w.cluster.pods[p].container.liveness_failures >= LIVENESS_FAILURE_THRESHOLD {
             let cname = w.cluster.pods[p].container.name.clone();
@@ -179,12 +296,22 @@ fn probes(w: &mut World, p: usize, up_for: i64) {
     }
     if rho > READINESS_RHO {
         let msg = format!("Readiness probe failed: Get \"http://{ip}:{port}/ready\": {timeout}");
-        w.event(r.clone(), EventType::Warning, "Unhealthy", msg, "kubelet", &host);
+        w.event(
+            r.clone(),
+            EventType::Warning,
+            "Unhealthy",
+            msg,
+            "kubelet",
+            &host,
+        );
         w.cluster.pods[p].container.readiness_failures += 1;
         w.cluster.pods[p].ready = false;
         if was_ready {
             let related = related_of(w, p);
-            let detail = format!("cpu demand {:.0}% of what the container can get", rho * 100.0);
+            let detail = format!(
+                "cpu demand {:.0}% of what the container can get",
+                rho * 100.0
+            );
             w.fail(r, &related, FailureType::CpuSaturation, "Unhealthy", detail);
         }
     } else {
@@ -202,7 +329,11 @@ pub fn terminate(w: &mut World, p: usize, reason: &'static str, exit_code: i32) 
     let related = related_of(w, p);
     let was_oom = reason == "OOMKilled";
     let pod = &mut w.cluster.pods[p];
-    let term = Termination { reason, exit_code, at: t };
+    let term = Termination {
+        reason,
+        exit_code,
+        at: t,
+    };
     pod.container.last_termination = Some(term);
     pod.ready = false;
     if was_oom {
@@ -221,9 +352,30 @@ pub fn terminate(w: &mut World, p: usize, reason: &'static str, exit_code: i32) 
     if level == 1 {
         let image = pod.container.image.clone();
         let cname = pod.container.name.clone();
-        w.event(r.clone(), EventType::Normal, "Pulled", format!("Container image \"{image}\" already present on machine"), "kubelet", &host);
-        w.event(r.clone(), EventType::Normal, "Created", format!("Created container {cname}"), "kubelet", &host);
-        w.event(r, EventType::Normal, "Started", format!("Started container {cname}"), "kubelet", &host);
+        w.event(
+            r.clone(),
+            EventType::Normal,
+            "Pulled",
+            format!("Container image \"{image}\" already present on machine"),
+            "kubelet",
+            &host,
+        );
+        w.event(
+            r.clone(),
+            EventType::Normal,
+            "Created",
+            format!("Created container {cname}"),
+            "kubelet",
+            &host,
+        );
+        w.event(
+            r,
+            EventType::Normal,
+            "Started",
+            format!("Started container {cname}"),
+            "kubelet",
+            &host,
+        );
         start_now(w, p);
         return;
     }
@@ -234,7 +386,13 @@ pub fn terminate(w: &mut World, p: usize, reason: &'static str, exit_code: i32) 
     backoff_event(w, p);
     if level == 2 && !was_oom {
         let detail = format!("exit code {exit_code} ({reason}), {restarts} restarts");
-        w.fail(r, &related, FailureType::CrashLoop, "CrashLoopBackOff", detail);
+        w.fail(
+            r,
+            &related,
+            FailureType::CrashLoop,
+            "CrashLoopBackOff",
+            detail,
+        );
     }
 }
 
@@ -244,7 +402,11 @@ pub fn oom_kills(w: &mut World) {
     for p in live {
         let pod = &w.cluster.pods[p];
         let lim = pod.template.limits.memory;
-        if pod.running() && lim > 0.0 && pod.usage.working_set >= lim && pod.node.is_some_and(|n| w.cluster.nodes[n].kubelet_up) {
+        if pod.running()
+            && lim > 0.0
+            && pod.usage.working_set >= lim
+            && pod.node.is_some_and(|n| w.cluster.nodes[n].kubelet_up)
+        {
             oom_kill(w, p, "memory limit reached");
         }
     }
@@ -262,7 +424,11 @@ pub fn oom_kill(w: &mut World, p: usize, why: &str) {
         crate::emit::logs::process_name(w.cluster.profile_of(p).language),
         rss_kb + rss_kb / 3,
         rss_kb / 500 + 4,
-        if pod.template.requests.memory > 0.0 { 985 } else { 1000 }
+        if pod.template.requests.memory > 0.0 {
+            985
+        } else {
+            1000
+        }
     );
     let detail = format!(
         "working set {:.0} MiB reached the {:.0} MiB limit ({why})",
@@ -271,7 +437,14 @@ pub fn oom_kill(w: &mut World, p: usize, why: &str) {
     );
     if let Some(n) = pod.node {
         let nr = w.node_ref(n);
-        w.event(nr, EventType::Warning, "OOMKilling", msg, "kernel-monitor", &host);
+        w.event(
+            nr,
+            EventType::Warning,
+            "OOMKilling",
+            msg,
+            "kernel-monitor",
+            &host,
+        );
     }
     let r = w.pod_ref(p);
     let related = related_of(w, p);

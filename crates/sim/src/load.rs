@@ -67,7 +67,12 @@ pub fn step(w: &mut World) {
         app.bursts.retain(|b| b.end > t);
         let burst: f64 = app.bursts.iter().map(|b| burst_factor(b, t)).product();
         let noise = 1.0 + 0.03 * app.rng.normal();
-        let rate = app.peak_rps * diurnal(t, app.tz_shift_hours) * weekly(t) * app.drift.exp() * burst * noise.max(0.5);
+        let rate = app.peak_rps
+            * diurnal(t, app.tz_shift_hours)
+            * weekly(t)
+            * app.drift.exp()
+            * burst
+            * noise.max(0.5);
         let entry = app.entry;
         c.services[entry].rate = rate.max(0.0);
         for s in topo_order(&c.services, entry) {
@@ -90,7 +95,9 @@ pub fn step(w: &mut World) {
     for &p in &c.live {
         let pod = &c.pods[p];
         let rps = match c.workloads[pod.workload].service {
-            Some(s) if pod.ready && ready[pod.workload] > 0 => c.services[s].rate / f64::from(ready[pod.workload]),
+            Some(s) if pod.ready && ready[pod.workload] > 0 => {
+                c.services[s].rate / f64::from(ready[pod.workload])
+            }
             _ => 0.0,
         };
         c.pods[p].usage.rps = rps;
@@ -121,7 +128,11 @@ mod tests {
 
     #[test]
     fn bursts_ramp() {
-        let b = Burst { start: 0, end: 600_000, amplitude: 2.0 };
+        let b = Burst {
+            start: 0,
+            end: 600_000,
+            amplitude: 2.0,
+        };
         assert_eq!(burst_factor(&b, -1), 1.0);
         assert!((burst_factor(&b, 30_000) - 1.5).abs() < 1e-9);
         assert!((burst_factor(&b, 300_000) - 2.0).abs() < 1e-9);

@@ -25,7 +25,12 @@ pub struct Lookalikes {
 impl Lookalikes {
     /// Look-alikes (when `enabled`) and routine rollouts at `rollouts_per_day` per Deployment.
     pub fn new(enabled: bool, rollouts_per_day: f64, rng: SimRng) -> Self {
-        Self { enabled, rollouts_per_day, rng, disk: Vec::new() }
+        Self {
+            enabled,
+            rollouts_per_day,
+            rng,
+            disk: Vec::new(),
+        }
     }
 
     /// Runs one step. `busy` tells whether a workload has an active fault.
@@ -53,7 +58,11 @@ impl Lookalikes {
             if self.rng.chance(per_step / 6.0) {
                 let dur = self.rng.range(3.0, 15.0) * 60_000.0;
                 let amplitude = self.rng.range(1.4, 2.0);
-                w.cluster.apps[a].bursts.push(Burst { start: t, end: t + dur as i64, amplitude });
+                w.cluster.apps[a].bursts.push(Burst {
+                    start: t,
+                    end: t + dur as i64,
+                    amplitude,
+                });
                 let entry = w.cluster.apps[a].entry;
                 let target = w.service_ref(entry);
                 self.record(w, LookalikeKind::LoadSpike, target, dur as i64);
@@ -83,7 +92,10 @@ impl Lookalikes {
             .copied()
             .filter(|&p| {
                 let pod = &c.pods[p];
-                pod.running() && pod.template.limits.memory > 0.0 && pod.effects.cache_target == 0.0 && c.workloads[pod.workload].app.is_some()
+                pod.running()
+                    && pod.template.limits.memory > 0.0
+                    && pod.effects.cache_target == 0.0
+                    && c.workloads[pod.workload].app.is_some()
             })
             .collect();
         if candidates.is_empty() {
@@ -93,12 +105,14 @@ impl Lookalikes {
         let pod = &c.pods[p];
         let prof = c.profile_of(p);
         let lim = pod.template.limits.memory;
-        let peak = prof.base_memory * (1.0 + prof.gc_headroom) + prof.memory_per_rps * pod.usage.rps * 2.5;
+        let peak =
+            prof.base_memory * (1.0 + prof.gc_headroom) + prof.memory_per_rps * pod.usage.rps * 2.5;
         let room = 0.9 * lim - peak;
         if room <= 0.0 {
             return;
         }
-        w.cluster.pods[p].effects.cache_target = room * self.rng.range(0.6, 1.0) / (1.0 + prof.gc_headroom);
+        w.cluster.pods[p].effects.cache_target =
+            room * self.rng.range(0.6, 1.0) / (1.0 + prof.gc_headroom);
         let target = w.pod_ref(p);
         self.record(w, LookalikeKind::CacheGrowth, target, 3 * HOUR_MS as i64);
     }
@@ -110,10 +124,18 @@ impl Lookalikes {
         let p = self.rollouts_per_day * w.step_ms as f64 / (24.0 * HOUR_MS);
         for wl in 0..w.cluster.workloads.len() {
             let x = &w.cluster.workloads[wl];
-            if x.app.is_none() || x.kind != WorkloadKind::Deployment || x.deleted || x.rollout.is_some() || !self.rng.chance(p) {
+            if x.app.is_none()
+                || x.kind != WorkloadKind::Deployment
+                || x.deleted
+                || x.rollout.is_some()
+                || !self.rng.chance(p)
+            {
                 continue;
             }
-            if busy(&x.namespace, &x.name) || x.template.crash_after.is_some() || !x.template.image_ok {
+            if busy(&x.namespace, &x.name)
+                || x.template.crash_after.is_some()
+                || !x.template.image_ok
+            {
                 continue;
             }
             start_rollout(w, wl, |t| t.version = next_version(&t.version));
@@ -124,7 +146,12 @@ impl Lookalikes {
 
     fn record(&self, w: &mut World, kind: LookalikeKind, target: ObjectRef, dur: i64) {
         if !w.quiet {
-            w.truth.lookalikes.push(LookalikeRecord { kind, target, start: w.t, end: w.t + dur });
+            w.truth.lookalikes.push(LookalikeRecord {
+                kind,
+                target,
+                start: w.t,
+                end: w.t + dur,
+            });
         }
     }
 }

@@ -33,12 +33,32 @@ pub fn lifecycle(w: &mut World) {
                 node.not_ready_since = Some(t);
                 let name = node.name.clone();
                 let nr = w.node_ref(n);
-                w.event(nr.clone(), EventType::Normal, "NodeNotReady", format!("Node {name} status is now: NodeNotReady"), "node-controller", "");
-                w.fail(nr, &[], FailureType::NodeFailure, "NodeNotReady", "kubelet stopped posting node status".into());
+                w.event(
+                    nr.clone(),
+                    EventType::Normal,
+                    "NodeNotReady",
+                    format!("Node {name} status is now: NodeNotReady"),
+                    "node-controller",
+                    "",
+                );
+                w.fail(
+                    nr,
+                    &[],
+                    FailureType::NodeFailure,
+                    "NodeNotReady",
+                    "kubelet stopped posting node status".into(),
+                );
                 for p in w.cluster.pods_on(n).collect::<Vec<_>>() {
                     w.cluster.pods[p].ready = false;
                     let r = w.pod_ref(p);
-                    w.event(r, EventType::Warning, "NodeNotReady", "Node is not ready".into(), "node-controller", "");
+                    w.event(
+                        r,
+                        EventType::Warning,
+                        "NodeNotReady",
+                        "Node is not ready".into(),
+                        "node-controller",
+                        "",
+                    );
                 }
             }
             if let Some(nr_since) = w.cluster.nodes[n].not_ready_since
@@ -52,14 +72,30 @@ pub fn lifecycle(w: &mut World) {
             node.not_ready_since = None;
             let name = node.name.clone();
             let nr = w.node_ref(n);
-            w.event(nr.clone(), EventType::Normal, "Starting", "Starting kubelet.".into(), "kubelet", &name);
-            w.event(nr, EventType::Normal, "NodeReady", format!("Node {name} status is now: NodeReady"), "kubelet", &name);
+            w.event(
+                nr.clone(),
+                EventType::Normal,
+                "Starting",
+                "Starting kubelet.".into(),
+                "kubelet",
+                &name,
+            );
+            w.event(
+                nr,
+                EventType::Normal,
+                "NodeReady",
+                format!("Node {name} status is now: NodeReady"),
+                "kubelet",
+                &name,
+            );
             // Containers did not survive the outage: they start again.
             for p in w.cluster.pods_on(n).collect::<Vec<_>>() {
                 let pod = &mut w.cluster.pods[p];
                 if pod.running() {
                     pod.container.restarts += 1;
-                    pod.container.state = crate::cluster::ContainerState::Waiting(crate::cluster::WaitReason::ContainerCreating);
+                    pod.container.state = crate::cluster::ContainerState::Waiting(
+                        crate::cluster::WaitReason::ContainerCreating,
+                    );
                     pod.container.next_start = t;
                     pod.ready = false;
                 }
@@ -76,7 +112,14 @@ fn taint_evict(w: &mut World, n: usize) {
         let pod = &w.cluster.pods[p];
         let msg = format!("Marking for deletion Pod {}/{}", pod.namespace, pod.name);
         let r = w.pod_ref(p);
-        w.event(r, EventType::Normal, "TaintManagerEviction", msg, "taint-eviction-controller", "");
+        w.event(
+            r,
+            EventType::Normal,
+            "TaintManagerEviction",
+            msg,
+            "taint-eviction-controller",
+            "",
+        );
         crate::pods::delete(w, p);
     }
 }
@@ -178,7 +221,7 @@ pub fn pressure(w: &mut World) {
         let node = &w.cluster.nodes[n];
         if disk_low {
             let avail = node.disk_available();
-            if let Some(p) = pick_victim(w, n, |pod| fs_usage(pod)) {
+            if let Some(p) = pick_victim(w, n, fs_usage) {
                 let pod = &w.cluster.pods[p];
                 let msg = format!(
                     "The node was low on resource: ephemeral-storage. Threshold quantity: 10%, available: {}Ki. Container {} was using {}Ki, request is 0, has larger consumption of ephemeral-storage.",
@@ -190,7 +233,9 @@ pub fn pressure(w: &mut World) {
             }
         } else if mem_low {
             let avail = node.memory_available();
-            if let Some(p) = pick_victim(w, n, |pod| pod.usage.working_set - pod.template.requests.memory) {
+            if let Some(p) = pick_victim(w, n, |pod| {
+                pod.usage.working_set - pod.template.requests.memory
+            }) {
                 let pod = &w.cluster.pods[p];
                 let msg = format!(
                     "The node was low on resource: memory. Threshold quantity: 100Mi, available: {}Ki. Container {} was using {}Ki, request is {}Mi, has larger consumption of memory.",
@@ -203,7 +248,9 @@ pub fn pressure(w: &mut World) {
             }
         }
         if w.cluster.nodes[n].memory_used > w.cluster.nodes[n].shape.memory - 32.0 * MIB
-            && let Some(p) = pick_victim(w, n, |pod| pod.usage.working_set - pod.template.requests.memory)
+            && let Some(p) = pick_victim(w, n, |pod| {
+                pod.usage.working_set - pod.template.requests.memory
+            })
         {
             crate::kubelet::oom_kill(w, p, "node out of memory");
         }
@@ -214,8 +261,16 @@ pub fn pressure(w: &mut World) {
 fn set_condition(w: &mut World, n: usize, low: bool, disk: bool) {
     let t = w.t;
     let node = &mut w.cluster.nodes[n];
-    let current = if disk { node.disk_pressure } else { node.memory_pressure };
-    let change = if low { !current } else { current && t - node.pressure_changed >= PRESSURE_TRANSITION_MS };
+    let current = if disk {
+        node.disk_pressure
+    } else {
+        node.memory_pressure
+    };
+    let change = if low {
+        !current
+    } else {
+        current && t - node.pressure_changed >= PRESSURE_TRANSITION_MS
+    };
     if low && current {
         node.pressure_changed = t;
     }
@@ -229,7 +284,11 @@ fn set_condition(w: &mut World, n: usize, low: bool, disk: bool) {
     }
     node.pressure_changed = t;
     let name = node.name.clone();
-    let (cond, resource) = if disk { ("DiskPressure", "ephemeral-storage") } else { ("Memory", "memory") };
+    let (cond, resource) = if disk {
+        ("DiskPressure", "ephemeral-storage")
+    } else {
+        ("Memory", "memory")
+    };
     let reason = match (disk, low) {
         (true, true) => "NodeHasDiskPressure",
         (true, false) => "NodeHasNoDiskPressure",
@@ -237,11 +296,31 @@ fn set_condition(w: &mut World, n: usize, low: bool, disk: bool) {
         (false, false) => "NodeHasSufficientMemory",
     };
     let nr = w.node_ref(n);
-    w.event(nr.clone(), EventType::Normal, reason, format!("Node {name} status is now: {reason}"), "kubelet", &name);
+    w.event(
+        nr.clone(),
+        EventType::Normal,
+        reason,
+        format!("Node {name} status is now: {reason}"),
+        "kubelet",
+        &name,
+    );
     if low {
-        w.event(nr.clone(), EventType::Warning, "EvictionThresholdMet", format!("Attempting to reclaim {resource}"), "kubelet", &name);
+        w.event(
+            nr.clone(),
+            EventType::Warning,
+            "EvictionThresholdMet",
+            format!("Attempting to reclaim {resource}"),
+            "kubelet",
+            &name,
+        );
         if disk {
-            w.fail(nr, &[], FailureType::DiskPressure, cond, "nodefs.available below 10%".into());
+            w.fail(
+                nr,
+                &[],
+                FailureType::DiskPressure,
+                cond,
+                "nodefs.available below 10%".into(),
+            );
         }
     }
 }
@@ -250,8 +329,14 @@ fn set_condition(w: &mut World, n: usize, low: bool, disk: bool) {
 fn pick_victim(w: &World, n: usize, score: impl Fn(&crate::cluster::Pod) -> f64) -> Option<usize> {
     let c = &w.cluster;
     c.pods_on(n)
-        .filter(|&p| c.pods[p].running() && c.workloads[c.pods[p].workload].kind != WorkloadKind::DaemonSet)
-        .max_by(|&a, &b| score(&c.pods[a]).total_cmp(&score(&c.pods[b])).then(b.cmp(&a)))
+        .filter(|&p| {
+            c.pods[p].running() && c.workloads[c.pods[p].workload].kind != WorkloadKind::DaemonSet
+        })
+        .max_by(|&a, &b| {
+            score(&c.pods[a])
+                .total_cmp(&score(&c.pods[b]))
+                .then(b.cmp(&a))
+        })
 }
 
 fn evict_with_failure(w: &mut World, p: usize, msg: String, ty: FailureType) {

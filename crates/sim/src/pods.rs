@@ -4,22 +4,40 @@
 use kubepulse_model::{EventType, ObjectKind};
 
 use crate::cluster::{
-    Container, ContainerState, Effects, Pod, PodPhase, PodUsage, Termination, WaitReason, WorkloadKind,
+    Container, ContainerState, Effects, Pod, PodPhase, PodUsage, Termination, WaitReason,
+    WorkloadKind,
 };
 use crate::rng::SimRng;
 use crate::world::World;
 
 /// Creates a pending pod for workload `wl` from the template of ReplicaSet `rs` (Deployments) or
 /// the workload's own template. Returns the pod index.
-pub fn create(w: &mut World, wl: usize, rs: Option<usize>, ordinal: Option<u32>, seed: u64) -> usize {
+pub fn create(
+    w: &mut World,
+    wl: usize,
+    rs: Option<usize>,
+    ordinal: Option<u32>,
+    seed: u64,
+) -> usize {
     let t = w.t;
     let workload = &mut w.cluster.workloads[wl];
     workload.pods_created += 1;
     let mut rng = SimRng::for_name(seed, &format!("{}/{}", workload.uid, workload.pods_created));
-    let (template, revision, owner_kind, owner_name) = match rs.and_then(|i| workload.replica_sets.get(i)) {
-        Some(r) => (r.template.clone(), r.revision, ObjectKind::ReplicaSet, r.name.clone()),
-        None => (workload.template.clone(), workload.revision, workload.kind.object_kind(), workload.name.clone()),
-    };
+    let (template, revision, owner_kind, owner_name) =
+        match rs.and_then(|i| workload.replica_sets.get(i)) {
+            Some(r) => (
+                r.template.clone(),
+                r.revision,
+                ObjectKind::ReplicaSet,
+                r.name.clone(),
+            ),
+            None => (
+                workload.template.clone(),
+                workload.revision,
+                workload.kind.object_kind(),
+                workload.name.clone(),
+            ),
+        };
     let name = match (workload.kind, ordinal) {
         (WorkloadKind::StatefulSet, Some(o)) => format!("{}-{o}", workload.name),
         (WorkloadKind::Deployment, _) => format!("{owner_name}-{}", rng.k8s_suffix(5)),
@@ -77,7 +95,14 @@ pub fn create(w: &mut World, wl: usize, rs: Option<usize>, ordinal: Option<u32>,
     let idx = w.cluster.pods.len() - 1;
     w.cluster.live.push(idx);
     let owner = kubepulse_model::ObjectRef::new(owner_kind, &namespace, &owner_name);
-    w.event(owner, EventType::Normal, "SuccessfulCreate", format!("Created pod: {name}"), component, "");
+    w.event(
+        owner,
+        EventType::Normal,
+        "SuccessfulCreate",
+        format!("Created pod: {name}"),
+        component,
+        "",
+    );
     idx
 }
 
@@ -90,11 +115,26 @@ pub fn bind(w: &mut World, p: usize, n: usize) {
     pod.node = Some(n);
     pod.scheduled = Some(t);
     pod.unschedulable_since = None;
-    pod.ip = format!("10.{}.{}.{}", 244 + cidr / 256, cidr % 256, 2 + pod.rng.below(250));
+    pod.ip = format!(
+        "10.{}.{}.{}",
+        244 + cidr / 256,
+        cidr % 256,
+        2 + pod.rng.below(250)
+    );
     pod.container.next_start = t + 2_000 + pod.rng.below(4_000) as i64;
-    let msg = format!("Successfully assigned {}/{} to {node_name}", pod.namespace, pod.name);
+    let msg = format!(
+        "Successfully assigned {}/{} to {node_name}",
+        pod.namespace, pod.name
+    );
     let r = w.pod_ref(p);
-    w.event(r, EventType::Normal, "Scheduled", msg, "default-scheduler", "");
+    w.event(
+        r,
+        EventType::Normal,
+        "Scheduled",
+        msg,
+        "default-scheduler",
+        "",
+    );
 }
 
 /// Deletes pod `p` (graceful deletion by a controller or an eviction by taint).
@@ -113,7 +153,11 @@ pub fn delete(w: &mut World, p: usize) {
     pod.deleted_at = Some(t);
     pod.ready = false;
     if pod.container.state == ContainerState::Running {
-        pod.container.state = ContainerState::Terminated(Termination { reason: "Completed", exit_code: 0, at: t });
+        pod.container.state = ContainerState::Terminated(Termination {
+            reason: "Completed",
+            exit_code: 0,
+            at: t,
+        });
     }
     w.cluster.live.retain(|&i| i != p);
 }
@@ -124,18 +168,39 @@ pub fn evict(w: &mut World, p: usize, message: String) {
     let t = w.t;
     let host = node_name(w, p);
     let r = w.pod_ref(p);
-    w.event(r.clone(), EventType::Warning, "Evicted", message.clone(), "kubelet", &host);
+    w.event(
+        r.clone(),
+        EventType::Warning,
+        "Evicted",
+        message.clone(),
+        "kubelet",
+        &host,
+    );
     let cname = w.cluster.pods[p].container.name.clone();
-    w.event(r, EventType::Normal, "Killing", format!("Stopping container {cname}"), "kubelet", &host);
+    w.event(
+        r,
+        EventType::Normal,
+        "Killing",
+        format!("Stopping container {cname}"),
+        "kubelet",
+        &host,
+    );
     let pod = &mut w.cluster.pods[p];
     pod.phase = PodPhase::Failed;
     pod.reason = "Evicted".into();
     pod.message = message;
     pod.ready = false;
-    pod.container.state = ContainerState::Terminated(Termination { reason: "Error", exit_code: 137, at: t });
+    pod.container.state = ContainerState::Terminated(Termination {
+        reason: "Error",
+        exit_code: 137,
+        at: t,
+    });
 }
 
 /// The name of the node pod `p` is bound to, or an empty string.
 pub fn node_name(w: &World, p: usize) -> String {
-    w.cluster.pods[p].node.map(|n| w.cluster.nodes[n].name.clone()).unwrap_or_default()
+    w.cluster.pods[p]
+        .node
+        .map(|n| w.cluster.nodes[n].name.clone())
+        .unwrap_or_default()
 }

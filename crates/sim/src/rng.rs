@@ -21,13 +21,21 @@ impl SimRng {
     /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> Self {
         let mut x = seed;
-        Self { s: [splitmix64(&mut x), splitmix64(&mut x), splitmix64(&mut x), splitmix64(&mut x)] }
+        Self {
+            s: [
+                splitmix64(&mut x),
+                splitmix64(&mut x),
+                splitmix64(&mut x),
+                splitmix64(&mut x),
+            ],
+        }
     }
 
     /// An independent stream derived from this generator's seed state and `stream`, without
     /// advancing this generator.
     pub fn fork(&self, stream: u64) -> Self {
-        let mut x = self.s[0] ^ self.s[2].rotate_left(17) ^ stream.wrapping_mul(0xa076_1d64_78bd_642f);
+        let mut x =
+            self.s[0] ^ self.s[2].rotate_left(17) ^ stream.wrapping_mul(0xa076_1d64_78bd_642f);
         Self::new(splitmix64(&mut x))
     }
 
@@ -43,7 +51,10 @@ impl SimRng {
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        let r = self.s[0].wrapping_add(self.s[3]).rotate_left(23).wrapping_add(self.s[0]);
+        let r = self.s[0]
+            .wrapping_add(self.s[3])
+            .rotate_left(23)
+            .wrapping_add(self.s[0]);
         let t = self.s[1] << 17;
         self.s[2] ^= self.s[0];
         self.s[3] ^= self.s[1];
@@ -118,7 +129,9 @@ impl SimRng {
     /// look-alike digits), as used in generated pod names.
     pub fn k8s_suffix(&mut self, n: usize) -> String {
         const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-        (0..n).map(|_| ALPHABET[self.index(ALPHABET.len())] as char).collect()
+        (0..n)
+            .map(|_| ALPHABET[self.index(ALPHABET.len())] as char)
+            .collect()
     }
 
     /// A random UUID (version 4 layout), as Kubernetes assigns to objects.

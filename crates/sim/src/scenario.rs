@@ -105,14 +105,25 @@ impl Scenario {
         };
         let mut faults = Vec::new();
         for (i, e) in parsed.faults.into_iter().enumerate() {
-            let at = parse_duration(&e.at.value).map_err(|x| err(&e.at.referenced, format!("faults[{i}].at"), x.to_string()))?;
+            let at = parse_duration(&e.at.value)
+                .map_err(|x| err(&e.at.referenced, format!("faults[{i}].at"), x.to_string()))?;
             let duration = match &e.duration {
-                Some(d) => Some(parse_duration(&d.value).map_err(|x| err(&d.referenced, format!("faults[{i}].duration"), x.to_string()))?),
+                Some(d) => Some(parse_duration(&d.value).map_err(|x| {
+                    err(
+                        &d.referenced,
+                        format!("faults[{i}].duration"),
+                        x.to_string(),
+                    )
+                })?),
                 None => None,
             };
             let severity = match &e.severity {
                 Some(s) if !(0.0..=1.0).contains(&s.value) || !s.value.is_finite() => {
-                    return Err(err(&s.referenced, format!("faults[{i}].severity"), format!("{} is outside 0..=1", s.value)));
+                    return Err(err(
+                        &s.referenced,
+                        format!("faults[{i}].severity"),
+                        format!("{} is outside 0..=1", s.value),
+                    ));
                 }
                 Some(s) => s.value,
                 None => 0.6,
@@ -122,16 +133,42 @@ impl Scenario {
                 Some(t) => (t.value, t.referenced),
                 None => (Target::default(), e.kind.referenced),
             };
-            check_target(&kind.target_kind(), &target).map_err(|m| err(&loc, format!("faults[{i}].target"), m))?;
-            faults.push(ScheduledFault { kind, at, target, severity, duration, line: loc.line(), column: loc.column(), index: i });
+            check_target(&kind.target_kind(), &target)
+                .map_err(|m| err(&loc, format!("faults[{i}].target"), m))?;
+            faults.push(ScheduledFault {
+                kind,
+                at,
+                target,
+                severity,
+                duration,
+                line: loc.line(),
+                column: loc.column(),
+                index: i,
+            });
         }
         if let Some(c) = &parsed.chaos
             && (!c.per_hour.is_finite() || c.per_hour < 0.0)
         {
-            let line = src.lines().position(|l| l.trim_start().starts_with("per_hour")).map_or(1, |i| i as u64 + 1);
-            return Err(SimError::Scenario { file: file.into(), line, column: 1, field: "chaos.per_hour".into(), message: format!("{} must be a non-negative number", c.per_hour) });
+            let line = src
+                .lines()
+                .position(|l| l.trim_start().starts_with("per_hour"))
+                .map_or(1, |i| i as u64 + 1);
+            return Err(SimError::Scenario {
+                file: file.into(),
+                line,
+                column: 1,
+                field: "chaos.per_hour".into(),
+                message: format!("{} must be a non-negative number", c.per_hour),
+            });
         }
-        Ok(Self { file: file.into(), name: parsed.name, description: parsed.description, faults, chaos: parsed.chaos, lookalikes: parsed.lookalikes })
+        Ok(Self {
+            file: file.into(),
+            name: parsed.name,
+            description: parsed.description,
+            faults,
+            chaos: parsed.chaos,
+            lookalikes: parsed.lookalikes,
+        })
     }
 
     /// Checks that every target exists in `cluster` (pods named explicitly are resolved when
@@ -141,10 +178,23 @@ impl Scenario {
             let t = &f.target;
             let missing = if !t.node.is_empty() && cluster.node_index(&t.node).is_none() {
                 Some(("node", format!("no node named {:?}", t.node)))
-            } else if !t.workload.is_empty() && cluster.workload_index(&t.namespace, &t.workload).is_none() {
-                Some(("workload", format!("no workload {:?} in namespace {:?}", t.workload, t.namespace)))
-            } else if !t.service.is_empty() && cluster.service_index(&t.namespace, &t.service).is_none() {
-                Some(("service", format!("no service {:?} in namespace {:?}", t.service, t.namespace)))
+            } else if !t.workload.is_empty()
+                && cluster.workload_index(&t.namespace, &t.workload).is_none()
+            {
+                Some((
+                    "workload",
+                    format!(
+                        "no workload {:?} in namespace {:?}",
+                        t.workload, t.namespace
+                    ),
+                ))
+            } else if !t.service.is_empty()
+                && cluster.service_index(&t.namespace, &t.service).is_none()
+            {
+                Some((
+                    "service",
+                    format!("no service {:?} in namespace {:?}", t.service, t.namespace),
+                ))
             } else {
                 None
             };
@@ -165,7 +215,13 @@ impl Scenario {
     pub fn specs(&self, start: i64) -> Vec<FaultSpec> {
         self.faults
             .iter()
-            .map(|f| FaultSpec { kind: f.kind, at: start + f.at, target: f.target.clone(), severity: f.severity, duration: f.duration })
+            .map(|f| FaultSpec {
+                kind: f.kind,
+                at: start + f.at,
+                target: f.target.clone(),
+                severity: f.severity,
+                duration: f.duration,
+            })
             .collect()
     }
 }
@@ -174,18 +230,31 @@ impl Scenario {
 fn syntax_error(file: &str, src: &str, e: &serde_saphyr::Error) -> SimError {
     let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
     let text = e.to_string();
-    let first = text.lines().next().unwrap_or("").trim_start_matches("error: ");
+    let first = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("error: ");
     let message = match first.split_once(": ") {
         Some((prefix, rest)) if prefix.starts_with("line ") => rest.to_string(),
         _ => first.to_string(),
     };
     let mut field = key_path_at(src, line as usize).unwrap_or_default();
-    if let Some(missing) = message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+    if let Some(missing) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next())
+    {
         field = match field.rsplit_once('.') {
             Some((parent, _)) => format!("{parent}.{missing}"),
             None if field.ends_with(']') => format!("{field}.{missing}"),
             None => missing.to_string(),
         };
     }
-    SimError::Scenario { file: file.into(), line, column, field, message }
+    SimError::Scenario {
+        file: file.into(),
+        line,
+        column,
+        field,
+        message,
+    }
 }

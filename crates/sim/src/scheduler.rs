@@ -97,10 +97,23 @@ fn unschedulable(w: &mut World, p: usize, n_nodes: usize, reasons: &BTreeMap<&'s
         parts.join(", ")
     );
     let r = w.pod_ref(p);
-    w.event(r.clone(), EventType::Warning, "FailedScheduling", msg.clone(), "default-scheduler", "");
+    w.event(
+        r.clone(),
+        EventType::Warning,
+        "FailedScheduling",
+        msg.clone(),
+        "default-scheduler",
+        "",
+    );
     if first {
         let related = crate::kubelet::related_of(w, p);
-        w.fail(r, &related, FailureType::Unschedulable, "FailedScheduling", msg);
+        w.fail(
+            r,
+            &related,
+            FailureType::Unschedulable,
+            "FailedScheduling",
+            msg,
+        );
     }
 }
 

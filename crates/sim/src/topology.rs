@@ -20,7 +20,13 @@ pub fn build(cfg: &SimConfig, start: i64) -> Cluster {
     let mut rng = SimRng::for_name(cfg.seed, "topology");
     let mut c = Cluster {
         name: cfg.cluster.clone(),
-        namespaces: vec!["default".into(), "kube-system".into(), "monitoring".into(), "logging".into(), "batch".into()],
+        namespaces: vec![
+            "default".into(),
+            "kube-system".into(),
+            "monitoring".into(),
+            "logging".into(),
+            "batch".into(),
+        ],
         nodes: Vec::new(),
         pods: Vec::new(),
         live: Vec::new(),
@@ -30,7 +36,11 @@ pub fn build(cfg: &SimConfig, start: i64) -> Cluster {
         profiles: Vec::new(),
     };
     for (ns, b) in PLATFORM {
-        let replicas = if b.kind == WorkloadKind::DaemonSet { 0 } else { b.replicas_fixed };
+        let replicas = if b.kind == WorkloadKind::DaemonSet {
+            0
+        } else {
+            b.replicas_fixed
+        };
         let profile = push_profile(&mut c, &b, 0.0, 0.0);
         add_workload(&mut c, &mut rng, ns, &b, replicas, profile, None);
     }
@@ -88,7 +98,11 @@ fn add_app(c: &mut Cluster, rng: &mut SimRng, index: usize, budget: u32) {
             .calls
             .iter()
             .filter_map(|(to, fanout, critical)| {
-                SHOP.iter().position(|x| x.name == *to).map(|j| Call { to: svc_base + j, fanout: *fanout, critical: *critical })
+                SHOP.iter().position(|x| x.name == *to).map(|j| Call {
+                    to: svc_base + j,
+                    fanout: *fanout,
+                    critical: *critical,
+                })
             })
             .collect();
         c.services[svc_base + i].calls = calls;
@@ -99,7 +113,11 @@ fn add_app(c: &mut Cluster, rng: &mut SimRng, index: usize, budget: u32) {
         name: ns.clone(),
         entry: svc_base,
         peak_rps: peak,
-        tz_shift_hours: if index == 0 { 0.0 } else { rng.range(-6.0, 6.0).round() },
+        tz_shift_hours: if index == 0 {
+            0.0
+        } else {
+            rng.range(-6.0, 6.0).round()
+        },
         bursts: Vec::new(),
         drift: 0.0,
         rng: rng.fork(1000 + index as u64),
@@ -110,12 +128,22 @@ fn add_app(c: &mut Cluster, rng: &mut SimRng, index: usize, budget: u32) {
 /// Splits an application's pod budget over the shop's workloads by weight (largest remainder),
 /// every Deployment at least one replica, StatefulSets fixed.
 fn split_replicas(budget: u32) -> Vec<u32> {
-    let fixed: u32 = SHOP.iter().filter(|b| b.kind == WorkloadKind::StatefulSet).map(|b| b.replicas_fixed).sum();
+    let fixed: u32 = SHOP
+        .iter()
+        .filter(|b| b.kind == WorkloadKind::StatefulSet)
+        .map(|b| b.replicas_fixed)
+        .sum();
     let weights: f64 = SHOP.iter().map(|b| b.weight).sum();
     let free = budget.saturating_sub(fixed) as f64;
     let mut out: Vec<u32> = SHOP
         .iter()
-        .map(|b| if b.kind == WorkloadKind::StatefulSet { b.replicas_fixed } else { ((b.weight / weights) * free).floor().max(1.0) as u32 })
+        .map(|b| {
+            if b.kind == WorkloadKind::StatefulSet {
+                b.replicas_fixed
+            } else {
+                ((b.weight / weights) * free).floor().max(1.0) as u32
+            }
+        })
         .collect();
     let mut total: u32 = out.iter().sum();
     let mut i = 0;
@@ -146,12 +174,20 @@ fn calibrate(c: &mut Cluster, rng: &mut SimRng, app: usize, workloads: &[usize])
         let replicas = f64::from(c.workloads[w].replicas.max(1));
         let per_pod = (rate[svc] / replicas).max(0.01);
         let t = c.workloads[w].template.clone();
-        let cpu_cap = if t.limits.cpu > 0.0 { t.limits.cpu } else { 2.0 * t.requests.cpu };
+        let cpu_cap = if t.limits.cpu > 0.0 {
+            t.limits.cpu
+        } else {
+            2.0 * t.requests.cpu
+        };
         let util = rng.range(0.25, 0.40);
         let p = &mut c.profiles[t.profile];
         p.cpu_per_request = ((util * cpu_cap - p.base_cpu) / per_pod).max(1e-5);
         p.memory_per_rps = 0.04 * p.base_memory / per_pod;
-        let mem_cap = if t.limits.memory > 0.0 { t.limits.memory } else { 2.0 * t.requests.memory };
+        let mem_cap = if t.limits.memory > 0.0 {
+            t.limits.memory
+        } else {
+            2.0 * t.requests.memory
+        };
         let peak = p.base_memory * (1.0 + p.gc_headroom) + p.memory_per_rps * per_pod;
         if peak > 0.75 * mem_cap {
             p.base_memory *= 0.75 * mem_cap / peak;
@@ -169,7 +205,12 @@ fn gc_headroom(l: Language) -> f64 {
     }
 }
 
-pub(crate) fn push_profile(c: &mut Cluster, b: &Blueprint, cpu_per_request: f64, memory_per_rps: f64) -> usize {
+pub(crate) fn push_profile(
+    c: &mut Cluster,
+    b: &Blueprint,
+    cpu_per_request: f64,
+    memory_per_rps: f64,
+) -> usize {
     let idle_cpu = if b.protocol.is_some() { 0.08 } else { 0.3 };
     c.profiles.push(Profile {
         name: b.name,
@@ -210,8 +251,16 @@ pub(crate) fn add_workload(
         },
         repository: b.repository.into(),
         version: initial_version(rng, b.language),
-        requests: Resources { cpu: b.cpu_request_m / 1000.0, memory: b.memory_request_mi * MIB, disk: 0.0 },
-        limits: Resources { cpu: b.cpu_limit_m / 1000.0, memory: b.memory_limit_mi * MIB, disk: 0.0 },
+        requests: Resources {
+            cpu: b.cpu_request_m / 1000.0,
+            memory: b.memory_request_mi * MIB,
+            disk: 0.0,
+        },
+        limits: Resources {
+            cpu: b.cpu_limit_m / 1000.0,
+            memory: b.memory_limit_mi * MIB,
+            disk: 0.0,
+        },
         profile,
         crash_after: None,
         crash_exit_code: 1,
@@ -254,7 +303,11 @@ pub fn initial_version(rng: &mut SimRng, l: Language) -> String {
 fn add_nodes(c: &mut Cluster, rng: &mut SimRng, n: u32, start: i64) {
     let (mut cpu, mut mem) = (0.0, 0.0);
     for w in &c.workloads {
-        let count = if w.kind == WorkloadKind::DaemonSet { f64::from(n) } else { f64::from(w.replicas) };
+        let count = if w.kind == WorkloadKind::DaemonSet {
+            f64::from(n)
+        } else {
+            f64::from(w.replicas)
+        };
         cpu += count * w.template.requests.cpu;
         mem += count * w.template.requests.memory;
     }
@@ -262,7 +315,11 @@ fn add_nodes(c: &mut Cluster, rng: &mut SimRng, n: u32, start: i64) {
         let (ac, am) = allocatable(s);
         cpu <= 0.6 * f64::from(n) * ac && mem <= 0.6 * f64::from(n) * am
     };
-    let shape = NODE_SHAPES.iter().copied().find(fits).unwrap_or(NODE_SHAPES[NODE_SHAPES.len() - 1]);
+    let shape = NODE_SHAPES
+        .iter()
+        .copied()
+        .find(fits)
+        .unwrap_or(NODE_SHAPES[NODE_SHAPES.len() - 1]);
     let width = n.to_string().len().max(2);
     for i in 0..n {
         let (alloc_cpu, alloc_memory) = allocatable(&shape);
@@ -301,7 +358,10 @@ fn add_nodes(c: &mut Cluster, rng: &mut SimRng, n: u32, start: i64) {
             load: [0.0; 3],
             net_delay: 0.0,
             net_loss: 0.0,
-            counters: NodeCounters { cpu: vec![[0.0; 8]; shape.cores as usize], ..Default::default() },
+            counters: NodeCounters {
+                cpu: vec![[0.0; 8]; shape.cores as usize],
+                ..Default::default()
+            },
             rng: node_rng,
         });
     }
@@ -310,5 +370,8 @@ fn add_nodes(c: &mut Cluster, rng: &mut SimRng, n: u32, start: i64) {
 /// Allocatable CPU cores and memory bytes of a shape after system reservations.
 pub fn allocatable(s: &NodeShape) -> (f64, f64) {
     let cores = f64::from(s.cores);
-    (cores - 0.1 - 0.04 * cores, s.memory - 0.75 * GIB - 0.05 * s.memory)
+    (
+        cores - 0.1 - 0.04 * cores,
+        s.memory - 0.75 * GIB - 0.05 * s.memory,
+    )
 }

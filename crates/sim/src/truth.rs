@@ -151,7 +151,9 @@ impl Truth {
             .rev()
             .filter(|f| f.start <= t && f.end.is_none_or(|e| t <= e + BLAME_AFTER_END_MS))
             .find(|f| {
-                f.scope.iter().any(|s| s.same_object(object) || related.iter().any(|r| s.same_object(r)))
+                f.scope
+                    .iter()
+                    .any(|s| s.same_object(object) || related.iter().any(|r| s.same_object(r)))
             })
             .map(|f| f.id)
     }
@@ -185,7 +187,7 @@ mod tests {
         t.faults.push(rec(1, vec![pod.clone()], 0, Some(1_000)));
         t.faults.push(rec(2, vec![node.clone()], 5_000, None));
         assert_eq!(t.blame(500, &pod, &[]), Some(1));
-        assert_eq!(t.blame(6_000, &pod, &[node.clone()]), Some(2));
+        assert_eq!(t.blame(6_000, &pod, std::slice::from_ref(&node)), Some(2));
         assert_eq!(t.blame(6_000, &pod, &[]), Some(1));
         assert_eq!(t.blame(1_000 + BLAME_AFTER_END_MS + 1, &pod, &[]), None);
         assert_eq!(t.blame(4_000, &node, &[]), None);

@@ -106,15 +106,34 @@ impl World {
             return;
         }
         let key = event_key(&involved, reason, &message);
-        let source = EventSource { component: component.into(), host: host.into() };
+        let source = EventSource {
+            component: component.into(),
+            host: host.into(),
+        };
         let t = self.t;
         let seen = match self.seen_events.get(&key) {
-            Some(s) if t - s.last <= EVENT_MERGE_WINDOW_MS => {
-                SeenEvent { first: s.first, last: t, count: s.count + 1, suffix: s.suffix }
-            }
-            _ => SeenEvent { first: t, last: t, count: 1, suffix: self.rng.next_u64() >> 4 },
+            Some(s) if t - s.last <= EVENT_MERGE_WINDOW_MS => SeenEvent {
+                first: s.first,
+                last: t,
+                count: s.count + 1,
+                suffix: s.suffix,
+            },
+            _ => SeenEvent {
+                first: t,
+                last: t,
+                count: 1,
+                suffix: self.rng.next_u64() >> 4,
+            },
         };
-        let mut ev = K8sEvent::new(involved, event_type, reason, message, source, t, seen.suffix);
+        let mut ev = K8sEvent::new(
+            involved,
+            event_type,
+            reason,
+            message,
+            source,
+            t,
+            seen.suffix,
+        );
         ev.first_timestamp = seen.first;
         ev.count = seen.count;
         self.seen_events.insert(key, seen);
@@ -124,7 +143,8 @@ impl World {
     /// Forgets events older than the correlator's window, so long runs stay bounded.
     pub fn prune_events(&mut self) {
         let t = self.t;
-        self.seen_events.retain(|_, s| t - s.last <= EVENT_MERGE_WINDOW_MS);
+        self.seen_events
+            .retain(|_, s| t - s.last <= EVENT_MERGE_WINDOW_MS);
     }
 
     /// Records a failure of `object`, blaming the fault whose scope holds it or one of `related`.
@@ -140,7 +160,14 @@ impl World {
             return;
         }
         let fault = self.truth.blame(self.t, &object, related);
-        let rec = FailureRecord { t: self.t, failure_type, reason: reason.into(), object, fault, detail };
+        let rec = FailureRecord {
+            t: self.t,
+            failure_type,
+            reason: reason.into(),
+            object,
+            fault,
+            detail,
+        };
         self.truth.failures.push(rec.clone());
         self.new_failures.push(rec);
     }

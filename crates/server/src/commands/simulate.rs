@@ -28,7 +28,9 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<ExitCode> {
         sc.pods = v;
     }
     if let Some(v) = &args.step {
-        sc.step = v.parse::<DurationMs>().map_err(|e| anyhow::anyhow!("--step: {e}"))?;
+        sc.step = v
+            .parse::<DurationMs>()
+            .map_err(|e| anyhow::anyhow!("--step: {e}"))?;
     }
     if let Some(v) = &args.start {
         sc.start = v.clone();
@@ -40,7 +42,8 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<ExitCode> {
         sc.lookalikes = false;
     }
     sc.validate()?;
-    let duration = parse_duration(&args.duration).map_err(|e| anyhow::anyhow!("--duration: {e}"))?;
+    let duration =
+        parse_duration(&args.duration).map_err(|e| anyhow::anyhow!("--duration: {e}"))?;
     if duration <= 0 {
         anyhow::bail!("--duration: must be positive");
     }
@@ -57,15 +60,25 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<ExitCode> {
     for i in 0..steps {
         let batch = sim.step();
         samples += batch.samples.len() as u64;
-        writer.write(&batch).with_context(|| format!("writing {}", args.out.display()))?;
+        writer
+            .write(&batch)
+            .with_context(|| format!("writing {}", args.out.display()))?;
         if i % 40 == 0 {
             let rate = samples as f64 / clock.elapsed_secs().max(1e-9);
-            bar.set_message(format!("{} simulated · {:.1}M samples/s", format_duration(sim.now() - start + sc.step.ms()), rate / 1e6));
+            bar.set_message(format!(
+                "{} simulated · {:.1}M samples/s",
+                format_duration(sim.now() - start + sc.step.ms()),
+                rate / 1e6
+            ));
         }
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let counts = writer.finish(&sc, scenario_path.map(|p| p.display().to_string()).as_deref(), sim.truth())?;
+    let counts = writer.finish(
+        &sc,
+        scenario_path.map(|p| p.display().to_string()).as_deref(),
+        sim.truth(),
+    )?;
     let secs = clock.elapsed_secs();
     let bytes = dir_size(&args.out)?;
     let truth = sim.truth();
@@ -95,7 +108,9 @@ fn progress(steps: u64, quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(steps);
-    if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} steps · {msg}") {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} steps · {msg}",
+    ) {
         bar.set_style(style);
     }
     bar
@@ -107,7 +122,11 @@ pub fn dir_size(dir: &Path) -> anyhow::Result<u64> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let entry = entry?;
         let meta = entry.metadata()?;
-        total += if meta.is_dir() { dir_size(&entry.path())? } else { meta.len() };
+        total += if meta.is_dir() {
+            dir_size(&entry.path())?
+        } else {
+            meta.len()
+        };
     }
     Ok(total)
 }

@@ -152,6 +152,8 @@ pub struct Workload {
 impl Workload {
     /// The ReplicaSet of the current revision.
     pub fn current_rs(&self) -> Option<&ReplicaSet> {
-        self.replica_sets.iter().find(|r| r.revision == self.revision)
+        self.replica_sets
+            .iter()
+            .find(|r| r.revision == self.revision)
     }
 }

@@ -70,12 +70,19 @@ pub struct DatasetReader {
 }
 
 fn bad(path: &Path, message: impl Into<String>) -> SimError {
-    SimError::Dataset { path: path.display().to_string(), message: message.into() }
+    SimError::Dataset {
+        path: path.display().to_string(),
+        message: message.into(),
+    }
 }
 
-fn open_zst(path: &Path) -> Result<BufReader<zstd::stream::read::Decoder<'static, BufReader<File>>>, SimError> {
+fn open_zst(
+    path: &Path,
+) -> Result<BufReader<zstd::stream::read::Decoder<'static, BufReader<File>>>, SimError> {
     let f = File::open(path).map_err(|e| SimError::io(path, e))?;
-    Ok(BufReader::new(zstd::stream::read::Decoder::new(f).map_err(|e| SimError::io(path, e))?))
+    Ok(BufReader::new(
+        zstd::stream::read::Decoder::new(f).map_err(|e| SimError::io(path, e))?,
+    ))
 }
 
 impl DatasetReader {
@@ -83,14 +90,27 @@ impl DatasetReader {
     pub fn open(dir: &Path) -> Result<Self, SimError> {
         let path = dir.join("manifest.json");
         let text = std::fs::read_to_string(&path).map_err(|e| SimError::io(&path, e))?;
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| bad(&path, e.to_string()))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|e| bad(&path, e.to_string()))?;
         if manifest.format != FORMAT {
-            return Err(bad(&path, format!("format {:?} is not {FORMAT:?}", manifest.format)));
+            return Err(bad(
+                &path,
+                format!("format {:?} is not {FORMAT:?}", manifest.format),
+            ));
         }
         if manifest.version != VERSION {
-            return Err(bad(&path, format!("version {} is not supported (this build reads version {VERSION})", manifest.version)));
+            return Err(bad(
+                &path,
+                format!(
+                    "version {} is not supported (this build reads version {VERSION})",
+                    manifest.version
+                ),
+            ));
         }
-        Ok(Self { dir: dir.to_path_buf(), manifest })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            manifest,
+        })
     }
 
     /// Every series with at least one sample.
@@ -111,7 +131,10 @@ impl DatasetReader {
         let mut out = Vec::new();
         for (i, line) in open_zst(&path)?.lines().enumerate() {
             let line = line.map_err(|e| SimError::io(&path, e))?;
-            out.push(serde_json::from_str(&line).map_err(|e| bad(&path, format!("line {}: {e}", i + 1)))?);
+            out.push(
+                serde_json::from_str(&line)
+                    .map_err(|e| bad(&path, format!("line {}: {e}", i + 1)))?,
+            );
         }
         Ok(out)
     }
@@ -122,7 +145,11 @@ impl DatasetReader {
         let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map_err(|e| SimError::io(&dir, e))?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".csv.zst")))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(".csv.zst"))
+            })
             .collect();
         v.sort();
         Ok(v)
@@ -131,22 +158,49 @@ impl DatasetReader {
     /// Reads one metric block.
     pub fn block(&self, path: &Path) -> Result<Block, SimError> {
         let mut lines = open_zst(path)?.lines();
-        let header = lines.next().ok_or_else(|| bad(path, "empty block"))?.map_err(|e| SimError::io(path, e))?;
+        let header = lines
+            .next()
+            .ok_or_else(|| bad(path, "empty block"))?
+            .map_err(|e| SimError::io(path, e))?;
         let mut cells = header.split(',');
         if cells.next() != Some("series_id") {
             return Err(bad(path, "header must start with series_id"));
         }
-        let timestamps = cells.map(|c| c.parse::<i64>().map_err(|_| bad(path, format!("bad timestamp {c:?}")))).collect::<Result<Vec<_>, _>>()?;
+        let timestamps = cells
+            .map(|c| {
+                c.parse::<i64>()
+                    .map_err(|_| bad(path, format!("bad timestamp {c:?}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut rows = Vec::new();
         for (n, line) in lines.enumerate() {
             let line = line.map_err(|e| SimError::io(path, e))?;
             let mut cells = line.split(',');
-            let id = cells.next().and_then(|c| c.parse::<u32>().ok()).ok_or_else(|| bad(path, format!("line {}: bad series id", n + 2)))?;
+            let id = cells
+                .next()
+                .and_then(|c| c.parse::<u32>().ok())
+                .ok_or_else(|| bad(path, format!("line {}: bad series id", n + 2)))?;
             let values = cells
-                .map(|c| if c.is_empty() { Ok(None) } else { parse_value(c).map(Some).ok_or_else(|| bad(path, format!("line {}: bad value {c:?}", n + 2))) })
+                .map(|c| {
+                    if c.is_empty() {
+                        Ok(None)
+                    } else {
+                        parse_value(c)
+                            .map(Some)
+                            .ok_or_else(|| bad(path, format!("line {}: bad value {c:?}", n + 2)))
+                    }
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             if values.len() != timestamps.len() {
-                return Err(bad(path, format!("line {}: {} cells for {} timestamps", n + 2, values.len(), timestamps.len())));
+                return Err(bad(
+                    path,
+                    format!(
+                        "line {}: {} cells for {} timestamps",
+                        n + 2,
+                        values.len(),
+                        timestamps.len()
+                    ),
+                ));
             }
             rows.push((id, values));
         }

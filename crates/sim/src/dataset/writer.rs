@@ -66,20 +66,32 @@ pub struct DatasetWriter {
 
 impl std::fmt::Debug for DatasetWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DatasetWriter").field("dir", &self.dir).field("counts", &self.counts).finish()
+        f.debug_struct("DatasetWriter")
+            .field("dir", &self.dir)
+            .field("counts", &self.counts)
+            .finish()
     }
 }
 
 fn zst(path: &Path) -> Result<Zst, SimError> {
     let f = File::create(path).map_err(|e| SimError::io(path, e))?;
-    zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, f), ZSTD_LEVEL).map_err(|e| SimError::io(path, e))
+    zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, f), ZSTD_LEVEL)
+        .map_err(|e| SimError::io(path, e))
 }
 
 impl DatasetWriter {
     /// Creates the dataset directory `dir` (which must be empty or absent).
     pub fn create(dir: &Path, step_ms: i64) -> Result<Self, SimError> {
-        if dir.exists() && std::fs::read_dir(dir).map_err(|e| SimError::io(dir, e))?.next().is_some() {
-            return Err(SimError::Dataset { path: dir.display().to_string(), message: "output directory is not empty".into() });
+        if dir.exists()
+            && std::fs::read_dir(dir)
+                .map_err(|e| SimError::io(dir, e))?
+                .next()
+                .is_some()
+        {
+            return Err(SimError::Dataset {
+                path: dir.display().to_string(),
+                message: "output directory is not empty".into(),
+            });
         }
         std::fs::create_dir_all(dir.join("metrics")).map_err(|e| SimError::io(dir, e))?;
         Ok(Self {
@@ -147,14 +159,21 @@ impl DatasetWriter {
         self.counts.samples += b.samples.len() as u64;
         let dir = self.dir.clone();
         write_lines(&mut self.events, &b.events, &mut self.counts.events, &dir)?;
-        write_lines(&mut self.objects, &b.objects, &mut self.counts.objects, &dir)?;
+        write_lines(
+            &mut self.objects,
+            &b.objects,
+            &mut self.counts.objects,
+            &dir,
+        )?;
         write_lines(&mut self.logs, &b.logs, &mut self.counts.logs, &dir)?;
         write_lines(&mut self.spans, &b.spans, &mut self.counts.spans, &dir)?;
         Ok(())
     }
 
     fn flush_block(&mut self) -> Result<(), SimError> {
-        let Some(block) = self.block else { return Ok(()) };
+        let Some(block) = self.block else {
+            return Ok(());
+        };
         let path = self.dir.join(format!("metrics/{block:06}.csv.zst"));
         let mut out = zst(&path)?;
         let io = |e| SimError::io(&path, e);
@@ -162,7 +181,10 @@ impl DatasetWriter {
         self.line.extend_from_slice(b"series_id");
         for r in 0..self.rows {
             self.line.push(b',');
-            push_value(&mut self.line, (block * HOUR_MS + r as i64 * self.step_ms) as f64);
+            push_value(
+                &mut self.line,
+                (block * HOUR_MS + r as i64 * self.step_ms) as f64,
+            );
         }
         self.line.push(b'\n');
         out.write_all(&self.line).map_err(io)?;
@@ -206,13 +228,29 @@ impl DatasetWriter {
     }
 
     /// Flushes everything and writes `labels.json` and `manifest.json`.
-    pub fn finish(mut self, cfg: &SimConfig, scenario: Option<&str>, truth: &Truth) -> Result<Counts, SimError> {
+    pub fn finish(
+        mut self,
+        cfg: &SimConfig,
+        scenario: Option<&str>,
+        truth: &Truth,
+    ) -> Result<Counts, SimError> {
         self.flush_block()?;
-        for z in [self.series, self.events, self.objects, self.logs, self.spans] {
-            z.finish().and_then(|mut w| w.flush()).map_err(|e| SimError::io(&self.dir, e))?;
+        for z in [
+            self.series,
+            self.events,
+            self.objects,
+            self.logs,
+            self.spans,
+        ] {
+            z.finish()
+                .and_then(|mut w| w.flush())
+                .map_err(|e| SimError::io(&self.dir, e))?;
         }
         let labels = self.dir.join("labels.json");
-        let json = serde_json::to_vec_pretty(truth).map_err(|e| SimError::Dataset { path: labels.display().to_string(), message: e.to_string() })?;
+        let json = serde_json::to_vec_pretty(truth).map_err(|e| SimError::Dataset {
+            path: labels.display().to_string(),
+            message: e.to_string(),
+        })?;
         std::fs::write(&labels, json).map_err(|e| SimError::io(&labels, e))?;
         let manifest = serde_json::json!({
             "format": FORMAT,
@@ -225,15 +263,26 @@ impl DatasetWriter {
             "counts": self.counts,
         });
         let path = self.dir.join("manifest.json");
-        let text = serde_json::to_string_pretty(&manifest).map_err(|e| SimError::Dataset { path: path.display().to_string(), message: e.to_string() })?;
+        let text = serde_json::to_string_pretty(&manifest).map_err(|e| SimError::Dataset {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
         std::fs::write(&path, text).map_err(|e| SimError::io(&path, e))?;
         Ok(self.counts)
     }
 }
 
-fn write_lines<T: Serialize>(z: &mut Zst, items: &[T], count: &mut u64, dir: &Path) -> Result<(), SimError> {
+fn write_lines<T: Serialize>(
+    z: &mut Zst,
+    items: &[T],
+    count: &mut u64,
+    dir: &Path,
+) -> Result<(), SimError> {
     for it in items {
-        serde_json::to_writer(&mut *z, it).map_err(|e| SimError::Dataset { path: dir.display().to_string(), message: e.to_string() })?;
+        serde_json::to_writer(&mut *z, it).map_err(|e| SimError::Dataset {
+            path: dir.display().to_string(),
+            message: e.to_string(),
+        })?;
         z.write_all(b"\n").map_err(|e| SimError::io(dir, e))?;
     }
     *count += items.len() as u64;

@@ -11,9 +11,17 @@ const REQUESTS_HELP: &str = "Total number of HTTP requests by status code.";
 const DURATION_HELP: &str = "HTTP request latency in seconds.";
 
 /// Emits the request metrics of running pod `p`, when it backs a service.
-pub fn emit(table: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out: &mut Vec<(u32, f64)>) {
+pub fn emit(
+    table: &mut SeriesTable,
+    s: &mut PodSeries,
+    w: &World,
+    p: usize,
+    out: &mut Vec<(u32, f64)>,
+) {
     let pod = &w.cluster.pods[p];
-    let Some(svc) = w.cluster.workloads[pod.workload].service else { return };
+    let Some(svc) = w.cluster.workloads[pod.workload].service else {
+        return;
+    };
     let service = &w.cluster.services[svc];
     let u = &pod.usage;
     let need_errors = (0..2).any(|i| s.errors[i].is_none() && u.requests[i + 1] >= 1.0);
@@ -52,10 +60,25 @@ fn register(table: &mut SeriesTable, s: &mut PodSeries, pod: &crate::cluster::Po
         for le in LATENCY_LE {
             let mut l = labels.to_vec();
             l.push(("le", le));
-            table.add("http_request_duration_seconds_bucket", Histogram, DURATION_HELP, &l);
+            table.add(
+                "http_request_duration_seconds_bucket",
+                Histogram,
+                DURATION_HELP,
+                &l,
+            );
         }
-        table.add("http_request_duration_seconds_sum", Histogram, DURATION_HELP, &labels);
-        table.add("http_request_duration_seconds_count", Histogram, DURATION_HELP, &labels);
+        table.add(
+            "http_request_duration_seconds_sum",
+            Histogram,
+            DURATION_HELP,
+            &labels,
+        );
+        table.add(
+            "http_request_duration_seconds_count",
+            Histogram,
+            DURATION_HELP,
+            &labels,
+        );
         s.app = Some(base);
     }
     let u = &pod.usage;

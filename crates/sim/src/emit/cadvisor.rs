@@ -8,30 +8,102 @@ use crate::dynamics::fs_usage;
 use crate::world::World;
 
 const CONTAINER: [(&str, kubepulse_model::MetricType, &str); 13] = [
-    ("container_cpu_usage_seconds_total", Counter, "Cumulative cpu time consumed in seconds."),
-    ("container_memory_working_set_bytes", Gauge, "Current working set in bytes."),
+    (
+        "container_cpu_usage_seconds_total",
+        Counter,
+        "Cumulative cpu time consumed in seconds.",
+    ),
+    (
+        "container_memory_working_set_bytes",
+        Gauge,
+        "Current working set in bytes.",
+    ),
     ("container_memory_rss", Gauge, "Size of RSS in bytes."),
-    ("container_memory_cache", Gauge, "Number of bytes of page cache memory."),
-    ("container_memory_usage_bytes", Gauge, "Current memory usage in bytes, including all memory regardless of when it was accessed"),
-    ("container_spec_memory_limit_bytes", Gauge, "Memory limit for the container."),
-    ("container_fs_usage_bytes", Gauge, "Number of bytes that are consumed by the container on this filesystem."),
-    ("container_fs_writes_bytes_total", Counter, "Cumulative count of bytes written"),
-    ("container_fs_reads_bytes_total", Counter, "Cumulative count of bytes read"),
-    ("container_oom_events_total", Counter, "Count of out of memory events observed for the container"),
-    ("container_cpu_cfs_periods_total", Counter, "Number of elapsed enforcement period intervals."),
-    ("container_cpu_cfs_throttled_periods_total", Counter, "Number of throttled period intervals."),
-    ("container_cpu_cfs_throttled_seconds_total", Counter, "Total time duration the container has been throttled."),
+    (
+        "container_memory_cache",
+        Gauge,
+        "Number of bytes of page cache memory.",
+    ),
+    (
+        "container_memory_usage_bytes",
+        Gauge,
+        "Current memory usage in bytes, including all memory regardless of when it was accessed",
+    ),
+    (
+        "container_spec_memory_limit_bytes",
+        Gauge,
+        "Memory limit for the container.",
+    ),
+    (
+        "container_fs_usage_bytes",
+        Gauge,
+        "Number of bytes that are consumed by the container on this filesystem.",
+    ),
+    (
+        "container_fs_writes_bytes_total",
+        Counter,
+        "Cumulative count of bytes written",
+    ),
+    (
+        "container_fs_reads_bytes_total",
+        Counter,
+        "Cumulative count of bytes read",
+    ),
+    (
+        "container_oom_events_total",
+        Counter,
+        "Count of out of memory events observed for the container",
+    ),
+    (
+        "container_cpu_cfs_periods_total",
+        Counter,
+        "Number of elapsed enforcement period intervals.",
+    ),
+    (
+        "container_cpu_cfs_throttled_periods_total",
+        Counter,
+        "Number of throttled period intervals.",
+    ),
+    (
+        "container_cpu_cfs_throttled_seconds_total",
+        Counter,
+        "Total time duration the container has been throttled.",
+    ),
 ];
 
 const NETWORK: [(&str, &str); 8] = [
-    ("container_network_receive_bytes_total", "Cumulative count of bytes received"),
-    ("container_network_transmit_bytes_total", "Cumulative count of bytes transmitted"),
-    ("container_network_receive_packets_total", "Cumulative count of packets received"),
-    ("container_network_transmit_packets_total", "Cumulative count of packets transmitted"),
-    ("container_network_receive_errors_total", "Cumulative count of errors encountered while receiving"),
-    ("container_network_transmit_errors_total", "Cumulative count of errors encountered while transmitting"),
-    ("container_network_receive_packets_dropped_total", "Cumulative count of packets dropped while receiving"),
-    ("container_network_transmit_packets_dropped_total", "Cumulative count of packets dropped while transmitting"),
+    (
+        "container_network_receive_bytes_total",
+        "Cumulative count of bytes received",
+    ),
+    (
+        "container_network_transmit_bytes_total",
+        "Cumulative count of bytes transmitted",
+    ),
+    (
+        "container_network_receive_packets_total",
+        "Cumulative count of packets received",
+    ),
+    (
+        "container_network_transmit_packets_total",
+        "Cumulative count of packets transmitted",
+    ),
+    (
+        "container_network_receive_errors_total",
+        "Cumulative count of errors encountered while receiving",
+    ),
+    (
+        "container_network_transmit_errors_total",
+        "Cumulative count of errors encountered while transmitting",
+    ),
+    (
+        "container_network_receive_packets_dropped_total",
+        "Cumulative count of packets dropped while receiving",
+    ),
+    (
+        "container_network_transmit_packets_dropped_total",
+        "Cumulative count of packets dropped while transmitting",
+    ),
 ];
 
 /// The QoS class as it appears in cgroup paths.
@@ -48,11 +120,20 @@ fn qos(p: &crate::cluster::Pod) -> &'static str {
 
 fn pod_cgroup(p: &crate::cluster::Pod) -> String {
     let q = qos(p);
-    format!("/kubepods.slice/kubepods-{q}.slice/kubepods-{q}-pod{}.slice", p.uid.replace('-', "_"))
+    format!(
+        "/kubepods.slice/kubepods-{q}.slice/kubepods-{q}-pod{}.slice",
+        p.uid.replace('-', "_")
+    )
 }
 
 /// Emits the cAdvisor series of running pod `p`.
-pub fn emit(table: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out: &mut Vec<(u32, f64)>) {
+pub fn emit(
+    table: &mut SeriesTable,
+    s: &mut PodSeries,
+    w: &World,
+    p: usize,
+    out: &mut Vec<(u32, f64)>,
+) {
     let pod = &w.cluster.pods[p];
     let Some(n) = pod.node else { return };
     let node = &w.cluster.nodes[n];
@@ -64,7 +145,13 @@ pub fn emit(table: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out
     values(s, pod, out);
 }
 
-fn register(table: &mut SeriesTable, s: &mut PodSeries, pod: &crate::cluster::Pod, node: &crate::cluster::Node, cid: &str) {
+fn register(
+    table: &mut SeriesTable,
+    s: &mut PodSeries,
+    pod: &crate::cluster::Pod,
+    node: &crate::cluster::Node,
+    cid: &str,
+) {
     let instance = format!("{}:10250", node.ip);
     if s.container.as_ref().is_none_or(|(_, id)| id != cid) {
         let cg = format!("{}/cri-containerd-{cid}.scope", pod_cgroup(pod));

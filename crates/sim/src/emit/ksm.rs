@@ -11,10 +11,19 @@ use crate::world::World;
 
 const PHASES: [&str; 5] = ["Pending", "Running", "Succeeded", "Failed", "Unknown"];
 const BOOLS: [&str; 3] = ["true", "false", "unknown"];
-const NODE_CONDITIONS: [&str; 5] = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable"];
+const NODE_CONDITIONS: [&str; 5] = [
+    "Ready",
+    "MemoryPressure",
+    "DiskPressure",
+    "PIDPressure",
+    "NetworkUnavailable",
+];
 
 fn ksm_labels<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    let mut v = vec![("job", "kube-state-metrics"), ("instance", "kube-state-metrics.monitoring.svc:8080")];
+    let mut v = vec![
+        ("job", "kube-state-metrics"),
+        ("instance", "kube-state-metrics.monitoring.svc:8080"),
+    ];
     v.extend_from_slice(extra);
     v
 }
@@ -23,7 +32,10 @@ fn add(t: &mut SeriesTable, name: &str, kind: MetricType, extra: &[(&str, &str)]
     t.add(name, kind, "", &ksm_labels(extra))
 }
 
-fn with_pod<'a>(base: [(&'static str, &'a str); 3], extra: &[(&'static str, &'a str)]) -> Vec<(&'static str, &'a str)> {
+fn with_pod<'a>(
+    base: [(&'static str, &'a str); 3],
+    extra: &[(&'static str, &'a str)],
+) -> Vec<(&'static str, &'a str)> {
     base.into_iter().chain(extra.iter().copied()).collect()
 }
 
@@ -34,25 +46,87 @@ fn b(v: bool) -> f64 {
 /// Emits the kube-state-metrics series of live pod `p`.
 pub fn pod(t: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out: &mut Vec<(u32, f64)>) {
     let pod = &w.cluster.pods[p];
-    let (ns, name, uid, cname) = (pod.namespace.as_str(), pod.name.as_str(), pod.uid.as_str(), pod.container.name.as_str());
+    let (ns, name, uid, cname) = (
+        pod.namespace.as_str(),
+        pod.name.as_str(),
+        pod.uid.as_str(),
+        pod.container.name.as_str(),
+    );
     let pb = [("namespace", ns), ("pod", name), ("uid", uid)];
     let base = *s.status.get_or_insert_with(|| {
-        let first = add(t, "kube_pod_status_phase", Gauge, &with_pod(pb, &[("phase", PHASES[0])]));
+        let first = add(
+            t,
+            "kube_pod_status_phase",
+            Gauge,
+            &with_pod(pb, &[("phase", PHASES[0])]),
+        );
         for ph in &PHASES[1..] {
-            add(t, "kube_pod_status_phase", Gauge, &with_pod(pb, &[("phase", ph)]));
+            add(
+                t,
+                "kube_pod_status_phase",
+                Gauge,
+                &with_pod(pb, &[("phase", ph)]),
+            );
         }
         for c in BOOLS {
-            add(t, "kube_pod_status_ready", Gauge, &with_pod(pb, &[("condition", c)]));
+            add(
+                t,
+                "kube_pod_status_ready",
+                Gauge,
+                &with_pod(pb, &[("condition", c)]),
+            );
         }
-        add(t, "kube_pod_container_status_restarts_total", Counter, &with_pod(pb, &[("container", cname)]));
-        add(t, "kube_pod_container_status_ready", Gauge, &with_pod(pb, &[("container", cname)]));
-        add(t, "kube_pod_container_status_running", Gauge, &with_pod(pb, &[("container", cname)]));
-        add(t, "kube_pod_container_status_waiting", Gauge, &with_pod(pb, &[("container", cname)]));
-        add(t, "kube_pod_container_status_terminated", Gauge, &with_pod(pb, &[("container", cname)]));
+        add(
+            t,
+            "kube_pod_container_status_restarts_total",
+            Counter,
+            &with_pod(pb, &[("container", cname)]),
+        );
+        add(
+            t,
+            "kube_pod_container_status_ready",
+            Gauge,
+            &with_pod(pb, &[("container", cname)]),
+        );
+        add(
+            t,
+            "kube_pod_container_status_running",
+            Gauge,
+            &with_pod(pb, &[("container", cname)]),
+        );
+        add(
+            t,
+            "kube_pod_container_status_waiting",
+            Gauge,
+            &with_pod(pb, &[("container", cname)]),
+        );
+        add(
+            t,
+            "kube_pod_container_status_terminated",
+            Gauge,
+            &with_pod(pb, &[("container", cname)]),
+        );
         add(t, "kube_pod_created", Gauge, &with_pod(pb, &[]));
         let owner_kind = pod.owner_kind.as_str();
-        add(t, "kube_pod_owner", Gauge, &with_pod(pb, &[("owner_kind", owner_kind), ("owner_name", pod.owner_name.as_str()), ("owner_is_controller", "true")]));
-        add(t, "kube_pod_status_unschedulable", Gauge, &with_pod(pb, &[]));
+        add(
+            t,
+            "kube_pod_owner",
+            Gauge,
+            &with_pod(
+                pb,
+                &[
+                    ("owner_kind", owner_kind),
+                    ("owner_name", pod.owner_name.as_str()),
+                    ("owner_is_controller", "true"),
+                ],
+            ),
+        );
+        add(
+            t,
+            "kube_pod_status_unschedulable",
+            Gauge,
+            &with_pod(pb, &[]),
+        );
         first
     });
     let phase_idx = match pod.phase {
@@ -63,9 +137,18 @@ pub fn pod(t: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out: &mu
     };
     let node_lost = pod.node.is_some_and(|n| !w.cluster.nodes[n].ready);
     for i in 0..5 {
-        out.push((base + i, b(i as usize == phase_idx && !node_lost || (node_lost && i == 4))));
+        out.push((
+            base + i,
+            b(i as usize == phase_idx && !node_lost || (node_lost && i == 4)),
+        ));
     }
-    let ready_idx = if node_lost { 2 } else if pod.ready { 0 } else { 1 };
+    let ready_idx = if node_lost {
+        2
+    } else if pod.ready {
+        0
+    } else {
+        1
+    };
     for i in 0..3 {
         out.push((base + 5 + i, b(i as usize == ready_idx)));
     }
@@ -85,7 +168,14 @@ pub fn pod(t: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out: &mu
         let node = &w.cluster.nodes[n];
         let base = *s.placement.get_or_insert_with(|| {
             let kind = pod.owner_kind.as_str();
-            let info = [("host_ip", node.ip.as_str()), ("pod_ip", pod.ip.as_str()), ("node", node.name.as_str()), ("created_by_kind", kind), ("created_by_name", pod.owner_name.as_str()), ("host_network", "false")];
+            let info = [
+                ("host_ip", node.ip.as_str()),
+                ("pod_ip", pod.ip.as_str()),
+                ("node", node.name.as_str()),
+                ("created_by_kind", kind),
+                ("created_by_name", pod.owner_name.as_str()),
+                ("host_network", "false"),
+            ];
             let first = add(t, "kube_pod_info", Gauge, &with_pod(pb, &info));
             add(t, "kube_pod_start_time", Gauge, &with_pod(pb, &[]));
             let cn = [("container", cname), ("node", node.name.as_str())];
@@ -102,7 +192,10 @@ pub fn pod(t: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out: &mu
             first
         });
         out.push((base, 1.0));
-        out.push((base + 1, (pod.scheduled.unwrap_or(pod.created) / 1000) as f64));
+        out.push((
+            base + 1,
+            (pod.scheduled.unwrap_or(pod.created) / 1000) as f64,
+        ));
         let (r, lim) = (&pod.template.requests, &pod.template.limits);
         out.push((base + 2, r.cpu));
         out.push((base + 3, r.memory));
@@ -118,12 +211,22 @@ pub fn pod(t: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out: &mu
 /// Series that exist only while a reason applies.
 fn dynamic(t: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out: &mut Vec<(u32, f64)>) {
     let pod = &w.cluster.pods[p];
-    let base = [("namespace", pod.namespace.as_str()), ("pod", pod.name.as_str()), ("uid", pod.uid.as_str())];
+    let base = [
+        ("namespace", pod.namespace.as_str()),
+        ("pod", pod.name.as_str()),
+        ("uid", pod.uid.as_str()),
+    ];
     if let Some(reason) = pod.waiting_reason().map(|r| r.as_str()) {
         if s.waiting.is_none_or(|(r, _)| r != reason) {
             let mut l = base.to_vec();
-            l.extend([("container", pod.container.name.as_str()), ("reason", reason)]);
-            s.waiting = Some((reason, add(t, "kube_pod_container_status_waiting_reason", Gauge, &l)));
+            l.extend([
+                ("container", pod.container.name.as_str()),
+                ("reason", reason),
+            ]);
+            s.waiting = Some((
+                reason,
+                add(t, "kube_pod_container_status_waiting_reason", Gauge, &l),
+            ));
         }
         if let Some((_, id)) = s.waiting {
             out.push((id, 1.0));
@@ -132,10 +235,23 @@ fn dynamic(t: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out: &mu
     if let Some(term) = pod.container.last_termination {
         if s.terminated.is_none_or(|(r, _)| r != term.reason) {
             let mut l = base.to_vec();
-            l.extend([("container", pod.container.name.as_str()), ("reason", term.reason)]);
-            let id = add(t, "kube_pod_container_status_last_terminated_reason", Gauge, &l);
+            l.extend([
+                ("container", pod.container.name.as_str()),
+                ("reason", term.reason),
+            ]);
+            let id = add(
+                t,
+                "kube_pod_container_status_last_terminated_reason",
+                Gauge,
+                &l,
+            );
             l.pop();
-            add(t, "kube_pod_container_status_last_terminated_exitcode", Gauge, &l);
+            add(
+                t,
+                "kube_pod_container_status_last_terminated_exitcode",
+                Gauge,
+                &l,
+            );
             s.terminated = Some((term.reason, id));
         }
         if let Some((_, id)) = s.terminated {
@@ -147,7 +263,10 @@ fn dynamic(t: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out: &mu
         if s.reason.as_ref().is_none_or(|(r, _)| *r != pod.reason) {
             let mut l = base.to_vec();
             l.push(("reason", pod.reason.as_str()));
-            s.reason = Some((pod.reason.clone(), add(t, "kube_pod_status_reason", Gauge, &l)));
+            s.reason = Some((
+                pod.reason.clone(),
+                add(t, "kube_pod_status_reason", Gauge, &l),
+            ));
         }
         if let Some((_, id)) = &s.reason {
             out.push((*id, 1.0));
@@ -156,28 +275,53 @@ fn dynamic(t: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out: &mu
 }
 
 /// Emits the kube-state-metrics series of node `n`.
-pub fn node(t: &mut SeriesTable, s: &mut NodeSeries, w: &World, n: usize, out: &mut Vec<(u32, f64)>) {
+pub fn node(
+    t: &mut SeriesTable,
+    s: &mut NodeSeries,
+    w: &World,
+    n: usize,
+    out: &mut Vec<(u32, f64)>,
+) {
     let node = &w.cluster.nodes[n];
     let base = *s.ksm.get_or_insert_with(|| {
         let name = node.name.as_str();
-        let provider = format!("aws:///{}/i-{:017x}", node.zone, n as u64 * 7919 + 4_096_131);
-        let first = add(t, "kube_node_info", Gauge, &[
-            ("node", name),
-            ("kernel_version", "6.1.72-96.166.amzn2023.x86_64"),
-            ("os_image", "Amazon Linux 2023"),
-            ("container_runtime_version", "containerd://1.7.11"),
-            ("kubelet_version", "v1.29.3-eks-ae9a62a"),
-            ("kubeproxy_version", "v1.29.3-eks-ae9a62a"),
-            ("provider_id", provider.as_str()),
-            ("internal_ip", node.ip.as_str()),
-        ]);
+        let provider = format!(
+            "aws:///{}/i-{:017x}",
+            node.zone,
+            n as u64 * 7919 + 4_096_131
+        );
+        let first = add(
+            t,
+            "kube_node_info",
+            Gauge,
+            &[
+                ("node", name),
+                ("kernel_version", "6.1.72-96.166.amzn2023.x86_64"),
+                ("os_image", "Amazon Linux 2023"),
+                ("container_runtime_version", "containerd://1.7.11"),
+                ("kubelet_version", "v1.29.3-eks-ae9a62a"),
+                ("kubeproxy_version", "v1.29.3-eks-ae9a62a"),
+                ("provider_id", provider.as_str()),
+                ("internal_ip", node.ip.as_str()),
+            ],
+        );
         for c in NODE_CONDITIONS {
             for st in BOOLS {
-                add(t, "kube_node_status_condition", Gauge, &[("node", name), ("condition", c), ("status", st)]);
+                add(
+                    t,
+                    "kube_node_status_condition",
+                    Gauge,
+                    &[("node", name), ("condition", c), ("status", st)],
+                );
             }
         }
         for m in ["kube_node_status_allocatable", "kube_node_status_capacity"] {
-            for (r, u) in [("cpu", "core"), ("memory", "byte"), ("ephemeral_storage", "byte"), ("pods", "integer")] {
+            for (r, u) in [
+                ("cpu", "core"),
+                ("memory", "byte"),
+                ("ephemeral_storage", "byte"),
+                ("pods", "integer"),
+            ] {
                 add(t, m, Gauge, &[("node", name), ("resource", r), ("unit", u)]);
             }
         }
@@ -186,15 +330,37 @@ pub fn node(t: &mut SeriesTable, s: &mut NodeSeries, w: &World, n: usize, out: &
     });
     out.push((base, 1.0));
     let unknown = !node.kubelet_up && !node.ready;
-    let conds = [node.ready, node.memory_pressure, node.disk_pressure, node.pid_pressure, node.network_unavailable];
+    let conds = [
+        node.ready,
+        node.memory_pressure,
+        node.disk_pressure,
+        node.pid_pressure,
+        node.network_unavailable,
+    ];
     for (i, c) in conds.into_iter().enumerate() {
-        let state = if unknown { 2 } else if c { 0 } else { 1 };
+        let state = if unknown {
+            2
+        } else if c {
+            0
+        } else {
+            1
+        };
         for st in 0..3 {
             out.push((base + 1 + (i * 3 + st) as u32, b(st == state)));
         }
     }
-    let alloc = [node.alloc_cpu, node.alloc_memory, node.alloc_disk, f64::from(node.max_pods)];
-    let cap = [node.cores(), node.shape.memory, node.shape.disk, f64::from(node.max_pods)];
+    let alloc = [
+        node.alloc_cpu,
+        node.alloc_memory,
+        node.alloc_disk,
+        f64::from(node.max_pods),
+    ];
+    let cap = [
+        node.cores(),
+        node.shape.memory,
+        node.shape.disk,
+        f64::from(node.max_pods),
+    ];
     for (i, v) in alloc.into_iter().chain(cap).enumerate() {
         out.push((base + 16 + i as u32, v));
     }
@@ -209,17 +375,74 @@ pub struct WorkloadSeries {
 }
 
 /// Emits the kube-state-metrics series of workload `wl`.
-pub fn workload(t: &mut SeriesTable, s: &mut WorkloadSeries, w: &World, wl: usize, census: &super::Census, out: &mut Vec<(u32, f64)>) {
+pub fn workload(
+    t: &mut SeriesTable,
+    s: &mut WorkloadSeries,
+    w: &World,
+    wl: usize,
+    census: &super::Census,
+    out: &mut Vec<(u32, f64)>,
+) {
     let c = &w.cluster;
     let x = &c.workloads[wl];
     let (ns, name) = (x.namespace.as_str(), x.name.as_str());
     let (total, ready, updated) = census.counts[wl];
     let pods = &census.by_workload[wl];
     let (prefix, key, names): (&str, &str, &[&str]) = match x.kind {
-        WorkloadKind::Deployment => ("kube_deployment", "deployment", &["spec_replicas", "status_replicas", "status_replicas_available", "status_replicas_unavailable", "status_replicas_updated", "status_replicas_ready", "metadata_generation", "status_observed_generation"]),
-        WorkloadKind::StatefulSet => ("kube_statefulset", "statefulset", &["replicas", "status_replicas", "status_replicas_ready", "status_replicas_current", "status_replicas_updated", "metadata_generation", "status_observed_generation"]),
-        WorkloadKind::DaemonSet => ("kube_daemonset", "daemonset", &["status_desired_number_scheduled", "status_current_number_scheduled", "status_number_ready", "status_number_available", "status_number_unavailable", "status_updated_number_scheduled", "status_number_misscheduled", "metadata_generation"]),
-        WorkloadKind::Job => ("kube_job", "job_name", &["status_active", "status_succeeded", "status_failed", "complete", "failed", "status_start_time", "owner"]),
+        WorkloadKind::Deployment => (
+            "kube_deployment",
+            "deployment",
+            &[
+                "spec_replicas",
+                "status_replicas",
+                "status_replicas_available",
+                "status_replicas_unavailable",
+                "status_replicas_updated",
+                "status_replicas_ready",
+                "metadata_generation",
+                "status_observed_generation",
+            ],
+        ),
+        WorkloadKind::StatefulSet => (
+            "kube_statefulset",
+            "statefulset",
+            &[
+                "replicas",
+                "status_replicas",
+                "status_replicas_ready",
+                "status_replicas_current",
+                "status_replicas_updated",
+                "metadata_generation",
+                "status_observed_generation",
+            ],
+        ),
+        WorkloadKind::DaemonSet => (
+            "kube_daemonset",
+            "daemonset",
+            &[
+                "status_desired_number_scheduled",
+                "status_current_number_scheduled",
+                "status_number_ready",
+                "status_number_available",
+                "status_number_unavailable",
+                "status_updated_number_scheduled",
+                "status_number_misscheduled",
+                "metadata_generation",
+            ],
+        ),
+        WorkloadKind::Job => (
+            "kube_job",
+            "job_name",
+            &[
+                "status_active",
+                "status_succeeded",
+                "status_failed",
+                "complete",
+                "failed",
+                "status_start_time",
+                "owner",
+            ],
+        ),
     };
     let base = *s.base.get_or_insert_with(|| {
         let mut first = None;
@@ -228,7 +451,11 @@ pub fn workload(t: &mut SeriesTable, s: &mut WorkloadSeries, w: &World, wl: usiz
             let mut l = vec![("namespace", ns), (key, name)];
             match *n {
                 "complete" | "failed" => l.push(("condition", "true")),
-                "owner" => l.extend([("owner_kind", "CronJob"), ("owner_name", "report"), ("owner_is_controller", "true")]),
+                "owner" => l.extend([
+                    ("owner_kind", "CronJob"),
+                    ("owner_name", "report"),
+                    ("owner_is_controller", "true"),
+                ]),
                 _ => {}
             }
             first.get_or_insert(add(t, &metric, Gauge, &l));
@@ -236,25 +463,76 @@ pub fn workload(t: &mut SeriesTable, s: &mut WorkloadSeries, w: &World, wl: usiz
         if x.kind == WorkloadKind::Deployment {
             for cond in ["Available", "Progressing"] {
                 for st in BOOLS {
-                    add(t, "kube_deployment_status_condition", Gauge, &[("namespace", ns), ("deployment", name), ("condition", cond), ("status", st)]);
+                    add(
+                        t,
+                        "kube_deployment_status_condition",
+                        Gauge,
+                        &[
+                            ("namespace", ns),
+                            ("deployment", name),
+                            ("condition", cond),
+                            ("status", st),
+                        ],
+                    );
                 }
             }
         }
         first.unwrap_or(0)
     });
-    let desired = if x.kind == WorkloadKind::DaemonSet { c.nodes.iter().filter(|n| n.ready).count() as u32 } else { x.replicas };
+    let desired = if x.kind == WorkloadKind::DaemonSet {
+        c.nodes.iter().filter(|n| n.ready).count() as u32
+    } else {
+        x.replicas
+    };
     let generation = f64::from(x.generation);
     let values: Vec<f64> = match x.kind {
         WorkloadKind::Deployment => {
             let unavailable = desired.saturating_sub(ready);
-            vec![f64::from(desired), f64::from(total), f64::from(ready), f64::from(unavailable), f64::from(updated), f64::from(ready), generation, generation]
+            vec![
+                f64::from(desired),
+                f64::from(total),
+                f64::from(ready),
+                f64::from(unavailable),
+                f64::from(updated),
+                f64::from(ready),
+                generation,
+                generation,
+            ]
         }
-        WorkloadKind::StatefulSet => vec![f64::from(desired), f64::from(total), f64::from(ready), f64::from(total - updated.min(total)), f64::from(updated), generation, generation],
-        WorkloadKind::DaemonSet => vec![f64::from(desired), f64::from(total), f64::from(ready), f64::from(ready), f64::from(desired.saturating_sub(ready)), f64::from(updated), 0.0, generation],
+        WorkloadKind::StatefulSet => vec![
+            f64::from(desired),
+            f64::from(total),
+            f64::from(ready),
+            f64::from(total - updated.min(total)),
+            f64::from(updated),
+            generation,
+            generation,
+        ],
+        WorkloadKind::DaemonSet => vec![
+            f64::from(desired),
+            f64::from(total),
+            f64::from(ready),
+            f64::from(ready),
+            f64::from(desired.saturating_sub(ready)),
+            f64::from(updated),
+            0.0,
+            generation,
+        ],
         WorkloadKind::Job => {
             let js = x.job.unwrap_or_default();
-            let failed = pods.iter().filter(|&&p| c.pods[p].phase == PodPhase::Failed).count();
-            vec![f64::from(total), b(js.succeeded), failed as f64, b(js.succeeded), b(js.gave_up), (js.started / 1000) as f64, 1.0]
+            let failed = pods
+                .iter()
+                .filter(|&&p| c.pods[p].phase == PodPhase::Failed)
+                .count();
+            vec![
+                f64::from(total),
+                b(js.succeeded),
+                failed as f64,
+                b(js.succeeded),
+                b(js.gave_up),
+                (js.started / 1000) as f64,
+                1.0,
+            ]
         }
     };
     for (i, v) in values.into_iter().enumerate() {
@@ -273,18 +551,42 @@ pub fn workload(t: &mut SeriesTable, s: &mut WorkloadSeries, w: &World, wl: usiz
     }
 }
 
-fn replica_sets(t: &mut SeriesTable, s: &mut WorkloadSeries, w: &World, wl: usize, pods: &[usize], out: &mut Vec<(u32, f64)>) {
+fn replica_sets(
+    t: &mut SeriesTable,
+    s: &mut WorkloadSeries,
+    w: &World,
+    wl: usize,
+    pods: &[usize],
+    out: &mut Vec<(u32, f64)>,
+) {
     let c = &w.cluster;
     let x = &c.workloads[wl];
     for (i, rs) in x.replica_sets.iter().enumerate() {
         if s.replica_sets.len() <= i {
-            let l = [("namespace", x.namespace.as_str()), ("replicaset", rs.name.as_str())];
+            let l = [
+                ("namespace", x.namespace.as_str()),
+                ("replicaset", rs.name.as_str()),
+            ];
             let first = add(t, "kube_replicaset_spec_replicas", Gauge, &l);
             add(t, "kube_replicaset_status_ready_replicas", Gauge, &l);
-            add(t, "kube_replicaset_owner", Gauge, &[l[0], l[1], ("owner_kind", "Deployment"), ("owner_name", x.name.as_str()), ("owner_is_controller", "true")]);
+            add(
+                t,
+                "kube_replicaset_owner",
+                Gauge,
+                &[
+                    l[0],
+                    l[1],
+                    ("owner_kind", "Deployment"),
+                    ("owner_name", x.name.as_str()),
+                    ("owner_is_controller", "true"),
+                ],
+            );
             s.replica_sets.push(first);
         }
-        let ready = pods.iter().filter(|&&p| c.pods[p].ready && c.pods[p].revision == rs.revision).count();
+        let ready = pods
+            .iter()
+            .filter(|&&p| c.pods[p].ready && c.pods[p].revision == rs.revision)
+            .count();
         let b0 = s.replica_sets[i];
         out.push((b0, f64::from(rs.replicas)));
         out.push((b0 + 1, ready as f64));

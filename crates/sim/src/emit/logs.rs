@@ -31,7 +31,10 @@ pub enum LineKind {
 /// Stream labels of pod `p`'s container, as a log shipper attaches them.
 pub fn stream_labels(w: &World, p: usize) -> Labels {
     let pod = &w.cluster.pods[p];
-    let node = pod.node.map(|n| w.cluster.nodes[n].name.as_str()).unwrap_or("");
+    let node = pod
+        .node
+        .map(|n| w.cluster.nodes[n].name.as_str())
+        .unwrap_or("");
     let app = w.cluster.workloads[pod.workload].name.as_str();
     Labels::from_pairs([
         ("namespace", pod.namespace.as_str()),
@@ -57,11 +60,22 @@ pub fn generate(w: &World, volume: f64, rng: &mut SimRng, out: &mut Vec<LogRecor
         let prof = w.cluster.profile_of(p);
         let u = &pod.usage;
         let requests = u.rps * dt;
-        let mem_ratio = if pod.template.limits.memory > 0.0 { u.working_set / pod.template.limits.memory } else { 0.0 };
+        let mem_ratio = if pod.template.limits.memory > 0.0 {
+            u.working_set / pod.template.limits.memory
+        } else {
+            0.0
+        };
         let up_for = (w.t - pod.container.started_at) as f64;
-        let doom = pod.template.crash_after.map(|a| (up_for / a as f64).min(1.0).powi(2)).unwrap_or(0.0);
+        let doom = pod
+            .template
+            .crash_after
+            .map(|a| (up_for / a as f64).min(1.0).powi(2))
+            .unwrap_or(0.0);
         let rates = [
-            (LineKind::Info, (0.05 + requests * prof.logs_per_request).min(2.0)),
+            (
+                LineKind::Info,
+                (0.05 + requests * prof.logs_per_request).min(2.0),
+            ),
             (LineKind::Slow, if u.rho > 0.85 { 0.8 } else { 0.002 }),
             (LineKind::Memory, if mem_ratio > 0.88 { 0.6 } else { 0.0 }),
             (LineKind::Error, (requests * u.error_ratio * 0.02).min(8.0)),
@@ -101,5 +115,14 @@ pub fn crash_output(w: &mut World, p: usize) {
     let pod: &Pod = &w.cluster.pods[p];
     let body = templates::crash(lang, pod);
     let t = w.t;
-    w.logs.push(record(t, labels, if lang == Language::Go { Severity::Fatal } else { Severity::Error }, body));
+    w.logs.push(record(
+        t,
+        labels,
+        if lang == Language::Go {
+            Severity::Fatal
+        } else {
+            Severity::Error
+        },
+        body,
+    ));
 }

@@ -15,48 +15,138 @@ pub struct NodeSeries {
 }
 
 const SCALARS: [(&str, bool, &str); 18] = [
-    ("node_memory_MemTotal_bytes", false, "Memory information field MemTotal_bytes."),
-    ("node_memory_MemAvailable_bytes", false, "Memory information field MemAvailable_bytes."),
-    ("node_memory_MemFree_bytes", false, "Memory information field MemFree_bytes."),
-    ("node_memory_Cached_bytes", false, "Memory information field Cached_bytes."),
-    ("node_memory_Buffers_bytes", false, "Memory information field Buffers_bytes."),
-    ("node_network_receive_bytes_total", true, "Network device statistic receive_bytes."),
-    ("node_network_transmit_bytes_total", true, "Network device statistic transmit_bytes."),
-    ("node_network_receive_packets_total", true, "Network device statistic receive_packets."),
-    ("node_network_transmit_packets_total", true, "Network device statistic transmit_packets."),
-    ("node_network_receive_errs_total", true, "Network device statistic receive_errs."),
-    ("node_network_transmit_errs_total", true, "Network device statistic transmit_errs."),
-    ("node_network_receive_drop_total", true, "Network device statistic receive_drop."),
-    ("node_network_transmit_drop_total", true, "Network device statistic transmit_drop."),
-    ("node_disk_read_bytes_total", true, "The total number of bytes read successfully."),
-    ("node_disk_written_bytes_total", true, "The total number of bytes written successfully."),
-    ("node_disk_io_time_seconds_total", true, "Total seconds spent doing I/Os."),
+    (
+        "node_memory_MemTotal_bytes",
+        false,
+        "Memory information field MemTotal_bytes.",
+    ),
+    (
+        "node_memory_MemAvailable_bytes",
+        false,
+        "Memory information field MemAvailable_bytes.",
+    ),
+    (
+        "node_memory_MemFree_bytes",
+        false,
+        "Memory information field MemFree_bytes.",
+    ),
+    (
+        "node_memory_Cached_bytes",
+        false,
+        "Memory information field Cached_bytes.",
+    ),
+    (
+        "node_memory_Buffers_bytes",
+        false,
+        "Memory information field Buffers_bytes.",
+    ),
+    (
+        "node_network_receive_bytes_total",
+        true,
+        "Network device statistic receive_bytes.",
+    ),
+    (
+        "node_network_transmit_bytes_total",
+        true,
+        "Network device statistic transmit_bytes.",
+    ),
+    (
+        "node_network_receive_packets_total",
+        true,
+        "Network device statistic receive_packets.",
+    ),
+    (
+        "node_network_transmit_packets_total",
+        true,
+        "Network device statistic transmit_packets.",
+    ),
+    (
+        "node_network_receive_errs_total",
+        true,
+        "Network device statistic receive_errs.",
+    ),
+    (
+        "node_network_transmit_errs_total",
+        true,
+        "Network device statistic transmit_errs.",
+    ),
+    (
+        "node_network_receive_drop_total",
+        true,
+        "Network device statistic receive_drop.",
+    ),
+    (
+        "node_network_transmit_drop_total",
+        true,
+        "Network device statistic transmit_drop.",
+    ),
+    (
+        "node_disk_read_bytes_total",
+        true,
+        "The total number of bytes read successfully.",
+    ),
+    (
+        "node_disk_written_bytes_total",
+        true,
+        "The total number of bytes written successfully.",
+    ),
+    (
+        "node_disk_io_time_seconds_total",
+        true,
+        "Total seconds spent doing I/Os.",
+    ),
     ("node_load1", false, "1m load average."),
-    ("node_boot_time_seconds", false, "Node boot time, in unixtime."),
+    (
+        "node_boot_time_seconds",
+        false,
+        "Node boot time, in unixtime.",
+    ),
 ];
 
 const FS: [(&str, &str); 3] = [
     ("node_filesystem_size_bytes", "Filesystem size in bytes."),
-    ("node_filesystem_avail_bytes", "Filesystem space available to non-root users in bytes."),
-    ("node_filesystem_free_bytes", "Filesystem free space in bytes."),
+    (
+        "node_filesystem_avail_bytes",
+        "Filesystem space available to non-root users in bytes.",
+    ),
+    (
+        "node_filesystem_free_bytes",
+        "Filesystem free space in bytes.",
+    ),
 ];
 
 /// Emits node-exporter and kubelet series of node `n` while its kubelet is up.
-pub fn emit(t: &mut SeriesTable, s: &mut NodeSeries, w: &World, n: usize, running: u32, out: &mut Vec<(u32, f64)>) {
+pub fn emit(
+    t: &mut SeriesTable,
+    s: &mut NodeSeries,
+    w: &World,
+    n: usize,
+    running: u32,
+    out: &mut Vec<(u32, f64)>,
+) {
     let node = &w.cluster.nodes[n];
     if !node.kubelet_up {
         return;
     }
     let base = *s.exporter.get_or_insert_with(|| {
         let instance = format!("{}:9100", node.ip);
-        let common = [("instance", instance.as_str()), ("job", "node-exporter"), ("node", node.name.as_str())];
+        let common = [
+            ("instance", instance.as_str()),
+            ("job", "node-exporter"),
+            ("node", node.name.as_str()),
+        ];
         let mut first = None;
         for cpu in 0..node.shape.cores {
             let cpu = cpu.to_string();
             for mode in CPU_MODES {
                 let mut l = common.to_vec();
                 l.extend([("cpu", cpu.as_str()), ("mode", mode)]);
-                first.get_or_insert(t.add("node_cpu_seconds_total", Counter, "Seconds the CPUs spent in each mode.", &l));
+                first.get_or_insert(t.add(
+                    "node_cpu_seconds_total",
+                    Counter,
+                    "Seconds the CPUs spent in each mode.",
+                    &l,
+                ));
             }
         }
         for (name, counter, help) in SCALARS {
@@ -72,12 +162,26 @@ pub fn emit(t: &mut SeriesTable, s: &mut NodeSeries, w: &World, n: usize, runnin
         t.add("node_load15", Gauge, "15m load average.", &common);
         for (name, help) in FS {
             let mut l = common.to_vec();
-            l.extend([("device", "/dev/nvme0n1p1"), ("fstype", "xfs"), ("mountpoint", "/")]);
+            l.extend([
+                ("device", "/dev/nvme0n1p1"),
+                ("fstype", "xfs"),
+                ("mountpoint", "/"),
+            ]);
             t.add(name, Gauge, help, &l);
         }
-        let kl = [("instance", format!("{}:10250", node.ip)), ("job", "kubelet".into()), ("metrics_path", "/metrics".into()), ("node", node.name.clone())];
+        let kl = [
+            ("instance", format!("{}:10250", node.ip)),
+            ("job", "kubelet".into()),
+            ("metrics_path", "/metrics".into()),
+            ("node", node.name.clone()),
+        ];
         let kl: Vec<(&str, &str)> = kl.iter().map(|(a, b)| (*a, b.as_str())).collect();
-        t.add("kubelet_running_pods", Gauge, "Number of pods that have a running pod sandbox", &kl);
+        t.add(
+            "kubelet_running_pods",
+            Gauge,
+            "Number of pods that have a running pod sandbox",
+            &kl,
+        );
         first.unwrap_or(0)
     });
     let mut id = base;
@@ -117,7 +221,11 @@ pub fn emit(t: &mut SeriesTable, s: &mut NodeSeries, w: &World, n: usize, runnin
         id += 1;
     }
     let avail_disk = (node.disk_available() / 4096.0).floor() * 4096.0;
-    for v in [node.shape.disk, avail_disk, avail_disk + 0.05 * node.shape.disk] {
+    for v in [
+        node.shape.disk,
+        avail_disk,
+        avail_disk + 0.05 * node.shape.disk,
+    ] {
         out.push((id, v));
         id += 1;
     }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use kubepulse_model::{ObjectKind, ObjectRef, ObjectState};
 
-use crate::cluster::{ContainerState, PodPhase, WorkloadKind};
 use super::Census;
+use crate::cluster::{ContainerState, PodPhase, WorkloadKind};
 use crate::world::World;
 
 /// Remembers what was last reported of every object.
@@ -64,8 +64,18 @@ fn pod_digest(w: &World, p: usize) -> u64 {
 
 fn node_digest(w: &World, n: usize) -> u64 {
     let x = &w.cluster.nodes[n];
-    let flags = [x.kubelet_up, x.ready, x.memory_pressure, x.disk_pressure, x.pid_pressure, x.network_unavailable];
-    flags.iter().fold(Digest::new(), |d, f| d.add(u64::from(*f))).done()
+    let flags = [
+        x.kubelet_up,
+        x.ready,
+        x.memory_pressure,
+        x.disk_pressure,
+        x.pid_pressure,
+        x.network_unavailable,
+    ];
+    flags
+        .iter()
+        .fold(Digest::new(), |d, f| d.add(u64::from(*f)))
+        .done()
 }
 
 fn workload_digest(w: &World, wl: usize, census: &Census) -> u64 {
@@ -78,7 +88,10 @@ fn workload_digest(w: &World, wl: usize, census: &Census) -> u64 {
         .add(u64::from(updated))
         .add(u64::from(x.revision))
         .add(x.rollout.map_or(0, |r| 1 + u64::from(r.deadline_reported)))
-        .add(x.job.map_or(0, |j| 1 + u64::from(j.succeeded) + 2 * u64::from(j.gave_up)))
+        .add(
+            x.job
+                .map_or(0, |j| 1 + u64::from(j.succeeded) + 2 * u64::from(j.gave_up)),
+        )
         .done()
 }
 
@@ -125,8 +138,18 @@ impl ObjectTracker {
                 fields: BTreeMap::from([
                     ("clusterIP".to_string(), svc.cluster_ip.clone()),
                     ("port".to_string(), svc.port.to_string()),
-                    ("selector".to_string(), format!("app={}", c.workloads[svc.workload].name)),
-                    ("calls".to_string(), svc.calls.iter().map(|k| c.services[k.to].name.clone()).collect::<Vec<_>>().join(",")),
+                    (
+                        "selector".to_string(),
+                        format!("app={}", c.workloads[svc.workload].name),
+                    ),
+                    (
+                        "calls".to_string(),
+                        svc.calls
+                            .iter()
+                            .map(|k| c.services[k.to].name.clone())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    ),
                 ]),
                 deleted: false,
             });
@@ -176,17 +199,35 @@ fn pod_state(w: &World, p: usize) -> ObjectState {
     let mut fields = BTreeMap::from([
         ("image".to_string(), pod.container.image.clone()),
         ("container".to_string(), pod.container.name.clone()),
-        ("requests.cpu".to_string(), format!("{}", pod.template.requests.cpu)),
-        ("requests.memory".to_string(), format!("{}", pod.template.requests.memory)),
-        ("limits.cpu".to_string(), format!("{}", pod.template.limits.cpu)),
-        ("limits.memory".to_string(), format!("{}", pod.template.limits.memory)),
+        (
+            "requests.cpu".to_string(),
+            format!("{}", pod.template.requests.cpu),
+        ),
+        (
+            "requests.memory".to_string(),
+            format!("{}", pod.template.requests.memory),
+        ),
+        (
+            "limits.cpu".to_string(),
+            format!("{}", pod.template.limits.cpu),
+        ),
+        (
+            "limits.memory".to_string(),
+            format!("{}", pod.template.limits.memory),
+        ),
     ]);
     if !pod.ip.is_empty() {
         fields.insert("podIP".into(), pod.ip.clone());
     }
     if let Some(term) = pod.container.last_termination {
-        fields.insert("lastState.terminated.reason".into(), term.reason.to_string());
-        fields.insert("lastState.terminated.exitCode".into(), term.exit_code.to_string());
+        fields.insert(
+            "lastState.terminated.reason".into(),
+            term.reason.to_string(),
+        );
+        fields.insert(
+            "lastState.terminated.exitCode".into(),
+            term.exit_code.to_string(),
+        );
     }
     if let Some(s) = c.workloads[pod.workload].service {
         fields.insert("service".into(), c.services[s].name.clone());
@@ -196,8 +237,15 @@ fn pod_state(w: &World, p: usize) -> ObjectState {
         object: w.pod_ref(p),
         t: w.t,
         owner: Some(owner),
-        node: pod.node.map(|n| c.nodes[n].name.clone()).unwrap_or_default(),
-        phase: if pod.phase == PodPhase::Running && !running && pod.container.restarts == 0 { "Pending".into() } else { pod.phase.as_str().into() },
+        node: pod
+            .node
+            .map(|n| c.nodes[n].name.clone())
+            .unwrap_or_default(),
+        phase: if pod.phase == PodPhase::Running && !running && pod.container.restarts == 0 {
+            "Pending".into()
+        } else {
+            pod.phase.as_str().into()
+        },
         ready: pod.ready,
         restarts: pod.container.restarts,
         reason,
@@ -211,13 +259,20 @@ fn pod_state(w: &World, p: usize) -> ObjectState {
 fn node_state(w: &World, n: usize) -> ObjectState {
     let node = &w.cluster.nodes[n];
     let unknown = !node.kubelet_up && !node.ready;
-    let ready = if unknown { "Unknown".to_string() } else { tf(node.ready) };
+    let ready = if unknown {
+        "Unknown".to_string()
+    } else {
+        tf(node.ready)
+    };
     let conditions = BTreeMap::from([
         ("Ready".to_string(), ready),
         ("MemoryPressure".to_string(), tf(node.memory_pressure)),
         ("DiskPressure".to_string(), tf(node.disk_pressure)),
         ("PIDPressure".to_string(), tf(node.pid_pressure)),
-        ("NetworkUnavailable".to_string(), tf(node.network_unavailable)),
+        (
+            "NetworkUnavailable".to_string(),
+            tf(node.network_unavailable),
+        ),
     ]);
     ObjectState {
         object: w.node_ref(n),
@@ -227,17 +282,33 @@ fn node_state(w: &World, n: usize) -> ObjectState {
         phase: if node.ready { "Ready" } else { "NotReady" }.into(),
         ready: node.ready,
         restarts: 0,
-        reason: if unknown { "NodeStatusUnknown".into() } else { String::new() },
+        reason: if unknown {
+            "NodeStatusUnknown".into()
+        } else {
+            String::new()
+        },
         conditions,
         labels: BTreeMap::from([
             ("topology.kubernetes.io/zone".to_string(), node.zone.clone()),
-            ("node.kubernetes.io/instance-type".to_string(), node.shape.instance_type.to_string()),
+            (
+                "node.kubernetes.io/instance-type".to_string(),
+                node.shape.instance_type.to_string(),
+            ),
         ]),
         fields: BTreeMap::from([
             ("capacity.cpu".to_string(), node.shape.cores.to_string()),
-            ("capacity.memory".to_string(), format!("{}", node.shape.memory)),
-            ("allocatable.cpu".to_string(), format!("{:.2}", node.alloc_cpu)),
-            ("allocatable.memory".to_string(), format!("{:.0}", node.alloc_memory)),
+            (
+                "capacity.memory".to_string(),
+                format!("{}", node.shape.memory),
+            ),
+            (
+                "allocatable.cpu".to_string(),
+                format!("{:.2}", node.alloc_cpu),
+            ),
+            (
+                "allocatable.memory".to_string(),
+                format!("{:.0}", node.alloc_memory),
+            ),
             ("internalIP".to_string(), node.ip.clone()),
         ]),
         deleted: false,
@@ -248,7 +319,11 @@ fn workload_state(w: &World, wl: usize, census: &Census) -> ObjectState {
     let c = &w.cluster;
     let x = &c.workloads[wl];
     let (total, ready, updated) = census.counts[wl];
-    let desired = if x.kind == WorkloadKind::DaemonSet { c.nodes.len() as u32 } else { x.replicas };
+    let desired = if x.kind == WorkloadKind::DaemonSet {
+        c.nodes.len() as u32
+    } else {
+        x.replicas
+    };
     let phase = match (x.kind, x.job) {
         (WorkloadKind::Job, Some(j)) if j.succeeded => "Complete",
         (WorkloadKind::Job, Some(j)) if j.gave_up => "Failed",
@@ -259,10 +334,12 @@ fn workload_state(w: &World, wl: usize, census: &Census) -> ObjectState {
         _ => "Degraded",
     };
     let kind = x.kind.object_kind();
-    let owner = (kind == ObjectKind::Job).then(|| ObjectRef::new(ObjectKind::Job, &x.namespace, "report")).map(|mut o| {
-        o.kind = "CronJob".into();
-        o
-    });
+    let owner = (kind == ObjectKind::Job)
+        .then(|| ObjectRef::new(ObjectKind::Job, &x.namespace, "report"))
+        .map(|mut o| {
+            o.kind = "CronJob".into();
+            o
+        });
     ObjectState {
         object: w.workload_ref(wl),
         t: w.t,

@@ -27,7 +27,13 @@ pub struct SeriesTable {
 
 impl SeriesTable {
     /// Registers a series; `labels` are the non-name labels (empty values are dropped).
-    pub fn add(&mut self, name: &str, kind: MetricType, help: &'static str, labels: &[(&str, &str)]) -> u32 {
+    pub fn add(
+        &mut self,
+        name: &str,
+        kind: MetricType,
+        help: &'static str,
+        labels: &[(&str, &str)],
+    ) -> u32 {
         let id = self.defs.len() as u32;
         let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(labels.len() + 1);
         pairs.push(("__name__", name));
@@ -35,7 +41,12 @@ impl SeriesTable {
         // Label names below are fixed literals, never duplicated; a duplicate would be a bug in
         // an emitter, caught by the tests that validate every emitted series.
         let labels = Labels::from_pairs(pairs).unwrap_or_default();
-        self.defs.push(Arc::new(SeriesDef { id, labels, kind, help }));
+        self.defs.push(Arc::new(SeriesDef {
+            id,
+            labels,
+            kind,
+            help,
+        }));
         id
     }
 

@@ -14,7 +14,13 @@ use crate::world::World;
 const MAX_DEPTH: usize = 5;
 
 /// Generates this step's sampled traces.
-pub fn generate(w: &World, per_step: f64, rng: &mut SimRng, spans: &mut Vec<Span>, logs: &mut Vec<LogRecord>) {
+pub fn generate(
+    w: &World,
+    per_step: f64,
+    rng: &mut SimRng,
+    spans: &mut Vec<Span>,
+    logs: &mut Vec<LogRecord>,
+) {
     if per_step <= 0.0 {
         return;
     }
@@ -28,7 +34,15 @@ pub fn generate(w: &World, per_step: f64, rng: &mut SimRng, spans: &mut Vec<Span
         for _ in 0..rng.poisson(per_step) {
             let trace_id = rng.hex(16);
             let start_ms = w.t - w.step_ms + rng.below(w.step_ms as u64) as i64;
-            let mut g = Gen { w, rng, ready: &ready, trace_id: &trace_id, spans, logs, logged: false };
+            let mut g = Gen {
+                w,
+                rng,
+                ready: &ready,
+                trace_id: &trace_id,
+                spans,
+                logs,
+                logged: false,
+            };
             g.server(app.entry, "", start_ms * 1_000_000, 0);
         }
     }
@@ -60,18 +74,31 @@ impl Gen<'_> {
         let mut failed = false;
         if depth < MAX_DEPTH {
             for call in &svc.calls {
-                let n = call.fanout.floor() as u64 + u64::from(self.rng.chance(call.fanout.fract()));
+                let n =
+                    call.fanout.floor() as u64 + u64::from(self.rng.chance(call.fanout.fract()));
                 for _ in 0..n.min(3) {
                     let callee = &self.w.cluster.services[call.to];
                     let delay = callee.edge_delay * (1.0 + 0.2 * self.rng.normal()).max(0.2);
                     let client_id = self.rng.hex(8);
                     let server_start = t + (delay * 0.5e9) as i64;
-                    let (server_end, child_failed) = self.server(call.to, &client_id, server_start, depth + 1);
+                    let (server_end, child_failed) =
+                        self.server(call.to, &client_id, server_start, depth + 1);
                     let lost = self.rng.chance((callee.edge_loss.powf(1.5) * 2.0).min(1.0));
                     let end = server_end + (delay * 0.5e9) as i64;
                     let err = child_failed || lost;
                     let op = callee.operations.first().copied().unwrap_or("call");
-                    self.push(s, p, &client_id, &span_id, op, SpanKind::Client, t, end, err, Some(callee.name.as_str()));
+                    self.push(
+                        s,
+                        p,
+                        &client_id,
+                        &span_id,
+                        op,
+                        SpanKind::Client,
+                        t,
+                        end,
+                        err,
+                        Some(callee.name.as_str()),
+                    );
                     t = end;
                     failed |= err && call.critical;
                 }
@@ -79,11 +106,31 @@ impl Gen<'_> {
         }
         failed |= self.rng.chance(pod.usage.own_error);
         let end = t + (own * 0.5e9) as i64;
-        let op = svc.operations.get(self.rng.index(svc.operations.len().max(1))).copied().unwrap_or("request");
-        self.push(s, p, &span_id, parent, op, SpanKind::Server, start, end, failed, None);
+        let op = svc
+            .operations
+            .get(self.rng.index(svc.operations.len().max(1)))
+            .copied()
+            .unwrap_or("request");
+        self.push(
+            s,
+            p,
+            &span_id,
+            parent,
+            op,
+            SpanKind::Server,
+            start,
+            end,
+            failed,
+            None,
+        );
         if failed && !self.logged {
             self.logged = true;
-            let mut rec = crate::emit::logs::record(end / 1_000_000, crate::emit::logs::stream_labels(self.w, p), Severity::Error, format!("request {op} failed: upstream error"));
+            let mut rec = crate::emit::logs::record(
+                end / 1_000_000,
+                crate::emit::logs::stream_labels(self.w, p),
+                Severity::Error,
+                format!("request {op} failed: upstream error"),
+            );
             rec.trace_id = self.trace_id.to_string();
             rec.span_id = span_id;
             self.logs.push(rec);
@@ -92,18 +139,36 @@ impl Gen<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn push(&mut self, s: usize, p: usize, id: &str, parent: &str, op: &str, kind: SpanKind, start: i64, end: i64, failed: bool, peer: Option<&str>) {
+    fn push(
+        &mut self,
+        s: usize,
+        p: usize,
+        id: &str,
+        parent: &str,
+        op: &str,
+        kind: SpanKind,
+        start: i64,
+        end: i64,
+        failed: bool,
+        peer: Option<&str>,
+    ) {
         let svc = &self.w.cluster.services[s];
         let pod = &self.w.cluster.pods[p];
         let mut attributes = BTreeMap::new();
         match svc.protocol {
             Protocol::Http => {
                 attributes.insert("http.request.method".to_string(), "GET".to_string());
-                attributes.insert("http.response.status_code".to_string(), if failed { "500" } else { "200" }.to_string());
+                attributes.insert(
+                    "http.response.status_code".to_string(),
+                    if failed { "500" } else { "200" }.to_string(),
+                );
             }
             Protocol::Grpc | Protocol::Tcp => {
                 attributes.insert("rpc.system".to_string(), "grpc".to_string());
-                attributes.insert("rpc.grpc.status_code".to_string(), if failed { "14" } else { "0" }.to_string());
+                attributes.insert(
+                    "rpc.grpc.status_code".to_string(),
+                    if failed { "14" } else { "0" }.to_string(),
+                );
             }
         }
         if let Some(peer) = peer {
@@ -113,7 +178,10 @@ impl Gen<'_> {
         resource.insert("k8s.namespace.name".to_string(), pod.namespace.clone());
         resource.insert("k8s.pod.name".to_string(), pod.name.clone());
         if let Some(n) = pod.node {
-            resource.insert("k8s.node.name".to_string(), self.w.cluster.nodes[n].name.clone());
+            resource.insert(
+                "k8s.node.name".to_string(),
+                self.w.cluster.nodes[n].name.clone(),
+            );
         }
         self.spans.push(Span {
             trace_id: self.trace_id.to_string(),
@@ -124,7 +192,11 @@ impl Gen<'_> {
             kind,
             start_ns: start,
             end_ns: end.max(start + 1000),
-            status: if failed { SpanStatus::Error } else { SpanStatus::Unset },
+            status: if failed {
+                SpanStatus::Error
+            } else {
+                SpanStatus::Unset
+            },
             attributes,
             resource,
         });

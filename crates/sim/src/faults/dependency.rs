@@ -20,7 +20,13 @@ pub struct FailingDependency {
 impl FailingDependency {
     /// Errors from `target`'s service.
     pub fn new(target: Target, severity: f64) -> Self {
-        Self { target, severity, service: None, peak: 0.0, ramp_ms: 1.0 }
+        Self {
+            target,
+            severity,
+            service: None,
+            peak: 0.0,
+            ramp_ms: 1.0,
+        }
     }
 }
 
@@ -33,12 +39,20 @@ impl Fault for FailingDependency {
         let wl = w.cluster.services[s].workload;
         let mut scope = vec![w.service_ref(s), w.workload_ref(wl)];
         scope.extend(w.cluster.pods_of(wl).map(|p| w.pod_ref(p)));
-        Ok((scope, format!("error ratio ramps to {:.0}% over {:.0} min", self.peak * 100.0, self.ramp_ms / 60_000.0)))
+        Ok((
+            scope,
+            format!(
+                "error ratio ramps to {:.0}% over {:.0} min",
+                self.peak * 100.0,
+                self.ramp_ms / 60_000.0
+            ),
+        ))
     }
 
     fn tick(&mut self, w: &mut World, elapsed_ms: i64) {
         if let Some(s) = self.service {
-            w.cluster.services[s].fault_error = self.peak * (elapsed_ms as f64 / self.ramp_ms).min(1.0);
+            w.cluster.services[s].fault_error =
+                self.peak * (elapsed_ms as f64 / self.ramp_ms).min(1.0);
         }
     }
 

@@ -20,7 +20,11 @@ pub struct DiskFill {
 impl DiskFill {
     /// Fills `target`'s node.
     pub fn new(target: Target, severity: f64) -> Self {
-        Self { target, severity, pod: None }
+        Self {
+            target,
+            severity,
+            pod: None,
+        }
     }
 }
 
@@ -30,11 +34,17 @@ impl Fault for DiskFill {
         let c = &w.cluster;
         let mut candidates: Vec<usize> = c
             .pods_on(n)
-            .filter(|&p| c.pods[p].running() && c.workloads[c.pods[p].workload].kind != WorkloadKind::DaemonSet)
+            .filter(|&p| {
+                c.pods[p].running()
+                    && c.workloads[c.pods[p].workload].kind != WorkloadKind::DaemonSet
+            })
             .collect();
         candidates.sort_by(|&a, &b| c.pods[a].name.cmp(&c.pods[b].name));
         let Some(&p) = candidates.first() else {
-            return Err(SimError::Inject(format!("node {} runs no pod that could fill its disk", c.nodes[n].name)));
+            return Err(SimError::Inject(format!(
+                "node {} runs no pod that could fill its disk",
+                c.nodes[n].name
+            )));
         };
         self.pod = Some(p);
         let node = &c.nodes[n];

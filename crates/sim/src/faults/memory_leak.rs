@@ -18,7 +18,11 @@ pub struct MemoryLeak {
 impl MemoryLeak {
     /// A leak in `target`.
     pub fn new(target: Target, severity: f64) -> Self {
-        Self { target, severity, pod: None }
+        Self {
+            target,
+            severity,
+            pod: None,
+        }
     }
 }
 
@@ -30,12 +34,18 @@ impl Fault for MemoryLeak {
         let limit = if pod.template.limits.memory > 0.0 {
             pod.template.limits.memory
         } else {
-            pod.node.map(|n| w.cluster.nodes[n].shape.memory * 0.3).unwrap_or(1e9)
+            pod.node
+                .map(|n| w.cluster.nodes[n].shape.memory * 0.3)
+                .unwrap_or(1e9)
         };
         let minutes = lerp(60.0, 6.0, self.severity);
         let rate = (limit - pod.usage.working_set).max(limit * 0.2) / (minutes * 60.0);
         w.cluster.pods[p].effects.leak_rate = rate;
-        let detail = format!("leaks {:.1} MiB/min, limit {:.0} MiB", rate * 60.0 / 1_048_576.0, limit / 1_048_576.0);
+        let detail = format!(
+            "leaks {:.1} MiB/min, limit {:.0} MiB",
+            rate * 60.0 / 1_048_576.0,
+            limit / 1_048_576.0
+        );
         Ok((vec![w.pod_ref(p)], detail))
     }
 

@@ -22,7 +22,14 @@ pub struct Network {
 impl Network {
     /// Delay (`loss == false`) or packet loss into `target`'s service.
     pub fn new(target: Target, severity: f64, loss: bool) -> Self {
-        Self { target, severity, loss, service: None, peak: 0.0, ramp_ms: 1.0 }
+        Self {
+            target,
+            severity,
+            loss,
+            service: None,
+            peak: 0.0,
+            ramp_ms: 1.0,
+        }
     }
 }
 
@@ -31,11 +38,23 @@ impl Fault for Network {
         let s = resolve_service(w, &self.target)?;
         self.service = Some(s);
         self.ramp_ms = lerp(12.0, 2.0, self.severity) * 60_000.0;
-        self.peak = if self.loss { lerp(0.03, 0.4, self.severity) } else { lerp(0.08, 1.5, self.severity) };
-        let detail = if self.loss {
-            format!("packet loss ramps to {:.0}% over {:.0} min", self.peak * 100.0, self.ramp_ms / 60_000.0)
+        self.peak = if self.loss {
+            lerp(0.03, 0.4, self.severity)
         } else {
-            format!("latency ramps to +{:.0} ms over {:.0} min", self.peak * 1000.0, self.ramp_ms / 60_000.0)
+            lerp(0.08, 1.5, self.severity)
+        };
+        let detail = if self.loss {
+            format!(
+                "packet loss ramps to {:.0}% over {:.0} min",
+                self.peak * 100.0,
+                self.ramp_ms / 60_000.0
+            )
+        } else {
+            format!(
+                "latency ramps to +{:.0} ms over {:.0} min",
+                self.peak * 1000.0,
+                self.ramp_ms / 60_000.0
+            )
         };
         let mut scope = vec![w.service_ref(s)];
         let wl = w.cluster.services[s].workload;

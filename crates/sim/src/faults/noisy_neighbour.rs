@@ -23,7 +23,13 @@ pub struct NoisyNeighbour {
 impl NoisyNeighbour {
     /// A noisy neighbour on `target`'s node.
     pub fn new(target: Target, severity: f64) -> Self {
-        Self { target, severity, workload: None, peak: 0.0, ramp_ms: 1.0 }
+        Self {
+            target,
+            severity,
+            workload: None,
+            peak: 0.0,
+            ramp_ms: 1.0,
+        }
     }
 }
 
@@ -38,18 +44,34 @@ impl Fault for NoisyNeighbour {
         bp.memory_request_mi = 0.0;
         let profile = crate::topology::push_profile(&mut w.cluster, &bp, 0.0, 0.0);
         let mut rng = w.rng.fork(n as u64);
-        let wl = crate::topology::add_workload(&mut w.cluster, &mut rng, REPORT_JOB.0, &bp, 1, profile, None);
+        let wl = crate::topology::add_workload(
+            &mut w.cluster,
+            &mut rng,
+            REPORT_JOB.0,
+            &bp,
+            1,
+            profile,
+            None,
+        );
         let suffix = rng.k8s_suffix(5);
         let workload = &mut w.cluster.workloads[wl];
         workload.name = format!("data-export-{suffix}");
         workload.template.requests = Resources::default();
         workload.node_selector = Some(n);
-        workload.job = Some(JobState { run_for: i64::MAX / 4, started: w.t, ..JobState::default() });
+        workload.job = Some(JobState {
+            run_for: i64::MAX / 4,
+            started: w.t,
+            ..JobState::default()
+        });
         self.workload = Some(wl);
         let cores = w.cluster.nodes[n].cores();
         self.peak = cores * lerp(0.6, 1.3, self.severity);
         self.ramp_ms = lerp(12.0, 2.0, self.severity) * 60_000.0;
-        let detail = format!("best-effort pod ramps to {:.1} of the node's {cores} cores over {:.0} min", self.peak, self.ramp_ms / 60_000.0);
+        let detail = format!(
+            "best-effort pod ramps to {:.1} of the node's {cores} cores over {:.0} min",
+            self.peak,
+            self.ramp_ms / 60_000.0
+        );
         Ok((vec![w.node_ref(n), w.workload_ref(wl)], detail))
     }
 

@@ -34,7 +34,13 @@ pub struct BadRollout {
 impl BadRollout {
     /// A bad rollout into `target`'s workload.
     pub fn new(target: Target, severity: f64, breakage: Breakage) -> Self {
-        Self { target, severity, breakage, workload: None, good: None }
+        Self {
+            target,
+            severity,
+            breakage,
+            workload: None,
+            good: None,
+        }
     }
 }
 
@@ -44,7 +50,12 @@ impl Fault for BadRollout {
         self.workload = Some(wl);
         self.good = Some(w.cluster.workloads[wl].template.clone());
         let severity = self.severity;
-        let max_cpu = w.cluster.nodes.iter().map(|n| n.alloc_cpu).fold(0.0, f64::max);
+        let max_cpu = w
+            .cluster
+            .nodes
+            .iter()
+            .map(|n| n.alloc_cpu)
+            .fold(0.0, f64::max);
         let breakage = self.breakage;
         let detail = match breakage {
             Breakage::Crash => {
@@ -54,14 +65,20 @@ impl Fault for BadRollout {
                     t.crash_after = Some(after);
                     t.crash_exit_code = 1;
                 });
-                format!("new build exits with code 1 about {}s after start", after / 1000)
+                format!(
+                    "new build exits with code 1 about {}s after start",
+                    after / 1000
+                )
             }
             Breakage::Image => {
                 start_rollout(w, wl, |t| {
                     t.version = format!("{}-rc{}", t.version, 1 + (severity * 3.0) as u32);
                     t.image_ok = false;
                 });
-                format!("image {} does not exist", w.cluster.workloads[wl].template.image())
+                format!(
+                    "image {} does not exist",
+                    w.cluster.workloads[wl].template.image()
+                )
             }
             Breakage::Requests => {
                 let cpu = (max_cpu * lerp(1.2, 3.0, severity)).ceil();
@@ -100,7 +117,11 @@ pub fn next_version(v: &str) -> String {
     let parts: Vec<&str> = core.trim_start_matches('v').split('.').collect();
     match parts.as_slice() {
         [a, b, c] => match c.parse::<u32>() {
-            Ok(n) => format!("{}{a}.{b}.{}", if v.starts_with('v') { "v" } else { "" }, n + 1),
+            Ok(n) => format!(
+                "{}{a}.{b}.{}",
+                if v.starts_with('v') { "v" } else { "" },
+                n + 1
+            ),
             Err(_) => format!("{v}-1"),
         },
         _ => format!("{v}-1"),

@@ -21,7 +21,13 @@ pub struct CpuHog {
 impl CpuHog {
     /// A CPU hog in `target`.
     pub fn new(target: Target, severity: f64) -> Self {
-        Self { target, severity, pod: None, peak: 0.0, ramp_ms: 1.0 }
+        Self {
+            target,
+            severity,
+            pod: None,
+            peak: 0.0,
+            ramp_ms: 1.0,
+        }
     }
 }
 
@@ -33,17 +39,25 @@ impl Fault for CpuHog {
         let cap = if pod.template.limits.cpu > 0.0 {
             pod.template.limits.cpu
         } else {
-            pod.node.map(|n| w.cluster.nodes[n].cores() * 0.5).unwrap_or(1.0)
+            pod.node
+                .map(|n| w.cluster.nodes[n].cores() * 0.5)
+                .unwrap_or(1.0)
         };
         self.peak = cap * lerp(1.0, 2.5, self.severity);
         self.ramp_ms = lerp(15.0, 3.0, self.severity) * 60_000.0;
-        let detail = format!("extra CPU demand ramps to {:.2} cores over {:.0} min (limit {:.2})", self.peak, self.ramp_ms / 60_000.0, cap);
+        let detail = format!(
+            "extra CPU demand ramps to {:.2} cores over {:.0} min (limit {:.2})",
+            self.peak,
+            self.ramp_ms / 60_000.0,
+            cap
+        );
         Ok((vec![w.pod_ref(p)], detail))
     }
 
     fn tick(&mut self, w: &mut World, elapsed_ms: i64) {
         if let Some(p) = self.pod {
-            w.cluster.pods[p].effects.cpu_hog = self.peak * (elapsed_ms as f64 / self.ramp_ms).min(1.0);
+            w.cluster.pods[p].effects.cpu_hog =
+                self.peak * (elapsed_ms as f64 / self.ramp_ms).min(1.0);
         }
     }
 
