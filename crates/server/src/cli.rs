@@ -46,7 +46,10 @@ pub enum Command {
     )]
     Simulate(SimulateArgs),
     /// Check or print configuration files.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  kubepulse config example > kubepulse.yaml       start from the documented defaults\n  kubepulse config check kubepulse.yaml           validate; errors name the key and line\n  kubepulse --config kubepulse.yaml config show   print the effective configuration"
+    )]
     Config(ConfigCommand),
     /// Print version and build information.
     Version,

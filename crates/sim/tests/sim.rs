@@ -6,8 +6,9 @@ mod sim {
     pub mod capacity;
     pub mod dataset;
     pub mod determinism;
-    pub mod faults;
     pub mod lookalikes;
+    pub mod ripening;
     pub mod scenario;
+    pub mod sudden;
     pub mod support;
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use kubepulse_model::{K8sEvent, Labels, LogRecord, ObjectState, Span};
 use kubepulse_sim::emit::SeriesDef;
-use kubepulse_sim::{Scenario, SimConfig, Simulator, Truth};
+use kubepulse_sim::{FailureRecord, FailureType, Scenario, SimConfig, Simulator, Truth};
 
 /// A quiet cluster: no random chaos, no look-alikes, no routine rollouts.
 pub fn quiet(nodes: u32, pods: u32) -> SimConfig {
@@ -115,4 +115,20 @@ pub fn value_at(series: &[(i64, f64)], t: i64) -> Option<f64> {
         .take_while(|(ts, _)| *ts <= t)
         .last()
         .map(|(_, v)| *v)
+}
+
+/// A scenario with one fault of `kind` at 20 minutes.
+pub fn scenario(kind: &str, target: &str, severity: f64, duration: &str) -> String {
+    format!(
+        "faults:\n  - kind: {kind}\n    at: 20m\n    target: {{{target}}}\n    severity: {severity}\n    duration: {duration}\n"
+    )
+}
+
+/// The failures of type `ty`.
+pub fn only_failures_of(run: &Run, ty: FailureType) -> Vec<&FailureRecord> {
+    run.truth
+        .failures
+        .iter()
+        .filter(|f| f.failure_type == ty)
+        .collect()
 }

@@ -1,0 +1,131 @@
+//! The `kubepulse` binary, run as a user runs it.
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+fn kubepulse(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kubepulse"))
+        .args(args)
+        .env_remove("KUBEPULSE_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_teaches_by_example() {
+    let (out, _) = text(&kubepulse(&["--help"]));
+    assert!(out.contains("Examples:") && out.contains("kubepulse simulate --nodes 50"));
+    for sub in ["simulate", "config"] {
+        let (out, _) = text(&kubepulse(&[sub, "--help"]));
+        assert!(out.contains("Example"), "{sub} --help has examples:\n{out}");
+    }
+}
+
+#[test]
+fn version_names_the_build() {
+    let o = kubepulse(&["version"]);
+    assert!(o.status.success());
+    let (out, _) = text(&o);
+    assert!(out.starts_with(&format!("kubepulse {}", env!("CARGO_PKG_VERSION"))));
+    assert!(out.contains("rustc"));
+}
+
+#[test]
+fn config_check_accepts_the_example_and_names_bad_keys() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/kubepulse.yaml");
+    let o = kubepulse(&["config", "check", example]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "server:\n  listen: 127.0.0.1:9800\nsimulator:\n  cluster:\n    nodez: 3\n",
+    )
+    .unwrap();
+    let o = kubepulse(&["--config", bad.to_str().unwrap(), "version"]);
+    assert_eq!(o.status.code(), Some(2));
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("bad.yaml:5:")
+            && err.contains("simulator.cluster.nodez")
+            && err.contains("unknown field"),
+        "{err}"
+    );
+    std::fs::write(&bad, "simulator:\n  cluster:\n    pods: 1\n").unwrap();
+    let (_, err) = text(&kubepulse(&["config", "check", bad.to_str().unwrap()]));
+    assert!(err.contains("simulator.cluster.pods"), "{err}");
+}
+
+#[test]
+fn simulate_writes_a_dataset_and_refuses_bad_scenarios() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ds");
+    let o = kubepulse(&[
+        "simulate",
+        "--nodes",
+        "3",
+        "--pods",
+        "40",
+        "--duration",
+        "20m",
+        "--quiet",
+        "--log-format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let (_, err) = text(&o);
+    let summary = err.lines().find(|l| l.contains("dataset written")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(summary).unwrap();
+    assert!(v["samples"].as_u64().unwrap() > 100_000);
+    for f in [
+        "manifest.json",
+        "labels.json",
+        "events.jsonl.zst",
+        "metrics/series.jsonl.zst",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let scenario = tmp.path().join("s.yaml");
+    std::fs::write(
+        &scenario,
+        "faults:\n  - kind: disk_fill\n    at: 1m\n    target: {node: node-42}\n",
+    )
+    .unwrap();
+    let o = kubepulse(&[
+        "simulate",
+        "--nodes",
+        "3",
+        "--pods",
+        "40",
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--out",
+        tmp.path().join("ds2").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("s.yaml:4:")
+            && err.contains("faults[0].target.node")
+            && err.contains("node-42"),
+        "{err}"
+    );
+    let o = kubepulse(&[
+        "simulate",
+        "--duration",
+        "soon",
+        "--out",
+        tmp.path().join("ds3").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success() && text(&o).1.contains("--duration"));
+}
