@@ -51,6 +51,33 @@ pub fn key_path_at(src: &str, line: usize) -> Option<String> {
     Some(out)
 }
 
+/// The key path and message of a YAML parser error. `display` is the parser's error text, whose
+/// first line reads `error: line L column C: message`; `line` is the 1-based line it reports. For
+/// a missing field the path names the missing key inside the mapping the parser stopped at.
+pub fn describe_error(src: &str, line: usize, display: &str) -> (String, String) {
+    let first = display
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("error: ");
+    let message = match first.split_once(": ") {
+        Some((prefix, rest)) if prefix.starts_with("line ") => rest.to_string(),
+        _ => first.to_string(),
+    };
+    let mut key = key_path_at(src, line).unwrap_or_default();
+    if let Some(missing) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next())
+    {
+        key = match key.rsplit_once('.') {
+            Some((parent, _)) => format!("{parent}.{missing}"),
+            None if key.ends_with(']') => format!("{key}.{missing}"),
+            None => missing.to_string(),
+        };
+    }
+    (key, message)
+}
+
 /// Indentation of the key, the key (empty for a bare `- value` item) and whether the line starts
 /// a sequence item. Comment and blank lines yield `None`.
 fn parse_line(l: &str) -> Option<(usize, String, bool)> {
@@ -105,6 +132,25 @@ faults:
 settings:
   seed: 3
 ";
+
+    #[test]
+    fn parser_errors_are_described() {
+        let (key, msg) = describe_error(
+            DOC,
+            9,
+            "error: line 9 column 15: invalid floating point\n --> x",
+        );
+        assert_eq!(
+            (key.as_str(), msg.as_str()),
+            ("faults[1].severity", "invalid floating point")
+        );
+        let (key, msg) = describe_error(DOC, 4, "error: line 4 column 5: missing field `target`");
+        assert_eq!(
+            (key.as_str(), msg.as_str()),
+            ("faults[0].target", "missing field `target`")
+        );
+        assert_eq!(describe_error("", 1, "something odd").1, "something odd");
+    }
 
     #[test]
     fn paths() {

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use kubepulse_model::yaml::key_path_at;
+use kubepulse_model::yaml::describe_error;
 use kubepulse_sim::{SimConfig, SimError};
 use serde::{Deserialize, Serialize};
 
@@ -182,21 +182,12 @@ impl Config {
 
 fn parse_error(file: &str, src: &str, e: &serde_saphyr::Error) -> ConfigError {
     let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-    let text = e.to_string();
-    let first = text
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim_start_matches("error: ");
-    let message = match first.split_once(": ") {
-        Some((prefix, rest)) if prefix.starts_with("line ") => rest.to_string(),
-        _ => first.to_string(),
-    };
+    let (key, message) = describe_error(src, line as usize, &e.to_string());
     ConfigError::Parse {
         file: file.into(),
         line,
         column,
-        key: key_path_at(src, line as usize).unwrap_or_default(),
+        key,
         message,
     }
 }

@@ -3,7 +3,8 @@
 //! doubling to 5 min, reset after 10 min of running), image-pull back-off, Job completion, and
 //! readiness and liveness probes.
 
-use kubepulse_model::EventType;
+use kubepulse_model::EventType::{self, Normal, Warning};
+use kubepulse_model::ObjectRef;
 
 use crate::cluster::{ContainerState, PodPhase, PodUsage, Termination, WaitReason, WorkloadKind};
 use crate::pods::node_name;
@@ -17,6 +18,8 @@ const READINESS_RHO: f64 = 1.25;
 /// Liveness fails beyond this (the health handler itself times out).
 const LIVENESS_RHO: f64 = 1.8;
 const LIVENESS_FAILURE_THRESHOLD: u32 = 3;
+const PROBE_TIMEOUT: &str =
+    "context deadline exceeded (Client.Timeout exceeded while awaiting headers)";
 
 /// Runs the kubelet for every bound, unfinished pod on a node whose kubelet is up.
 pub fn step(w: &mut World) {
@@ -38,103 +41,49 @@ pub fn step(w: &mut World) {
     }
 }
 
-fn try_start(w: &mut World, p: usize, reason: WaitReason) {
+/// Records an event about pod `p` from the kubelet on its node.
+fn event(w: &mut World, p: usize, ty: EventType, reason: &str, message: String) {
     let host = node_name(w, p);
     let r = w.pod_ref(p);
-    let t = w.t;
+    w.event(r, ty, reason, message, "kubelet", &host);
+}
+
+/// Records the failure of pod `p`.
+fn fail(w: &mut World, p: usize, ty: FailureType, reason: &str, detail: String) {
+    let r = w.pod_ref(p);
+    let related = related_of(w, p);
+    w.fail(r, &related, ty, reason, detail);
+}
+
+fn try_start(w: &mut World, p: usize, reason: WaitReason) {
     let pod = &w.cluster.pods[p];
     let image = pod.container.image.clone();
-    let cname = pod.container.name.clone();
     if !pod.template.image_ok {
-        w.event(
-            r.clone(),
-            EventType::Normal,
-            "Pulling",
-            format!("Pulling image \"{image}\""),
-            "kubelet",
-            &host,
-        );
-        let msg = format!(
-            "Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": {image}: not found"
-        );
-        w.event(
-            r.clone(),
-            EventType::Warning,
-            "Failed",
-            msg,
-            "kubelet",
-            &host,
-        );
-        w.event(
-            r.clone(),
-            EventType::Warning,
-            "Failed",
-            "Error: ErrImagePull".into(),
-            "kubelet",
-            &host,
-        );
-        let pod = &mut w.cluster.pods[p];
-        pod.container.pull_failures += 1;
-        let n = pod.container.pull_failures;
-        let delay = (10_000i64 << (n - 1).min(5)).min(MAX_BACKOFF_MS);
-        pod.container.next_start = t + delay;
-        pod.container.state = ContainerState::Waiting(if n == 1 {
-            WaitReason::ErrImagePull
-        } else {
-            WaitReason::ImagePullBackOff
-        });
-        if n > 1 {
-            w.event(
-                r.clone(),
-                EventType::Normal,
-                "BackOff",
-                format!("Back-off pulling image \"{image}\""),
-                "kubelet",
-                &host,
-            );
-            w.event(
-                r.clone(),
-                EventType::Warning,
-                "Failed",
-                "Error: ImagePullBackOff".into(),
-                "kubelet",
-                &host,
-            );
-        } else {
-            let related = related_of(w, p);
-            w.fail(
-                r,
-                &related,
-                FailureType::ImagePull,
-                "ErrImagePull",
-                format!("image {image} not found"),
-            );
-        }
+        pull_failed(w, p, &image);
         return;
     }
     if !pod.template.config_ok {
         let cm = format!("{}-config", w.cluster.workloads[pod.workload].name);
-        w.cluster.pods[p].container.state =
-            ContainerState::Waiting(WaitReason::CreateContainerConfigError);
-        w.cluster.pods[p].container.next_start = t + 20_000;
-        w.event(
-            r,
-            EventType::Warning,
+        let t = w.t;
+        let c = &mut w.cluster.pods[p].container;
+        c.state = ContainerState::Waiting(WaitReason::CreateContainerConfigError);
+        c.next_start = t + 20_000;
+        event(
+            w,
+            p,
+            Warning,
             "Failed",
             format!("Error: configmap \"{cm}\" not found"),
-            "kubelet",
-            &host,
         );
         return;
     }
     let pulled = if reason == WaitReason::ContainerCreating && pod.container.restarts == 0 {
-        w.event(
-            r.clone(),
-            EventType::Normal,
+        event(
+            w,
+            p,
+            Normal,
             "Pulling",
             format!("Pulling image \"{image}\""),
-            "kubelet",
-            &host,
         );
         let secs = 0.8 + 3.0 * w.cluster.pods[p].rng.f64();
         format!(
@@ -143,29 +92,69 @@ fn try_start(w: &mut World, p: usize, reason: WaitReason) {
     } else {
         format!("Container image \"{image}\" already present on machine")
     };
-    w.event(
-        r.clone(),
-        EventType::Normal,
-        "Pulled",
-        pulled,
-        "kubelet",
-        &host,
+    start_with_events(w, p, pulled);
+}
+
+fn pull_failed(w: &mut World, p: usize, image: &str) {
+    let t = w.t;
+    event(
+        w,
+        p,
+        Normal,
+        "Pulling",
+        format!("Pulling image \"{image}\""),
     );
-    w.event(
-        r.clone(),
-        EventType::Normal,
+    let msg = format!(
+        "Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": {image}: not found"
+    );
+    event(w, p, Warning, "Failed", msg);
+    event(w, p, Warning, "Failed", "Error: ErrImagePull".into());
+    let c = &mut w.cluster.pods[p].container;
+    c.pull_failures += 1;
+    let n = c.pull_failures;
+    c.next_start = t + (10_000i64 << (n - 1).min(5)).min(MAX_BACKOFF_MS);
+    c.state = ContainerState::Waiting(if n == 1 {
+        WaitReason::ErrImagePull
+    } else {
+        WaitReason::ImagePullBackOff
+    });
+    if n > 1 {
+        event(
+            w,
+            p,
+            Normal,
+            "BackOff",
+            format!("Back-off pulling image \"{image}\""),
+        );
+        event(w, p, Warning, "Failed", "Error: ImagePullBackOff".into());
+    } else {
+        fail(
+            w,
+            p,
+            FailureType::ImagePull,
+            "ErrImagePull",
+            format!("image {image} not found"),
+        );
+    }
+}
+
+/// Starts the container with the events the kubelet records for a start.
+fn start_with_events(w: &mut World, p: usize, pulled: String) {
+    let cname = w.cluster.pods[p].container.name.clone();
+    event(w, p, Normal, "Pulled", pulled);
+    event(
+        w,
+        p,
+        Normal,
         "Created",
         format!("Created container {cname}"),
-        "kubelet",
-        &host,
     );
-    w.event(
-        r,
-        EventType::Normal,
+    event(
+        w,
+        p,
+        Normal,
         "Started",
         format!("Started container {cname}"),
-        "kubelet",
-        &host,
     );
     start_now(w, p);
 }
@@ -190,20 +179,17 @@ pub fn start_now(w: &mut World, p: usize) {
 }
 
 fn backoff_event(w: &mut World, p: usize) {
-    let host = node_name(w, p);
     let pod = &w.cluster.pods[p];
     let msg = format!(
         "Back-off restarting failed container {} in pod {}_{}({})",
         pod.container.name, pod.name, pod.namespace, pod.uid
     );
-    let r = w.pod_ref(p);
-    w.event(r, EventType::Warning, "BackOff", msg, "kubelet", &host);
+    event(w, p, Warning, "BackOff", msg);
 }
 
 fn running(w: &mut World, p: usize) {
-    let t = w.t;
     let pod = &w.cluster.pods[p];
-    let up_for = t - pod.container.started_at;
+    let up_for = w.t - pod.container.started_at;
     let wl = &w.cluster.workloads[pod.workload];
     if wl.kind == WorkloadKind::Job {
         if let Some(job) = wl.job
@@ -230,18 +216,14 @@ fn running(w: &mut World, p: usize) {
 }
 
 fn finish_job_pod(w: &mut World, p: usize, reason: &'static str, code: i32) {
-    let t = w.t;
+    let term = Termination {
+        reason,
+        exit_code: code,
+        at: w.t,
+    };
     let pod = &mut w.cluster.pods[p];
-    pod.container.state = ContainerState::Terminated(Termination {
-        reason,
-        exit_code: code,
-        at: t,
-    });
-    pod.container.last_termination = Some(Termination {
-        reason,
-        exit_code: code,
-        at: t,
-    });
+    pod.container.state = ContainerState::Terminated(term);
+    pod.container.last_termination = Some(term);
     pod.phase = if code == 0 {
         PodPhase::Succeeded
     } else {
@@ -255,68 +237,60 @@ fn probes(w: &mut World, p: usize, up_for: i64) {
     let node_ready = w.cluster.pods[p]
         .node
         .is_some_and(|n| w.cluster.nodes[n].ready);
-    let pod = &w.cluster.pods[p];
-    let rho = pod.usage.rho;
-    let was_ready = pod.ready;
+    let pod = &mut w.cluster.pods[p];
+    let (rho, was_ready) = (pod.usage.rho, pod.ready);
     if up_for < startup {
-        w.cluster.pods[p].ready = false;
+        pod.ready = false;
         return;
     }
     if rho <= READINESS_RHO {
-        let pod = &mut w.cluster.pods[p];
         pod.container.liveness_failures = 0;
         pod.container.readiness_failures = 0;
         pod.ready = node_ready;
         return;
     }
-    let (ip, port) = (pod.ip.clone(), pod.template.port);
-    let host = node_name(w, p);
-    let r = w.pod_ref(p);
-    let timeout = "context deadline exceeded (Client.Timeout exceeded while awaiting headers)";
+    let url = format!("http://{}:{}", pod.ip, pod.template.port);
     if rho > LIVENESS_RHO {
-        let msg = format!("Liveness probe failed: Get \"http://{ip}:{port}/healthz\": {timeout}");
-        w.event(
-            r.clone(),
-            EventType::Warning,
+        pod.container.liveness_failures += 1;
+        let failures = pod.container.liveness_failures;
+        event(
+            w,
+            p,
+            Warning,
             "Unhealthy",
-            msg,
-            "kubelet",
-            &host,
+            format!("Liveness probe failed: Get \"{url}/healthz\": {PROBE_TIMEOUT}"),
         );
-        w.cluster.pods[p].container.liveness_failures += 1;
-        if w.cluster.pods[p].container.liveness_failures >= LIVENESS_FAILURE_THRESHOLD {
+        if failures >= LIVENESS_FAILURE_THRESHOLD {
             let cname = w.cluster.pods[p].container.name.clone();
-            let msg = format!("Container {cname} failed liveness probe, will be restarted");
-            w.event(r, EventType::Normal, "Killing", msg, "kubelet", &host);
+            event(
+                w,
+                p,
+                Normal,
+                "Killing",
+                format!("Container {cname} failed liveness probe, will be restarted"),
+            );
             terminate(w, p, "Error", 137);
             return;
         }
     } else {
-        w.cluster.pods[p].container.liveness_failures = 0;
+        pod.container.liveness_failures = 0;
     }
-    if rho > READINESS_RHO {
-        let msg = format!("Readiness probe failed: Get \"http://{ip}:{port}/ready\": {timeout}");
-        w.event(
-            r.clone(),
-            EventType::Warning,
-            "Unhealthy",
-            msg,
-            "kubelet",
-            &host,
+    event(
+        w,
+        p,
+        Warning,
+        "Unhealthy",
+        format!("Readiness probe failed: Get \"{url}/ready\": {PROBE_TIMEOUT}"),
+    );
+    let pod = &mut w.cluster.pods[p];
+    pod.container.readiness_failures += 1;
+    pod.ready = false;
+    if was_ready {
+        let detail = format!(
+            "cpu demand {:.0}% of what the container can get",
+            rho * 100.0
         );
-        w.cluster.pods[p].container.readiness_failures += 1;
-        w.cluster.pods[p].ready = false;
-        if was_ready {
-            let related = related_of(w, p);
-            let detail = format!(
-                "cpu demand {:.0}% of what the container can get",
-                rho * 100.0
-            );
-            w.fail(r, &related, FailureType::CpuSaturation, "Unhealthy", detail);
-        }
-    } else {
-        w.cluster.pods[p].container.readiness_failures = 0;
-        w.cluster.pods[p].ready = node_ready;
+        fail(w, p, FailureType::CpuSaturation, "Unhealthy", detail);
     }
 }
 
@@ -324,75 +298,44 @@ fn probes(w: &mut World, p: usize, up_for: i64) {
 /// pods fail; others restart at once the first time, then after a growing back-off.
 pub fn terminate(w: &mut World, p: usize, reason: &'static str, exit_code: i32) {
     let t = w.t;
-    let host = node_name(w, p);
-    let r = w.pod_ref(p);
-    let related = related_of(w, p);
     let was_oom = reason == "OOMKilled";
+    let is_job = w.cluster.workloads[w.cluster.pods[p].workload].kind == WorkloadKind::Job;
     let pod = &mut w.cluster.pods[p];
-    let term = Termination {
+    pod.container.last_termination = Some(Termination {
         reason,
         exit_code,
         at: t,
-    };
-    pod.container.last_termination = Some(term);
+    });
     pod.ready = false;
     if was_oom {
         pod.usage.oom_events += 1.0;
     }
-    if w.cluster.workloads[pod.workload].kind == WorkloadKind::Job {
+    if is_job {
         finish_job_pod(w, p, reason, exit_code);
         return;
     }
-    if t - pod.container.started_at >= BACKOFF_RESET_MS {
-        pod.container.backoff_level = 0;
+    let c = &mut pod.container;
+    if t - c.started_at >= BACKOFF_RESET_MS {
+        c.backoff_level = 0;
     }
-    pod.container.backoff_level += 1;
-    pod.container.restarts += 1;
-    let level = pod.container.backoff_level;
+    c.backoff_level += 1;
+    c.restarts += 1;
+    let (level, restarts) = (c.backoff_level, c.restarts);
     if level == 1 {
-        let image = pod.container.image.clone();
-        let cname = pod.container.name.clone();
-        w.event(
-            r.clone(),
-            EventType::Normal,
-            "Pulled",
+        let image = c.image.clone();
+        start_with_events(
+            w,
+            p,
             format!("Container image \"{image}\" already present on machine"),
-            "kubelet",
-            &host,
         );
-        w.event(
-            r.clone(),
-            EventType::Normal,
-            "Created",
-            format!("Created container {cname}"),
-            "kubelet",
-            &host,
-        );
-        w.event(
-            r,
-            EventType::Normal,
-            "Started",
-            format!("Started container {cname}"),
-            "kubelet",
-            &host,
-        );
-        start_now(w, p);
         return;
     }
-    let delay = (10_000i64 << (level - 2).min(5)).min(MAX_BACKOFF_MS);
-    pod.container.state = ContainerState::Waiting(WaitReason::CrashLoopBackOff);
-    pod.container.next_start = t + delay;
-    let restarts = pod.container.restarts;
+    c.state = ContainerState::Waiting(WaitReason::CrashLoopBackOff);
+    c.next_start = t + (10_000i64 << (level - 2).min(5)).min(MAX_BACKOFF_MS);
     backoff_event(w, p);
     if level == 2 && !was_oom {
         let detail = format!("exit code {exit_code} ({reason}), {restarts} restarts");
-        w.fail(
-            r,
-            &related,
-            FailureType::CrashLoop,
-            "CrashLoopBackOff",
-            detail,
-        );
+        fail(w, p, FailureType::CrashLoop, "CrashLoopBackOff", detail);
     }
 }
 
@@ -437,23 +380,14 @@ pub fn oom_kill(w: &mut World, p: usize, why: &str) {
     );
     if let Some(n) = pod.node {
         let nr = w.node_ref(n);
-        w.event(
-            nr,
-            EventType::Warning,
-            "OOMKilling",
-            msg,
-            "kernel-monitor",
-            &host,
-        );
+        w.event(nr, Warning, "OOMKilling", msg, "kernel-monitor", &host);
     }
-    let r = w.pod_ref(p);
-    let related = related_of(w, p);
-    w.fail(r, &related, FailureType::Oom, "OOMKilled", detail);
+    fail(w, p, FailureType::Oom, "OOMKilled", detail);
     terminate(w, p, "OOMKilled", 137);
 }
 
 /// Objects whose faults can explain a failure of pod `p`: its node, workload and service.
-pub fn related_of(w: &World, p: usize) -> Vec<kubepulse_model::ObjectRef> {
+pub fn related_of(w: &World, p: usize) -> Vec<ObjectRef> {
     let pod = &w.cluster.pods[p];
     let mut v = vec![w.workload_ref(pod.workload)];
     if let Some(n) = pod.node {

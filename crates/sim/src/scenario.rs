@@ -3,7 +3,7 @@
 //! file, line, column and key path at fault.
 
 use kubepulse_model::parse_duration;
-use kubepulse_model::yaml::key_path_at;
+use kubepulse_model::yaml::describe_error;
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
@@ -229,27 +229,7 @@ impl Scenario {
 /// Turns a YAML or schema error into a located scenario error.
 fn syntax_error(file: &str, src: &str, e: &serde_saphyr::Error) -> SimError {
     let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-    let text = e.to_string();
-    let first = text
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim_start_matches("error: ");
-    let message = match first.split_once(": ") {
-        Some((prefix, rest)) if prefix.starts_with("line ") => rest.to_string(),
-        _ => first.to_string(),
-    };
-    let mut field = key_path_at(src, line as usize).unwrap_or_default();
-    if let Some(missing) = message
-        .strip_prefix("missing field `")
-        .and_then(|m| m.split('`').next())
-    {
-        field = match field.rsplit_once('.') {
-            Some((parent, _)) => format!("{parent}.{missing}"),
-            None if field.ends_with(']') => format!("{field}.{missing}"),
-            None => missing.to_string(),
-        };
-    }
+    let (field, message) = describe_error(src, line as usize, &e.to_string());
     SimError::Scenario {
         file: file.into(),
         line,

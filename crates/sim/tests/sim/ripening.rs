@@ -201,50 +201,13 @@ fn network_delay_slows_callers_and_shows_in_spans() {
         45,
     );
     let start = run.at(20.0);
-    // Mean latency of frontend requests (sum/count over 5 minutes) before and well after the start.
-    let mean = |from: i64, to: i64| {
-        let sum: f64 = run
-            .select(
-                "http_request_duration_seconds_sum",
-                &[("service", "frontend")],
-            )
-            .iter()
-            .map(|(_, s)| value_at(s, to).unwrap_or(0.0) - value_at(s, from).unwrap_or(0.0))
-            .sum();
-        let cnt: f64 = run
-            .select(
-                "http_request_duration_seconds_count",
-                &[("service", "frontend")],
-            )
-            .iter()
-            .map(|(_, s)| value_at(s, to).unwrap_or(0.0) - value_at(s, from).unwrap_or(0.0))
-            .sum();
-        sum / cnt
-    };
-    let before = mean(start - 600_000, start);
-    let after = mean(start + 900_000, start + 1_500_000);
+    // Mean latency of frontend requests over 10 minutes before and well after the start.
+    let before = run.mean_latency("frontend", start - 600_000, start);
+    let after = run.mean_latency("frontend", start + 900_000, start + 1_500_000);
     assert!(after > 5.0 * before, "frontend latency {before} -> {after}");
-    // Catalog's own server-side latency does not change: the delay is on the network.
-    let own = |from: i64, to: i64| {
-        let s: f64 = run
-            .select(
-                "http_request_duration_seconds_sum",
-                &[("service", "catalog-db")],
-            )
-            .iter()
-            .map(|(_, s)| value_at(s, to).unwrap_or(0.0) - value_at(s, from).unwrap_or(0.0))
-            .sum();
-        let c: f64 = run
-            .select(
-                "http_request_duration_seconds_count",
-                &[("service", "catalog-db")],
-            )
-            .iter()
-            .map(|(_, s)| value_at(s, to).unwrap_or(0.0) - value_at(s, from).unwrap_or(0.0))
-            .sum();
-        s / c
-    };
-    assert!(own(start + 900_000, start + 1_500_000) < 1.5 * own(start - 600_000, start));
+    // catalog-db's own server-side latency does not change: the delay is on the network.
+    let db_before = run.mean_latency("catalog-db", start - 600_000, start);
+    assert!(run.mean_latency("catalog-db", start + 900_000, start + 1_500_000) < 1.5 * db_before);
     // In traces, calls into catalog show a gap between the client span and the server span.
     let gap = run
         .spans

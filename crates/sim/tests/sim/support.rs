@@ -102,6 +102,18 @@ impl Run {
         v
     }
 
+    /// Mean request latency of `service` between `from` and `to`, from the histogram's sum and
+    /// count, as `rate(sum) / rate(count)` would give it.
+    pub fn mean_latency(&self, service: &str, from: i64, to: i64) -> f64 {
+        let growth = |name: &str| -> f64 {
+            self.select(name, &[("service", service)])
+                .iter()
+                .map(|(_, s)| value_at(s, to).unwrap_or(0.0) - value_at(s, from).unwrap_or(0.0))
+                .sum()
+        };
+        growth("http_request_duration_seconds_sum") / growth("http_request_duration_seconds_count")
+    }
+
     /// Events with `reason`.
     pub fn events(&self, reason: &str) -> Vec<&K8sEvent> {
         self.events.iter().filter(|e| e.reason == reason).collect()
