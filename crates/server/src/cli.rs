@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "kubepulse",
     version,
-    after_help = "Examples:\n  kubepulse serve                                  run with the built-in simulated cluster\n  kubepulse simulate --nodes 50 --pods 1000 --duration 24h --out data/day1\n  kubepulse config check kubepulse.yaml            validate a configuration file\n  kubepulse version"
+    after_help = "Examples:\n  kubepulse simulate --nodes 50 --pods 1000 --duration 24h --out data/day1\n  kubepulse config check kubepulse.yaml            validate a configuration file\n  kubepulse version"
 )]
 pub struct Cli {
     /// Configuration file (YAML). Every key is optional; see `kubepulse config example`.
