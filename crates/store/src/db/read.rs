@@ -1,0 +1,157 @@
+//! Reading: series selection, sample merging across head and disk, label and event queries.
+
+use kubepulse_model::{K8sEvent, Labels, ObjectRef, ObjectState, Sample};
+
+use super::Db;
+use crate::{EventQuery, Matcher, Read, SeriesRef, SeriesSamples, StoreError};
+
+impl Db {
+    /// Refs matching `matchers` whose data may overlap `[mint, maxt]`.
+    fn matching(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<SeriesRef>, StoreError> {
+        let head = self.head_read()?;
+        Ok(head
+            .index
+            .select(matchers)
+            .into_iter()
+            .filter(|r| {
+                head.series
+                    .get(r.0 as usize)
+                    .is_some_and(|s| s.first_t <= maxt && (s.max_t >= mint || s.max_t == i64::MIN))
+            })
+            .collect())
+    }
+}
+
+/// Sorts samples by time and keeps the last written of equal timestamps (the input lists older
+/// sources first).
+fn merge(mut v: Vec<(i64, f64)>) -> Vec<Sample> {
+    v.reverse();
+    v.sort_by_key(|s| s.0);
+    v.dedup_by_key(|s| s.0);
+    v.into_iter().map(|(t, v)| Sample { t, v }).collect()
+}
+
+impl Read for Db {
+    fn select(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<SeriesSamples>, StoreError> {
+        // The head is read before the disk: a flush that moves data in between makes it appear
+        // twice (and the merge keeps one), never zero times.
+        let mut found: Vec<(SeriesRef, Labels, Vec<(i64, f64)>)> = Vec::new();
+        {
+            let head = self.head_read()?;
+            for r in head.index.select(matchers) {
+                let Some(s) = head.series.get(r.0 as usize) else {
+                    continue;
+                };
+                if s.first_t > maxt || (s.max_t < mint && s.max_t != i64::MIN) {
+                    continue;
+                }
+                let mut mem = Vec::new();
+                for (fr, c) in head.flushing.iter().filter(|(fr, _)| *fr == r) {
+                    let _ = fr;
+                    if c.max_t >= mint && c.min_t <= maxt {
+                        let mut tmp = Vec::new();
+                        c.decode_into(&mut tmp)?;
+                        mem.extend(tmp.into_iter().filter(|x| x.0 >= mint && x.0 <= maxt));
+                    }
+                }
+                s.samples_in(mint, maxt, &mut mem);
+                found.push((r, head.index.labels(r), mem));
+            }
+        }
+        let mut out = Vec::with_capacity(found.len());
+        for (r, labels, mem) in found {
+            let mut chunks = self.inner.disk.chunks(r, mint, maxt)?;
+            chunks.sort_by_key(|(seq, _)| *seq);
+            let mut all = Vec::new();
+            for (_, c) in chunks {
+                c.decode_into(&mut all)?;
+            }
+            all.retain(|x| x.0 >= mint && x.0 <= maxt);
+            all.extend(mem);
+            let samples = merge(all);
+            if !samples.is_empty() {
+                out.push(SeriesSamples { labels, samples });
+            }
+        }
+        Ok(out)
+    }
+
+    fn series(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<Labels>, StoreError> {
+        let refs = self.matching(matchers, mint, maxt)?;
+        let head = self.head_read()?;
+        let mut v: Vec<Labels> = refs.into_iter().map(|r| head.index.labels(r)).collect();
+        v.sort();
+        Ok(v)
+    }
+
+    fn label_names(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let refs = self.matching(matchers, mint, maxt)?;
+        Ok(self.head_read()?.index.label_names(Some(&refs)))
+    }
+
+    fn label_values(
+        &self,
+        name: &str,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let refs = self.matching(matchers, mint, maxt)?;
+        Ok(self.head_read()?.index.label_values(name, Some(&refs)))
+    }
+
+    fn events(&self, q: &EventQuery) -> Result<Vec<K8sEvent>, StoreError> {
+        self.inner.events.events(q)
+    }
+
+    fn object_history(
+        &self,
+        object: &ObjectRef,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<ObjectState>, StoreError> {
+        self.inner.events.history(object, start, end)
+    }
+
+    fn objects(&self, kind: &str) -> Result<Vec<ObjectState>, StoreError> {
+        self.inner.events.latest(kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keeps_the_last_written() {
+        let m = merge(vec![(2, 1.0), (1, 1.0), (2, 5.0), (3, 3.0)]);
+        assert_eq!(
+            m,
+            vec![
+                Sample { t: 1, v: 1.0 },
+                Sample { t: 2, v: 5.0 },
+                Sample { t: 3, v: 3.0 }
+            ]
+        );
+    }
+}
