@@ -27,6 +27,9 @@ impl Db {
     }
 }
 
+/// A selected series with the samples the head held: ref, labels, samples.
+type HeadPart = (SeriesRef, Labels, Vec<(i64, f64)>);
+
 /// Sorts samples by time and keeps the last written of equal timestamps (the input lists older
 /// sources first).
 fn merge(mut v: Vec<(i64, f64)>) -> Vec<Sample> {
@@ -45,7 +48,7 @@ impl Read for Db {
     ) -> Result<Vec<SeriesSamples>, StoreError> {
         // The head is read before the disk: a flush that moves data in between makes it appear
         // twice (and the merge keeps one), never zero times.
-        let mut found: Vec<(SeriesRef, Labels, Vec<(i64, f64)>)> = Vec::new();
+        let mut found: Vec<HeadPart> = Vec::new();
         {
             let head = self.head_read()?;
             for r in head.index.select(matchers) {

@@ -1,0 +1,209 @@
+//! Decoding of the remote_write `WriteRequest` protobuf (prompb/remote.proto, types.proto)
+//! into borrowed label strings. Exemplars, native histograms and metadata are counted and
+//! skipped; unknown fields are skipped.
+
+use crate::protowire::{I64, LEN, Reader, VARINT, WireError};
+
+/// One `TimeSeries`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TimeSeries<'a> {
+    /// Labels as sent.
+    pub labels: Vec<(&'a str, &'a str)>,
+    /// Samples: timestamp ms, value.
+    pub samples: Vec<(i64, f64)>,
+    /// Exemplars sent (not stored).
+    pub exemplars: usize,
+    /// Native histograms sent (not stored).
+    pub histograms: usize,
+}
+
+/// A decoded `WriteRequest`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WriteRequest<'a> {
+    /// The series.
+    pub series: Vec<TimeSeries<'a>>,
+    /// Metadata entries sent (not stored).
+    pub metadata: usize,
+}
+
+/// Decodes a `WriteRequest`.
+pub fn decode(buf: &[u8]) -> Result<WriteRequest<'_>, WireError> {
+    let mut r = Reader::new(buf);
+    let mut req = WriteRequest::default();
+    while !r.done() {
+        let (f, wt) = r.tag()?;
+        match f {
+            1 => {
+                r.expect(wt, LEN)?;
+                req.series.push(time_series(r.bytes()?)?);
+            }
+            3 => {
+                r.skip(wt)?;
+                req.metadata += 1;
+            }
+            _ => r.skip(wt)?,
+        }
+    }
+    Ok(req)
+}
+
+fn time_series(buf: &[u8]) -> Result<TimeSeries<'_>, WireError> {
+    let mut r = Reader::new(buf);
+    let mut ts = TimeSeries::default();
+    while !r.done() {
+        let (f, wt) = r.tag()?;
+        match f {
+            1 => {
+                r.expect(wt, LEN)?;
+                ts.labels.push(label(r.bytes()?)?);
+            }
+            2 => {
+                r.expect(wt, LEN)?;
+                ts.samples.push(sample(r.bytes()?)?);
+            }
+            3 => {
+                r.skip(wt)?;
+                ts.exemplars += 1;
+            }
+            4 => {
+                r.skip(wt)?;
+                ts.histograms += 1;
+            }
+            _ => r.skip(wt)?,
+        }
+    }
+    Ok(ts)
+}
+
+fn label(buf: &[u8]) -> Result<(&str, &str), WireError> {
+    let mut r = Reader::new(buf);
+    let (mut name, mut value) = ("", "");
+    while !r.done() {
+        let (f, wt) = r.tag()?;
+        match f {
+            1 => {
+                r.expect(wt, LEN)?;
+                name = r.string()?;
+            }
+            2 => {
+                r.expect(wt, LEN)?;
+                value = r.string()?;
+            }
+            _ => r.skip(wt)?,
+        }
+    }
+    Ok((name, value))
+}
+
+fn sample(buf: &[u8]) -> Result<(i64, f64), WireError> {
+    let mut r = Reader::new(buf);
+    let (mut t, mut v) = (0i64, 0f64);
+    while !r.done() {
+        let (f, wt) = r.tag()?;
+        match f {
+            1 => {
+                r.expect(wt, I64)?;
+                v = f64::from_bits(r.fixed64()?);
+            }
+            2 => {
+                r.expect(wt, VARINT)?;
+                t = r.varint()? as i64;
+            }
+            _ => r.skip(wt)?,
+        }
+    }
+    Ok((t, v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PWriteRequest {
+        #[prost(message, repeated, tag = "1")]
+        pub timeseries: Vec<PTimeSeries>,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PTimeSeries {
+        #[prost(message, repeated, tag = "1")]
+        pub labels: Vec<PLabel>,
+        #[prost(message, repeated, tag = "2")]
+        pub samples: Vec<PSample>,
+        #[prost(message, repeated, tag = "3")]
+        pub exemplars: Vec<PSample>,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PLabel {
+        #[prost(string, tag = "1")]
+        pub name: String,
+        #[prost(string, tag = "2")]
+        pub value: String,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PSample {
+        #[prost(double, tag = "1")]
+        pub value: f64,
+        #[prost(int64, tag = "2")]
+        pub timestamp: i64,
+    }
+
+    fn arb_request() -> impl Strategy<Value = PWriteRequest> {
+        let label = (".{0,12}", ".{0,20}").prop_map(|(name, value)| PLabel { name, value });
+        let sample = (any::<u64>(), any::<i64>()).prop_map(|(v, t)| PSample {
+            value: f64::from_bits(v),
+            timestamp: t,
+        });
+        let ts = (
+            proptest::collection::vec(label, 0..6),
+            proptest::collection::vec(sample.clone(), 0..6),
+            proptest::collection::vec(sample, 0..2),
+        )
+            .prop_map(|(labels, samples, exemplars)| PTimeSeries {
+                labels,
+                samples,
+                exemplars,
+            });
+        proptest::collection::vec(ts, 0..8).prop_map(|timeseries| PWriteRequest { timeseries })
+    }
+
+    proptest! {
+        #[test]
+        fn decodes_what_prost_encodes(req in arb_request()) {
+            let bytes = prost::Message::encode_to_vec(&req);
+            let got = decode(&bytes).unwrap();
+            prop_assert_eq!(got.series.len(), req.timeseries.len());
+            for (g, w) in got.series.iter().zip(&req.timeseries) {
+                let wl: Vec<(&str, &str)> = w.labels.iter().map(|l| (l.name.as_str(), l.value.as_str())).collect();
+                prop_assert_eq!(&g.labels, &wl);
+                prop_assert_eq!(g.samples.len(), w.samples.len());
+                for (a, b) in g.samples.iter().zip(&w.samples) {
+                    prop_assert!(a.0 == b.timestamp && a.1.to_bits() == b.value.to_bits());
+                }
+                prop_assert_eq!(g.exemplars, w.exemplars.len());
+            }
+        }
+
+        #[test]
+        fn truncations_and_garbage_are_errors_not_panics(req in arb_request(), cut in any::<prop::sample::Index>(), noise in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let bytes = prost::Message::encode_to_vec(&req);
+            if !bytes.is_empty() {
+                let _ = decode(&bytes[..cut.index(bytes.len())]);
+            }
+            let _ = decode(&noise);
+        }
+    }
+
+    #[test]
+    fn errors_say_where() {
+        let e = decode(&[0x0a, 0x05, 0x0a]).unwrap_err();
+        assert_eq!(e.what, "length beyond end of message");
+        // A label whose tag varint never ends.
+        let e = decode(&[0x0a, 0x04, 0x0a, 0x02, 0xff, 0xfe]).unwrap_err();
+        assert_eq!(e.what, "truncated varint");
+        // A label whose name is not UTF-8.
+        let e = decode(&[0x0a, 0x06, 0x0a, 0x04, 0x0a, 0x02, 0xff, 0xfe]).unwrap_err();
+        assert_eq!(e.what, "string is not valid UTF-8");
+    }
+}

@@ -1,0 +1,134 @@
+//! Test support shared by KubePulse's test suites: where the benchmark data lives, free loopback
+//! ports, and real peer processes (Prometheus, node-exporter, Alertmanager, …) started on
+//! loopback with their own data directories and stopped when dropped.
+
+#![allow(clippy::print_stderr)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+/// The directory of the shared benchmark data: `$KUBEPULSE_DATA_DIR`, or `../shared/data` next to
+/// the repository.
+pub fn data_dir() -> PathBuf {
+    if let Ok(d) = std::env::var("KUBEPULSE_DATA_DIR") {
+        return PathBuf::from(d);
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let beside = repo.join("../shared/data");
+    if beside.is_dir() {
+        return beside;
+    }
+    PathBuf::from("/work/shared/data")
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+/// Path of an installed program, if any.
+pub fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(program))
+            .find(|p| p.is_file())
+    })
+}
+
+/// A process started for a test; killed when dropped.
+#[derive(Debug)]
+pub struct Peer {
+    /// What it is (for messages).
+    pub name: String,
+    child: Child,
+    /// Its working directory, removed when dropped.
+    pub dir: PathBuf,
+    log: PathBuf,
+}
+
+impl Peer {
+    /// Starts `program` with `args` in a fresh directory under the system temp dir.
+    pub fn start(name: &str, program: &str, args: &[String]) -> anyhow::Result<Self> {
+        let path = which(program)
+            .with_context(|| format!("{program} is not installed (scripts/test installs it)"))?;
+        let dir = std::env::temp_dir().join(format!(
+            "kubepulse-peer-{name}-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(&dir)?;
+        let log = dir.join("output.log");
+        let out = std::fs::File::create(&log)?;
+        let err = out.try_clone()?;
+        let child = Command::new(path)
+            .args(args)
+            .current_dir(&dir)
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err))
+            .spawn()
+            .with_context(|| format!("starting {program}"))?;
+        Ok(Self {
+            name: name.into(),
+            child,
+            dir,
+            log,
+        })
+    }
+
+    /// What the process printed so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until `port` on 127.0.0.1 accepts connections, or fails with the peer's output.
+    pub fn wait_port(&mut self, port: u16, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = std::time::SystemTime::UNIX_EPOCH
+            .elapsed()
+            .unwrap_or_default()
+            + timeout;
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(());
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                bail!(
+                    "{} exited with {status} before listening on {port}:\n{}",
+                    self.name,
+                    self.output()
+                );
+            }
+            if std::time::SystemTime::UNIX_EPOCH
+                .elapsed()
+                .unwrap_or_default()
+                > deadline
+            {
+                bail!(
+                    "{} did not listen on {port} within {timeout:?}:\n{}",
+                    self.name,
+                    self.output()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
