@@ -143,7 +143,7 @@ mod tests {
         let mut r = BitReader::new(&bytes);
         assert_eq!(r.bit(), Some(true));
         assert_eq!(r.bit(), Some(false));
-        assert_eq!(r.bits(7), Some(0b11_0001_1));
+        assert_eq!(r.bits(7), Some(0b110_0011));
         assert_eq!(r.bits(7), Some(0));
         assert_eq!(r.bits(1), None);
     }
