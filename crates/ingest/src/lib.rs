@@ -2,6 +2,7 @@
 //!
 //! - [`remote_write`]: the Prometheus remote_write 1.0 receiver.
 //! - [`exposition`]: the Prometheus text and OpenMetrics parsers the scraper uses.
+//! - [`scrape`]: the scraper (static and file discovery, relabeling, staleness).
 //!
 //! Ingestion must never write anywhere but through the store's [`kubepulse_store::Append`] seam.
 
@@ -9,5 +10,15 @@ pub mod exposition;
 mod metrics;
 pub mod protowire;
 pub mod remote_write;
+pub mod scrape;
+
+/// The HTTP client for scraping and outgoing calls, with the ring crypto provider installed.
+pub fn http_client() -> Result<reqwest::Client, String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(concat!("kubepulse/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| e.to_string())
+}
 
 pub use metrics::IngestMetrics;

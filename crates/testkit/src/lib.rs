@@ -132,3 +132,114 @@ impl Drop for Peer {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// What a [`HttpStub`] answers.
+#[derive(Debug, Clone)]
+pub struct StubResponse {
+    /// Status code.
+    pub status: u16,
+    /// Content-Type header.
+    pub content_type: String,
+    /// Body.
+    pub body: Vec<u8>,
+    /// Delay before answering.
+    pub delay: Duration,
+}
+
+impl Default for StubResponse {
+    fn default() -> Self {
+        Self {
+            status: 200,
+            content_type: "text/plain; version=0.0.4".into(),
+            body: Vec::new(),
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 server on loopback answering every request with the current
+/// [`StubResponse`], and recording request bodies and headers.
+#[derive(Debug, Clone)]
+pub struct HttpStub {
+    /// Port it listens on.
+    pub port: u16,
+    response: std::sync::Arc<std::sync::Mutex<StubResponse>>,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>,
+}
+
+impl HttpStub {
+    /// Starts the server on a free port.
+    pub fn start() -> anyhow::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let stub = Self {
+            port,
+            response: Default::default(),
+            requests: Default::default(),
+        };
+        let s = stub.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let s = s.clone();
+                std::thread::spawn(move || s.serve(conn));
+            }
+        });
+        Ok(stub)
+    }
+
+    /// Sets the response.
+    pub fn set(&self, r: StubResponse) {
+        if let Ok(mut g) = self.response.lock() {
+            *g = r;
+        }
+    }
+
+    /// Requests received: head (request line and headers) and body.
+    pub fn requests(&self) -> Vec<(String, Vec<u8>)> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    fn serve(&self, mut conn: std::net::TcpStream) {
+        use std::io::{Read, Write};
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 8192];
+        let head_end = loop {
+            match conn.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+        let len = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+            })
+            .unwrap_or(0);
+        while buf.len() < head_end + len {
+            match conn.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let body = buf[head_end..].to_vec();
+        if let Ok(mut r) = self.requests.lock() {
+            r.push((head, body));
+        }
+        let r = self.response.lock().map(|r| r.clone()).unwrap_or_default();
+        std::thread::sleep(r.delay);
+        let reply = format!(
+            "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            r.status,
+            r.content_type,
+            r.body.len()
+        );
+        let _ = conn.write_all(reply.as_bytes());
+        let _ = conn.write_all(&r.body);
+    }
+}
