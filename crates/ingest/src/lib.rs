@@ -3,14 +3,18 @@
 //! - [`remote_write`]: the Prometheus remote_write 1.0 receiver.
 //! - [`exposition`]: the Prometheus text and OpenMetrics parsers the scraper uses.
 //! - [`scrape`]: the scraper (static and file discovery, relabeling, staleness).
+//! - [`otlp`]: OTLP metrics, translated as Prometheus translates them.
+//! - [`sim_source`]: the simulated cluster, stepping in real time into the store.
 //!
 //! Ingestion must never write anywhere but through the store's [`kubepulse_store::Append`] seam.
 
 pub mod exposition;
 mod metrics;
+pub mod otlp;
 pub mod protowire;
 pub mod remote_write;
 pub mod scrape;
+pub mod sim_source;
 
 /// The HTTP client for scraping and outgoing calls, with the ring crypto provider installed.
 pub fn http_client() -> Result<reqwest::Client, String> {

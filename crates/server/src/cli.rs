@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "kubepulse",
     version,
-    after_help = "Examples:\n  kubepulse simulate --nodes 50 --pods 1000 --duration 24h --out data/day1\n  kubepulse config check kubepulse.yaml            validate a configuration file\n  kubepulse version"
+    after_help = "Examples:\n  kubepulse serve                                  run with the built-in simulated cluster\n  kubepulse simulate --nodes 50 --pods 1000 --duration 24h --out data/day1\n  kubepulse config check kubepulse.yaml            validate a configuration file\n  kubepulse version"
 )]
 pub struct Cli {
     /// Configuration file (YAML). Every key is optional; see `kubepulse config example`.
@@ -40,6 +40,12 @@ pub enum LogFormat {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run KubePulse: ingestion, storage and the HTTP API on one port. With no cluster and no
+    /// scrape jobs configured, it runs the built-in simulated cluster.
+    #[command(
+        after_help = "Examples:\n  kubepulse serve                                   the simulated cluster on 127.0.0.1:9800\n  kubepulse serve --listen 0.0.0.0:9800 --data-dir /var/lib/kubepulse\n  kubepulse --config kubepulse.yaml serve           scrape the jobs of the configuration\n  kubepulse serve --simulate                        the simulated cluster even when other sources are configured\n\nEndpoints: POST /api/v1/write (remote_write), POST /v1/metrics (OTLP/HTTP), OTLP/gRPC on the same\nport, GET /metrics, /-/healthy, /-/ready."
+    )]
+    Serve(ServeArgs),
     /// Write a labelled dataset from the simulated cluster.
     #[command(
         after_help = "Examples:\n  kubepulse simulate --out data/quick                       6 nodes, 120 pods, 1 hour\n  kubepulse simulate --seed 7 --nodes 50 --pods 1000 --duration 24h --out data/day\n  kubepulse simulate --scenario examples/scenarios/memory-leak.yaml --duration 2h --out data/leak\n  kubepulse simulate --chaos-per-hour 0 --no-lookalikes --duration 30m --out data/quiet"
@@ -53,6 +59,20 @@ pub enum Command {
     Config(ConfigCommand),
     /// Print version and build information.
     Version,
+}
+
+/// `kubepulse serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides `server.listen`).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Data directory (overrides `server.data_dir`).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Run the built-in simulated cluster even when other sources are configured.
+    #[arg(long)]
+    pub simulate: bool,
 }
 
 /// `kubepulse simulate`.

@@ -1,6 +1,7 @@
 //! Dispatch of subcommands.
 
 mod config;
+mod serve;
 mod simulate;
 mod version;
 
@@ -12,6 +13,7 @@ use crate::config::Config;
 /// Runs the command with the loaded configuration.
 pub fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Serve(args) => serve::run(cfg, args),
         Command::Simulate(args) => simulate::run(&cfg, args),
         Command::Config(cmd) => config::run(&cfg, cmd),
         Command::Version => version::run(),

@@ -4,8 +4,10 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use kubepulse_ingest::scrape::ScrapeSettings;
 use kubepulse_model::yaml::describe_error;
 use kubepulse_sim::{SimConfig, SimError};
+use kubepulse_store::{StoreConfig, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::LogFormat;
@@ -64,8 +66,34 @@ pub struct Config {
     pub log: LogConfig,
     /// The HTTP server and where data is kept.
     pub server: ServerConfig,
+    /// The embedded store.
+    pub store: StoreConfig,
+    /// Limits of the ingestion endpoints.
+    pub ingest: IngestConfig,
+    /// Prometheus-style scraping.
+    pub scrape: ScrapeSettings,
     /// The built-in simulated cluster.
     pub simulator: SimulatorConfig,
+}
+
+/// Limits of the ingestion endpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestConfig {
+    /// Largest request body accepted (remote_write, OTLP), bytes; larger bodies get 413.
+    pub max_body_bytes: usize,
+    /// Largest decompressed message accepted, bytes.
+    pub max_message_bytes: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        let l = kubepulse_ingest::remote_write::Limits::default();
+        Self {
+            max_body_bytes: l.max_body,
+            max_message_bytes: l.max_message,
+        }
+    }
 }
 
 /// Logging settings.
@@ -171,6 +199,27 @@ impl Config {
                 format!("{} is not a readable file", s.display()),
             ));
         }
+        self.store.validate().map_err(|e| match e {
+            StoreError::Config { key, message } => invalid(&format!("store.{key}"), message),
+            other => invalid("store", other.to_string()),
+        })?;
+        if !(1024..=1 << 30).contains(&self.ingest.max_body_bytes) {
+            return Err(invalid(
+                "ingest.max_body_bytes",
+                "must be between 1 KiB and 1 GiB",
+            ));
+        }
+        if self.ingest.max_message_bytes < self.ingest.max_body_bytes
+            || self.ingest.max_message_bytes > 1 << 31
+        {
+            return Err(invalid(
+                "ingest.max_message_bytes",
+                "must be at least max_body_bytes and at most 2 GiB",
+            ));
+        }
+        self.scrape
+            .validate()
+            .map_err(|(k, m)| invalid(&format!("scrape.{k}"), m))?;
         self.simulator.cluster.validate().map_err(|e| match e {
             SimError::Config { key, message } => {
                 invalid(&format!("simulator.cluster.{key}"), message)

@@ -157,6 +157,9 @@ impl Default for StubResponse {
     }
 }
 
+/// A recorded request: head (request line and headers) and body.
+pub type Recorded = (String, Vec<u8>);
+
 /// A minimal HTTP/1.1 server on loopback answering every request with the current
 /// [`StubResponse`], and recording request bodies and headers.
 #[derive(Debug, Clone)]
@@ -164,7 +167,7 @@ pub struct HttpStub {
     /// Port it listens on.
     pub port: u16,
     response: std::sync::Arc<std::sync::Mutex<StubResponse>>,
-    requests: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<Recorded>>>,
 }
 
 impl HttpStub {

@@ -1,0 +1,163 @@
+//! Ingestion endpoints: remote_write and OTLP over HTTP.
+
+use std::io::Read as _;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kubepulse_ingest::otlp;
+use kubepulse_ingest::remote_write::{self, Outcome};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
+};
+
+use crate::AppState;
+
+/// `POST /api/v1/write`: Prometheus remote_write 1.0.
+pub async fn remote_write(State(s): State<AppState>, body: Bytes) -> Response {
+    let outcome = tokio::task::spawn_blocking(move || {
+        remote_write::receive(&body, &s.limits, &*s.append, &s.ingest)
+    })
+    .await;
+    match outcome {
+        Ok(Outcome::Stored(_)) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Outcome::Refused {
+            status, message, ..
+        })
+        | Ok(Outcome::Failed { status, message }) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            format!("{message}\n"),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+    }
+}
+
+/// `google.rpc.Status`, the body of OTLP/HTTP errors.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+}
+
+fn media_type(h: &HeaderMap) -> String {
+    h.get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn otlp_error(status: StatusCode, json: bool, message: String) -> Response {
+    // gRPC codes: 3 INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED, 14 UNAVAILABLE, 13 INTERNAL.
+    let code = match status.as_u16() {
+        400 | 415 => 3,
+        413 => 8,
+        503 => 14,
+        _ => 13,
+    };
+    if json {
+        let body = serde_json::json!({"code": code, "message": message}).to_string();
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    } else {
+        let body = prost::Message::encode_to_vec(&RpcStatus { code, message });
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/x-protobuf")],
+            body,
+        )
+            .into_response()
+    }
+}
+
+/// Decompresses a gzip body, refusing to grow past `limit`.
+pub fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut d = flate2::read::GzDecoder::new(body).take(limit as u64 + 1);
+    d.read_to_end(&mut out)
+        .map_err(|e| format!("invalid gzip body: {e}"))?;
+    if out.len() > limit {
+        return Err(format!("decompressed body exceeds {limit} bytes"));
+    }
+    Ok(out)
+}
+
+/// `POST /v1/metrics` (and `/api/v1/otlp/v1/metrics`): OTLP/HTTP metrics, protobuf or JSON.
+pub async fn otlp_metrics(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let json = match media_type(&headers).as_str() {
+        "application/json" => true,
+        "application/x-protobuf" => false,
+        other => {
+            return otlp_error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                false,
+                format!(
+                    "unsupported content type {other:?}: use application/x-protobuf or application/json"
+                ),
+            );
+        }
+    };
+    let gzip = match headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    {
+        None | Some("identity") => false,
+        Some("gzip") => true,
+        Some(other) => {
+            return otlp_error(
+                StatusCode::BAD_REQUEST,
+                json,
+                format!("unsupported content encoding {other:?}: use gzip or none"),
+            );
+        }
+    };
+    let state = s.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let raw = if gzip {
+            gunzip(&body, state.limits.max_message).map_err(|e| (StatusCode::BAD_REQUEST, e))?
+        } else {
+            body.to_vec()
+        };
+        let req = otlp::decode(&raw, json).map_err(|e| {
+            state.ingest.rejected_request("otlp", "decode");
+            (StatusCode::BAD_REQUEST, e)
+        })?;
+        otlp::receive(&req, &state.otlp, &*state.append, &state.ingest)
+            .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))
+    })
+    .await;
+    let export = match result {
+        Ok(Ok(e)) => e,
+        Ok(Err((status, message))) => return otlp_error(status, json, message),
+        Err(e) => return otlp_error(StatusCode::INTERNAL_SERVER_ERROR, json, e.to_string()),
+    };
+    let partial = (export.rejected_points > 0).then(|| ExportMetricsPartialSuccess {
+        rejected_data_points: export.rejected_points,
+        error_message: export.messages.join("; "),
+    });
+    if json {
+        let body = match &partial {
+            Some(p) => serde_json::json!({"partialSuccess": {"rejectedDataPoints": p.rejected_data_points, "errorMessage": p.error_message}}).to_string(),
+            None => "{}".to_string(),
+        };
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    } else {
+        let body = prost::Message::encode_to_vec(&ExportMetricsServiceResponse {
+            partial_success: partial,
+        });
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/x-protobuf")],
+            body,
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,58 @@
+//! KubePulse's HTTP surface, on one port: ingestion (remote_write, OTLP over HTTP and gRPC),
+//! health, and KubePulse's own metrics. Handlers are thin: they decode, call the stage that owns
+//! the work (off the async threads when it blocks), and encode the answer.
+//!
+//! This crate must never hold business logic.
+
+mod ingest;
+mod otlp_grpc;
+mod system;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use kubepulse_ingest::IngestMetrics;
+use kubepulse_ingest::otlp::OtlpMetrics;
+use kubepulse_ingest::remote_write::Limits;
+use kubepulse_store::{Append, Read};
+use prometheus_client::registry::Registry;
+
+/// Everything handlers need.
+#[derive(Clone)]
+pub struct AppState {
+    /// Write side of the store.
+    pub append: Arc<dyn Append>,
+    /// Read side of the store.
+    pub read: Arc<dyn Read>,
+    /// Ingestion metrics.
+    pub ingest: IngestMetrics,
+    /// OTLP translation state.
+    pub otlp: Arc<OtlpMetrics>,
+    /// Self-metrics registry, rendered on `/metrics`.
+    pub registry: Arc<Registry>,
+    /// Size limits of ingestion bodies.
+    pub limits: Limits,
+    /// Set once start-up has finished.
+    pub ready: Arc<AtomicBool>,
+}
+
+/// The router of every endpoint.
+pub fn router(state: AppState) -> Router {
+    let grpc =
+        tonic::service::Routes::new(otlp_grpc::server(state.clone(), state.limits.max_message))
+            .into_axum_router();
+    let body = state.limits.max_body;
+    Router::new()
+        .route("/api/v1/write", post(ingest::remote_write))
+        .route("/v1/metrics", post(ingest::otlp_metrics))
+        .route("/api/v1/otlp/v1/metrics", post(ingest::otlp_metrics))
+        .route("/metrics", get(system::metrics))
+        .route("/-/healthy", get(system::healthy))
+        .route("/-/ready", get(system::ready))
+        .layer(DefaultBodyLimit::max(body))
+        .with_state(state)
+        .merge(grpc)
+}

@@ -1,0 +1,340 @@
+//! Ingestion endpoints through the router, without a socket: what is accepted, what is refused
+//! with which status and counted reason, and that refusals change nothing already stored.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use kubepulse_api::{AppState, router};
+use kubepulse_ingest::IngestMetrics;
+use kubepulse_ingest::otlp::OtlpMetrics;
+use kubepulse_ingest::remote_write::Limits;
+use kubepulse_model::{ManualClock, is_stale_nan};
+use kubepulse_store::{Db, MatchOp, Matcher, Read, StoreConfig};
+use prometheus_client::registry::Registry;
+use tower::ServiceExt;
+
+const T0: i64 = 1_767_571_200_000;
+
+fn setup() -> (tempfile::TempDir, Db, AppState) {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::open(
+        tmp.path(),
+        StoreConfig::default(),
+        Arc::new(ManualClock::new(T0)),
+    )
+    .unwrap()
+    .0;
+    let ingest = IngestMetrics::default();
+    let mut reg = Registry::default();
+    ingest.register(&mut reg);
+    db.metrics().register(&mut reg);
+    let state = AppState {
+        append: Arc::new(db.clone()),
+        read: Arc::new(db.clone()),
+        ingest,
+        otlp: Arc::new(OtlpMetrics::default()),
+        registry: Arc::new(reg),
+        limits: Limits::default(),
+        ready: Arc::new(AtomicBool::new(true)),
+    };
+    (tmp, db, state)
+}
+
+fn varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+    out.push(tag);
+    varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// Encodes a WriteRequest by hand (tag 0x0a: timeseries/labels/name, 0x12: samples/value).
+/// Labels and samples of one series to send.
+type Sent<'a> = (Vec<(&'a str, &'a str)>, Vec<(i64, f64)>);
+
+fn write_request(series: &[Sent<'_>]) -> Vec<u8> {
+    let mut req = Vec::new();
+    for (labels, samples) in series {
+        let mut ts = Vec::new();
+        for (n, v) in labels {
+            let mut l = Vec::new();
+            field(&mut l, 0x0a, n.as_bytes());
+            field(&mut l, 0x12, v.as_bytes());
+            field(&mut ts, 0x0a, &l);
+        }
+        for (t, v) in samples {
+            let mut s = vec![0x09];
+            s.extend_from_slice(&v.to_bits().to_le_bytes());
+            s.push(0x10);
+            varint(&mut s, *t as u64);
+            field(&mut ts, 0x12, &s);
+        }
+        field(&mut req, 0x0a, &ts);
+    }
+    req
+}
+
+fn snappy(b: &[u8]) -> Vec<u8> {
+    snap::raw::Encoder::new().compress_vec(b).unwrap()
+}
+
+async fn post(
+    state: &AppState,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, String) {
+    let req = Request::post(path)
+        .header("content-type", content_type)
+        .header("content-encoding", "snappy")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = router(state.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn write(state: &AppState, series: &[Sent<'_>]) -> (StatusCode, String) {
+    post(
+        state,
+        "/api/v1/write",
+        "application/x-protobuf",
+        snappy(&write_request(series)),
+    )
+    .await
+}
+
+fn stored(db: &Db) -> usize {
+    db.select(
+        &[Matcher::new(MatchOp::RegexMatch, "__name__", ".+").unwrap()],
+        0,
+        i64::MAX,
+    )
+    .unwrap()
+    .iter()
+    .map(|s| s.samples.len())
+    .sum()
+}
+
+#[tokio::test]
+async fn remote_write_accepts_and_refuses_with_the_right_codes() {
+    let (_tmp, db, state) = setup();
+    let good = vec![(
+        vec![("__name__", "up"), ("job", "a")],
+        vec![
+            (T0, 1.0),
+            (T0 + 15_000, f64::NAN),
+            (T0 + 30_000, f64::INFINITY),
+            (T0 + 45_000, f64::NEG_INFINITY),
+        ],
+    )];
+    assert_eq!(write(&state, &good).await.0, StatusCode::NO_CONTENT);
+    let before = stored(&db);
+    assert_eq!(before, 4, "NaN and infinities are legal values");
+
+    let mut body = snappy(&write_request(&good));
+    body.truncate(body.len() / 2);
+    let cases: Vec<(&str, (StatusCode, String), &str)> = vec![
+        (
+            "truncated snappy",
+            post(&state, "/api/v1/write", "application/x-protobuf", body).await,
+            "snappy",
+        ),
+        (
+            "not protobuf",
+            post(
+                &state,
+                "/api/v1/write",
+                "application/x-protobuf",
+                snappy(b"\x0a\xff\xff\xff\xff\x0f garbage"),
+            )
+            .await,
+            "protobuf",
+        ),
+        (
+            "invalid label name",
+            write(
+                &state,
+                &[
+                    (vec![("__name__", "up"), ("bad-name", "x")], vec![(T0, 1.0)]),
+                    (vec![("__name__", "ok")], vec![(T0, 1.0)]),
+                ],
+            )
+            .await,
+            "invalid_label_name",
+        ),
+        (
+            "duplicate label",
+            write(
+                &state,
+                &[(
+                    vec![("__name__", "up"), ("a", "1"), ("a", "2")],
+                    vec![(T0, 1.0)],
+                )],
+            )
+            .await,
+            "duplicate_label",
+        ),
+        (
+            "empty label name",
+            write(
+                &state,
+                &[(vec![("__name__", "up"), ("", "x")], vec![(T0, 1.0)])],
+            )
+            .await,
+            "invalid_label_name",
+        ),
+        (
+            "no metric name",
+            write(&state, &[(vec![("job", "x")], vec![(T0, 1.0)])]).await,
+            "missing_metric_name",
+        ),
+        (
+            "huge label value",
+            write(
+                &state,
+                &[(
+                    vec![("__name__", "up"), ("a", &"x".repeat(1_000_000))],
+                    vec![(T0, 1.0)],
+                )],
+            )
+            .await,
+            "label_too_long",
+        ),
+    ];
+    for (what, (status, msg), reason) in &cases {
+        assert_eq!(*status, StatusCode::BAD_REQUEST, "{what}: {msg}");
+        assert!(!msg.is_empty(), "{what} explains itself");
+        assert!(
+            state.ingest.rejected_requests_count("remote_write", reason) >= 1,
+            "{what} counted as {reason}"
+        );
+    }
+    // 10 MB: refused by size before anything is decoded.
+    let big = vec![0u8; 10 << 20];
+    let (status, _) = post(&state, "/api/v1/write", "application/x-protobuf", big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    // A body that decompresses past the message limit.
+    let bomb = snappy(&vec![0u8; 40 << 20]);
+    assert!(bomb.len() < 4 << 20);
+    let (status, msg) = post(&state, "/api/v1/write", "application/x-protobuf", bomb).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{msg}");
+    assert_eq!(stored(&db), before, "nothing already accepted changed");
+    // Out of order: stored samples stay, the sender learns it with a 400 it does not retry.
+    let (status, msg) = write(
+        &state,
+        &[(
+            vec![("__name__", "up"), ("job", "a")],
+            vec![(T0 - 3_600_000, 1.0)],
+        )],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{msg}");
+    let (status, _) = write(
+        &state,
+        &[(vec![("__name__", "up"), ("job", "a")], vec![(T0, 1.0)])],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "an exact duplicate is fine");
+    let up = db
+        .select(&[Matcher::equal("__name__", "up")], 0, i64::MAX)
+        .unwrap();
+    assert!(up[0].samples[1].v.is_nan() && !is_stale_nan(up[0].samples[1].v));
+}
+
+#[tokio::test]
+async fn otlp_http_json_and_protobuf() {
+    let (_tmp, db, state) = setup();
+    let json = std::fs::read(kubepulse_testkit::data_dir().join("otlp/metrics.json")).unwrap();
+    let req = Request::post("/v1/metrics")
+        .header("content-type", "application/json")
+        .body(Body::from(json.clone()))
+        .unwrap();
+    let resp = router(state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["partialSuccess"]["rejectedDataPoints"], 1, "{v}");
+    assert_eq!(
+        db.series(
+            &[Matcher::new(MatchOp::RegexMatch, "__name__", "my_.*").unwrap()],
+            0,
+            i64::MAX
+        )
+        .unwrap()
+        .len(),
+        6
+    );
+    let bad = Request::post("/api/v1/otlp/v1/metrics")
+        .header("content-type", "application/x-protobuf")
+        .body(Body::from(vec![0xffu8; 20]))
+        .unwrap();
+    let resp = router(state.clone()).oneshot(bad).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let wrong = Request::post("/v1/metrics")
+        .header("content-type", "text/plain")
+        .body(Body::from("x"))
+        .unwrap();
+    assert_eq!(
+        router(state.clone()).oneshot(wrong).await.unwrap().status(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let mut gz = flate2_gzip(&json);
+    let req = Request::post("/v1/metrics")
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(Body::from(std::mem::take(&mut gz)))
+        .unwrap();
+    assert_eq!(
+        router(state.clone()).oneshot(req).await.unwrap().status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn health_and_self_metrics() {
+    let (_tmp, _db, state) = setup();
+    for path in ["/-/healthy", "/-/ready"] {
+        let resp = router(state.clone())
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+    let resp = router(state.clone())
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let body = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        body.contains("kubepulse_store_head_series") && body.ends_with("# EOF\n"),
+        "{body}"
+    );
+}
+
+fn flate2_gzip(b: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(b).unwrap();
+    e.finish().unwrap()
+}

@@ -1,0 +1,187 @@
+//! `kubepulse serve`: opens the store, starts the sources and serves the HTTP API until SIGINT
+//! or SIGTERM, then stops the sources and flushes the store.
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use kubepulse_api::AppState;
+use kubepulse_ingest::IngestMetrics;
+use kubepulse_ingest::otlp::OtlpMetrics;
+use kubepulse_ingest::remote_write::Limits;
+use kubepulse_model::clock::Stopwatch;
+use kubepulse_model::{Clock, SystemClock};
+use kubepulse_sim::{Scenario, Simulator};
+use kubepulse_store::Db;
+use prometheus_client::registry::Registry;
+use tokio::sync::watch;
+use tracing::{error, info, warn};
+
+use crate::cli::ServeArgs;
+use crate::config::{Config, SimulatorMode};
+
+/// Runs the server.
+pub fn run(mut cfg: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if let Some(l) = args.listen {
+        cfg.server.listen = l;
+    }
+    if let Some(d) = args.data_dir {
+        cfg.server.data_dir = d;
+    }
+    if args.simulate {
+        cfg.simulator.mode = SimulatorMode::On;
+    }
+    cfg.validate()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("kubepulse")
+        .build()?;
+    rt.block_on(serve(cfg))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let started = Stopwatch::start();
+    let dir = cfg.server.data_dir.clone();
+    let store_cfg = cfg.store.clone();
+    let open_clock = clock.clone();
+    let (db, stats) = tokio::task::spawn_blocking(move || Db::open(&dir, store_cfg, open_clock))
+        .await?
+        .with_context(|| format!("opening the store in {}", cfg.server.data_dir.display()))?;
+    info!(
+        series = stats.series,
+        wal_records = stats.wal_records,
+        seconds = format!("{:.3}", started.elapsed_secs()),
+        "store ready"
+    );
+    let ingest = IngestMetrics::default();
+    let mut registry = Registry::default();
+    db.metrics().register(&mut registry);
+    ingest.register(&mut registry);
+    let ready = Arc::new(AtomicBool::new(false));
+    let state = AppState {
+        append: Arc::new(db.clone()),
+        read: Arc::new(db.clone()),
+        ingest: ingest.clone(),
+        otlp: Arc::new(OtlpMetrics::default()),
+        registry: Arc::new(registry),
+        limits: Limits {
+            max_body: cfg.ingest.max_body_bytes,
+            max_message: cfg.ingest.max_message_bytes,
+        },
+        ready: ready.clone(),
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let maintenance = spawn_maintenance(db.clone(), stop_rx.clone());
+    let mut tasks = Vec::new();
+    if !cfg.scrape.scrape_configs.is_empty() {
+        let client = kubepulse_ingest::http_client().map_err(anyhow::Error::msg)?;
+        info!(jobs = cfg.scrape.scrape_configs.len(), "scraping");
+        tasks.push(tokio::spawn(kubepulse_ingest::scrape::run(
+            cfg.scrape.clone(),
+            Arc::new(db.clone()),
+            client,
+            clock.clone(),
+            ingest.clone(),
+            stop_rx.clone(),
+        )));
+    }
+    let simulate = match cfg.simulator.mode {
+        SimulatorMode::On => true,
+        SimulatorMode::Off => false,
+        SimulatorMode::Auto => cfg.scrape.scrape_configs.is_empty(),
+    };
+    if simulate {
+        if cfg.simulator.mode == SimulatorMode::Auto {
+            info!(
+                "no cluster and no scrape jobs configured: serving the built-in simulated cluster"
+            );
+        }
+        let scenario = cfg
+            .simulator
+            .scenario
+            .as_ref()
+            .map(|p| Scenario::load(p))
+            .transpose()?;
+        let sim = Simulator::new(
+            cfg.simulator.cluster.clone(),
+            scenario.as_ref(),
+            Some(clock.now_ms()),
+        )?;
+        tasks.push(tokio::spawn(kubepulse_ingest::sim_source::run_live(
+            Arc::new(Mutex::new(sim)),
+            Arc::new(db.clone()),
+            clock.clone(),
+            ingest.clone(),
+            stop_rx.clone(),
+        )));
+    }
+    let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
+        .await
+        .with_context(|| format!("listening on {}", cfg.server.listen))?;
+    info!(address = %listener.local_addr()?, "listening");
+    ready.store(true, Ordering::SeqCst);
+    let app = kubepulse_api::router(state);
+    let shutdown = async move {
+        wait_for_signal().await;
+        info!("shutting down");
+        let _ = stop_tx.send(true);
+    };
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    for t in tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+    }
+    let _ = maintenance.join();
+    let flush = Stopwatch::start();
+    tokio::task::spawn_blocking(move || db.close()).await??;
+    info!(
+        seconds = format!("{:.3}", flush.elapsed_secs()),
+        "store flushed, bye"
+    );
+    Ok(())
+}
+
+/// Runs store maintenance (WAL sync, flush, compaction, retention) every second on its own
+/// thread until `stop` turns true.
+fn spawn_maintenance(db: Db, stop: watch::Receiver<bool>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        while !*stop.borrow() {
+            if let Err(e) = db.maintain() {
+                error!(error = %e, "store maintenance failed");
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    })
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
