@@ -49,7 +49,10 @@ fn open(dir: &std::path::Path, clock: &ManualClock) -> Db {
         .0
 }
 
-fn values(db: &Db, m: &[Matcher]) -> Vec<(BTreeMap<String, String>, Vec<(i64, f64)>)> {
+/// Labels and samples of a stored series.
+type Stored = (BTreeMap<String, String>, Vec<(i64, f64)>);
+
+fn values(db: &Db, m: &[Matcher]) -> Vec<Stored> {
     db.select(m, 0, i64::MAX)
         .unwrap()
         .into_iter()

@@ -207,7 +207,7 @@ mod tests {
         assert!(step("action: keep\nsource_labels: [job]\nregex: node|api\n").apply(&mut l));
         assert!(!step("action: drop\nsource_labels: [job]\nregex: node\n").apply(&mut l));
         assert!(
-            step("action: keep\nsource_labels: [job]\nregex: nod\n").apply(&mut l) == false,
+            !step("action: keep\nsource_labels: [job]\nregex: nod\n").apply(&mut l),
             "regexes are anchored"
         );
         assert!(step("action: labeldrop\nregex: __meta_.*\n").apply(&mut l));
