@@ -45,44 +45,11 @@ fn setup() -> (tempfile::TempDir, Db, AppState) {
     (tmp, db, state)
 }
 
-fn varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
-    out.push(tag);
-    varint(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
-}
-
-/// Encodes a WriteRequest by hand (tag 0x0a: timeseries/labels/name, 0x12: samples/value).
 /// Labels and samples of one series to send.
 type Sent<'a> = (Vec<(&'a str, &'a str)>, Vec<(i64, f64)>);
 
 fn write_request(series: &[Sent<'_>]) -> Vec<u8> {
-    let mut req = Vec::new();
-    for (labels, samples) in series {
-        let mut ts = Vec::new();
-        for (n, v) in labels {
-            let mut l = Vec::new();
-            field(&mut l, 0x0a, n.as_bytes());
-            field(&mut l, 0x12, v.as_bytes());
-            field(&mut ts, 0x0a, &l);
-        }
-        for (t, v) in samples {
-            let mut s = vec![0x09];
-            s.extend_from_slice(&v.to_bits().to_le_bytes());
-            s.push(0x10);
-            varint(&mut s, *t as u64);
-            field(&mut ts, 0x12, &s);
-        }
-        field(&mut req, 0x0a, &ts);
-    }
-    req
+    kubepulse_ingest::remote_write::encode::encode(series)
 }
 
 fn snappy(b: &[u8]) -> Vec<u8> {

@@ -6,6 +6,7 @@
 //! of order or conflicting; 413 for bodies over the limits; 503 when storage fails (retried).
 
 mod decode;
+pub mod encode;
 
 pub use decode::{TimeSeries, WriteRequest, decode};
 

@@ -51,10 +51,12 @@ pub struct Peer {
     /// Its working directory, removed when dropped.
     pub dir: PathBuf,
     log: PathBuf,
+    keep: bool,
 }
 
 impl Peer {
-    /// Starts `program` with `args` in a fresh directory under the system temp dir.
+    /// Starts `program` (found on `PATH`) with `args` in a fresh directory under the system
+    /// temp dir.
     pub fn start(name: &str, program: &str, args: &[String]) -> anyhow::Result<Self> {
         let path = which(program)
             .with_context(|| format!("{program} is not installed (scripts/test installs it)"))?;
@@ -63,22 +65,29 @@ impl Peer {
             std::process::id(),
             free_port()
         ));
-        std::fs::create_dir_all(&dir)?;
-        let log = dir.join("output.log");
+        Self::start_in(name, &path, args, &dir)
+    }
+
+    /// Starts the program at `path` with `args`, working in `dir` (created if needed; removed
+    /// when the peer is dropped unless kept).
+    pub fn start_in(name: &str, path: &Path, args: &[String], dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let log = dir.join(format!("{name}.log"));
         let out = std::fs::File::create(&log)?;
         let err = out.try_clone()?;
         let child = Command::new(path)
             .args(args)
-            .current_dir(&dir)
+            .current_dir(dir)
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err))
             .spawn()
-            .with_context(|| format!("starting {program}"))?;
+            .with_context(|| format!("starting {}", path.display()))?;
         Ok(Self {
             name: name.into(),
             child,
-            dir,
+            dir: dir.to_path_buf(),
             log,
+            keep: false,
         })
     }
 
@@ -123,13 +132,50 @@ impl Peer {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Kills the process with SIGKILL and waits for it, keeping its directory.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM and waits up to `timeout` for a clean exit; returns whether it exited 0.
+    pub fn terminate(&mut self, timeout: Duration) -> bool {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::SystemTime::UNIX_EPOCH
+            .elapsed()
+            .unwrap_or_default()
+            + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            if std::time::SystemTime::UNIX_EPOCH
+                .elapsed()
+                .unwrap_or_default()
+                > deadline
+            {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Keeps the working directory when the peer is dropped.
+    pub fn keep_dir(&mut self) {
+        self.keep = true;
+    }
 }
 
 impl Drop for Peer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

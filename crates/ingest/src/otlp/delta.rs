@@ -1,7 +1,8 @@
-//! Delta temporality turned into cumulative, as the OpenTelemetry data model describes it: per
-//! stream, consecutive aligned deltas (each starting where the previous ended) are summed; a gap
-//! or misalignment restarts the stream; points older than the last are dropped; idle streams
-//! expire.
+//! Delta temporality turned into cumulative. Per stream, each delta adds to the running total
+//! when it starts at or after the end of the previous one (a gap only means nothing was counted
+//! in between, as SDKs skip empty intervals); a point that ends at or before the last is a
+//! duplicate and is dropped; a point that starts before the last one ended means the producer
+//! restarted, and the total starts again from it. Idle streams expire.
 
 use std::collections::HashMap;
 
@@ -35,7 +36,7 @@ impl DeltaState {
     ) -> Option<Vec<f64>> {
         match self.streams.get_mut(&key) {
             Some(s) if time <= s.last => None,
-            Some(s) if start == s.last && s.bounds == bounds && s.values.len() == values.len() => {
+            Some(s) if start >= s.last && s.bounds == bounds && s.values.len() == values.len() => {
                 for (a, b) in s.values.iter_mut().zip(values) {
                     *a += b;
                 }
@@ -79,7 +80,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn aligned_deltas_add_up() {
+    fn deltas_add_up_across_gaps_and_restart_on_overlap() {
         let mut d = DeltaState::default();
         assert_eq!(d.accumulate(1, 0, 10, &[5.0], &[]), Some(vec![5.0]));
         assert_eq!(d.accumulate(1, 10, 20, &[2.0], &[]), Some(vec![7.0]));
@@ -90,8 +91,13 @@ mod tests {
         );
         assert_eq!(
             d.accumulate(1, 25, 30, &[1.0], &[]),
-            Some(vec![1.0]),
-            "a gap restarts the stream"
+            Some(vec![8.0]),
+            "a gap only means nothing was counted"
+        );
+        assert_eq!(
+            d.accumulate(1, 28, 40, &[4.0], &[]),
+            Some(vec![4.0]),
+            "an overlapping start means a restart"
         );
         assert_eq!(
             d.accumulate(2, 0, 10, &[1.0, 2.0], &[1.0]),

@@ -1,0 +1,118 @@
+//! The OpenTelemetry Python SDK exporting metrics to KubePulse over OTLP/gRPC and OTLP/HTTP.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kubepulse_model::SystemClock;
+use kubepulse_store::{Db, Matcher, Read, StoreConfig};
+
+const SCRIPT: &str = r#"
+import sys
+from opentelemetry import metrics
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader, AggregationTemporality
+from opentelemetry.sdk.metrics import Counter, Histogram, UpDownCounter
+from opentelemetry.sdk.resources import Resource
+
+protocol, endpoint, temporality = sys.argv[1], sys.argv[2], sys.argv[3]
+pref = {Counter: AggregationTemporality.DELTA, Histogram: AggregationTemporality.DELTA} if temporality == "delta" else {}
+if protocol == "grpc":
+    from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+    exporter = OTLPMetricExporter(endpoint=endpoint, insecure=True, preferred_temporality=pref)
+else:
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    exporter = OTLPMetricExporter(endpoint=endpoint + "/v1/metrics", preferred_temporality=pref)
+resource = Resource.create({"service.name": "checkout", "service.namespace": "shop", "service.instance.id": protocol, "deployment.environment": "test"})
+reader = PeriodicExportingMetricReader(exporter, export_interval_millis=200)
+provider = MeterProvider(resource=resource, metric_readers=[reader])
+meter = provider.get_meter("kubepulse.test")
+orders = meter.create_counter("orders.placed", unit="{order}", description="Orders placed")
+latency = meter.create_histogram("request.duration", unit="ms")
+queue = meter.create_up_down_counter("queue.depth")
+def temperature(options):
+    from opentelemetry.metrics import Observation
+    yield Observation(21.5, {"room": "lab"})
+meter.create_observable_gauge("room.temperature", callbacks=[temperature], unit="Cel")
+for i in range(10):
+    orders.add(3, {"payment.method": "card"})
+    latency.record(12.0 + i, {"route": "/checkout"})
+    queue.add(1)
+import time
+time.sleep(0.5)
+for i in range(10):
+    orders.add(2, {"payment.method": "card"})
+provider.force_flush()
+provider.shutdown()
+print("exported")
+"#;
+
+#[test]
+fn python_sdk_exports_over_grpc_and_http() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut server = support::serve(support::QUIET, &data);
+    let script = tmp.path().join("export.py");
+    std::fs::write(&script, SCRIPT).unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", server.port);
+    for (protocol, temporality) in [("grpc", "cumulative"), ("http", "delta")] {
+        let out = Command::new("python3")
+            .arg(&script)
+            .args([protocol, &endpoint, temporality])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("exported"),
+            "{protocol}: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            server.peer.output()
+        );
+    }
+    assert!(server.peer.terminate(Duration::from_secs(20)));
+    let db = Db::open(&data, StoreConfig::default(), Arc::new(SystemClock))
+        .unwrap()
+        .0;
+    for protocol in ["grpc", "http"] {
+        let base = [
+            Matcher::equal("job", "shop/checkout"),
+            Matcher::equal("instance", protocol),
+        ];
+        let get = |name: &str| {
+            let mut m = base.to_vec();
+            m.push(Matcher::equal("__name__", name));
+            db.select(&m, 0, i64::MAX).unwrap()
+        };
+        let orders = get("orders_placed_total");
+        assert_eq!(orders.len(), 1, "{protocol}");
+        assert_eq!(orders[0].labels.get("payment_method"), Some("card"));
+        assert_eq!(
+            orders[0].samples.last().unwrap().v,
+            50.0,
+            "{protocol}: 10 × 3 + 10 × 2, deltas accumulated"
+        );
+        let count = get("request_duration_milliseconds_count");
+        assert_eq!(count[0].samples.last().unwrap().v, 10.0, "{protocol}");
+        let sum = get("request_duration_milliseconds_sum");
+        assert_eq!(
+            sum[0].samples.last().unwrap().v,
+            165.0,
+            "{protocol}: 12 + … + 21"
+        );
+        assert!(
+            get("request_duration_milliseconds_bucket")
+                .iter()
+                .any(|b| b.labels.get("le") == Some("+Inf"))
+        );
+        assert_eq!(get("queue_depth")[0].samples.last().unwrap().v, 10.0);
+        assert_eq!(
+            get("room_temperature_celsius")[0].samples.last().unwrap().v,
+            21.5
+        );
+        let info = get("target_info");
+        assert_eq!(info[0].labels.get("deployment_environment"), Some("test"));
+    }
+}
