@@ -17,7 +17,7 @@ const SERIES: usize = 20;
 const T0: i64 = 1_767_571_200_000;
 
 fn request(k: i64) -> Vec<u8> {
-    let series: Vec<(Vec<(String, String)>, Vec<(i64, f64)>)> = (0..SERIES)
+    let series: Vec<encode::Series<String>> = (0..SERIES)
         .map(|s| {
             (
                 vec![

@@ -15,8 +15,11 @@ fn len_field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
+/// One series to encode: labels and samples (timestamp ms, value).
+pub type Series<L> = (Vec<(L, L)>, Vec<(i64, f64)>);
+
 /// Encodes a `WriteRequest` protobuf of `(labels, samples)` series.
-pub fn encode<L: AsRef<str>>(series: &[(Vec<(L, L)>, Vec<(i64, f64)>)]) -> Vec<u8> {
+pub fn encode<L: AsRef<str>>(series: &[Series<L>]) -> Vec<u8> {
     let mut req = Vec::new();
     let mut ts = Vec::new();
     let mut tmp = Vec::new();
@@ -42,7 +45,7 @@ pub fn encode<L: AsRef<str>>(series: &[(Vec<(L, L)>, Vec<(i64, f64)>)]) -> Vec<u
 }
 
 /// Encodes and snappy-compresses a request body.
-pub fn body<L: AsRef<str>>(series: &[(Vec<(L, L)>, Vec<(i64, f64)>)]) -> Vec<u8> {
+pub fn body<L: AsRef<str>>(series: &[Series<L>]) -> Vec<u8> {
     snap::raw::Encoder::new()
         .compress_vec(&encode(series))
         .unwrap_or_default()
