@@ -9,8 +9,11 @@ use kubepulse_testkit::{Peer, free_port};
 
 /// A running `kubepulse serve`.
 pub struct Server {
+    /// The process.
     pub peer: Peer,
+    /// The port it listens on.
     pub port: u16,
+    /// Its data directory.
     pub data: PathBuf,
 }
 
