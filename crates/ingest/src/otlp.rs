@@ -442,22 +442,19 @@ pub fn receive(
     let mut series = Vec::new();
     let mut export = Export::default();
     state.translate(req, &mut series, &mut export);
-    let mut batch = Vec::with_capacity(series.len());
+    let mut labels = Vec::with_capacity(series.len());
     for s in &series {
-        let labels: Vec<(&str, &str)> = s
+        let l: Vec<(&str, &str)> = s
             .labels
             .iter()
             .map(|(a, b)| (a.as_str(), b.as_str()))
             .collect();
-        let mut check = labels.clone();
+        let mut check = l.clone();
         match kubepulse_store::append::normalize(
             &mut check,
             &kubepulse_store::StoreConfig::default(),
         ) {
-            Ok(()) => batch.push(SeriesWrite {
-                labels,
-                samples: s.samples.clone(),
-            }),
+            Ok(()) => labels.push((l, &s.samples)),
             Err(e) => {
                 export.rejected_points += 1;
                 if export.messages.len() < 8 {
@@ -466,6 +463,13 @@ pub fn receive(
             }
         }
     }
+    let batch: Vec<SeriesWrite<'_>> = labels
+        .iter()
+        .map(|(l, s)| SeriesWrite {
+            labels: l,
+            samples: s,
+        })
+        .collect();
     match store.append(&batch) {
         Ok(r) => {
             export.report = r;

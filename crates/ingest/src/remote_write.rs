@@ -132,8 +132,8 @@ fn handle(body: &[u8], limits: &Limits, store: &dyn Append) -> Outcome {
         .series
         .iter()
         .map(|s| SeriesWrite {
-            labels: s.labels.clone(),
-            samples: s.samples.clone(),
+            labels: req.labels_of(s),
+            samples: req.samples_of(s),
         })
         .collect();
     match store.append(&batch) {

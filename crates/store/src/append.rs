@@ -54,13 +54,27 @@ fn clip(s: &str) -> String {
     s.chars().take(64).collect()
 }
 
-/// Sorts `labels` by name, drops empty values, and checks them against `cfg`.
-pub fn normalize(labels: &mut Vec<(&str, &str)>, cfg: &StoreConfig) -> Result<(), InvalidSeries> {
-    labels.retain(|(_, v)| !v.is_empty());
+/// Checks `labels` against `cfg`, borrowing them when they are already sorted by name without
+/// empty values (the common case: remote_write senders sort), copying and sorting otherwise.
+pub fn normalized<'a>(
+    labels: &'a [(&'a str, &'a str)],
+    cfg: &StoreConfig,
+) -> Result<std::borrow::Cow<'a, [(&'a str, &'a str)]>, InvalidSeries> {
+    let tidy =
+        labels.windows(2).all(|w| w[0].0 < w[1].0) && labels.iter().all(|(_, v)| !v.is_empty());
+    if tidy {
+        check(labels, cfg)?;
+        return Ok(std::borrow::Cow::Borrowed(labels));
+    }
+    let mut owned = labels.to_vec();
+    normalize(&mut owned, cfg)?;
+    Ok(std::borrow::Cow::Owned(owned))
+}
+
+fn check(labels: &[(&str, &str)], cfg: &StoreConfig) -> Result<(), InvalidSeries> {
     if labels.len() > cfg.max_labels {
         return Err(InvalidSeries::TooManyLabels(labels.len(), cfg.max_labels));
     }
-    labels.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let mut name = None;
     for (i, (n, v)) in labels.iter().enumerate() {
         if n.len() > cfg.max_label_name_bytes {
@@ -91,6 +105,16 @@ pub fn normalize(labels: &mut Vec<(&str, &str)>, cfg: &StoreConfig) -> Result<()
         Some(n) if !is_valid_metric_name(n) => Err(InvalidSeries::InvalidMetricName(clip(n))),
         Some(_) => Ok(()),
     }
+}
+
+/// Sorts `labels` by name, drops empty values, and checks them against `cfg`.
+pub fn normalize(labels: &mut Vec<(&str, &str)>, cfg: &StoreConfig) -> Result<(), InvalidSeries> {
+    labels.retain(|(_, v)| !v.is_empty());
+    if labels.len() > cfg.max_labels {
+        return Err(InvalidSeries::TooManyLabels(labels.len(), cfg.max_labels));
+    }
+    labels.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    check(labels, cfg)
 }
 
 #[cfg(test)]

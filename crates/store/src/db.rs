@@ -13,7 +13,7 @@ use tracing::{info, warn};
 
 pub use maintain::MaintenanceReport;
 
-use crate::append::normalize;
+use crate::append::{normalize, normalized as normalized_labels};
 use crate::disk::Disk;
 use crate::events::EventStore;
 use crate::head::{Head, MemSeries, Outcome};
@@ -242,15 +242,14 @@ impl Append for Db {
     fn append(&self, batch: &[SeriesWrite<'_>]) -> Result<AppendReport, StoreError> {
         let mut normalized = Vec::with_capacity(batch.len());
         for sw in batch {
-            let mut labels = sw.labels.clone();
-            if let Err(e) = normalize(&mut labels, &self.inner.cfg) {
-                self.inner.metrics.reject(
-                    e.reason(),
-                    batch.iter().map(|s| s.samples.len() as u64).sum(),
-                );
-                return Err(e.into());
+            match normalized_labels(sw.labels, &self.inner.cfg) {
+                Ok(l) => normalized.push(l),
+                Err(e) => {
+                    let n = batch.iter().map(|s| s.samples.len() as u64).sum();
+                    self.inner.metrics.reject(e.reason(), n);
+                    return Err(e.into());
+                }
             }
-            normalized.push(labels);
         }
         let mut report = AppendReport::default();
         let mut head = self.head_write()?;
@@ -258,7 +257,7 @@ impl Append for Db {
         let mut samples = Vec::with_capacity(batch.iter().map(|s| s.samples.len()).sum());
         for (sw, labels) in batch.iter().zip(&normalized) {
             let first = sw.samples.iter().map(|s| s.0).min().unwrap_or(i64::MAX);
-            let r = self.series_ref(&mut head, &mut wal, labels, first, &mut report)?;
+            let r = self.series_ref(&mut head, &mut wal, labels.as_ref(), first, &mut report)?;
             samples.extend(sw.samples.iter().map(|&(t, v)| (r, t, v)));
         }
         self.apply(&mut head, &mut wal, &samples, &mut report)?;

@@ -350,6 +350,23 @@ impl Disk {
         Ok(stats)
     }
 
+    /// Writes every in-memory table to disk and syncs the journal, so that the directory holds
+    /// compact tables and restarts replay little.
+    pub fn settle(&self) -> Result<(), StoreError> {
+        let days: Vec<Keyspace> = self
+            .days
+            .lock()
+            .map(|d| d.values().cloned().collect())
+            .unwrap_or_default();
+        for ks in [&self.meta, &self.series, &self.series_last]
+            .into_iter()
+            .chain(days.iter())
+        {
+            ks.rotate_memtable_and_wait().map_err(db_err)?;
+        }
+        self.db.persist(PersistMode::SyncAll).map_err(db_err)
+    }
+
     /// Bytes on disk (journal and tables).
     pub fn disk_bytes(&self) -> u64 {
         self.db.disk_space().unwrap_or(0)

@@ -257,6 +257,19 @@ impl EventStore {
             .cloned())
     }
 
+    /// Writes every in-memory table of the event keyspaces to disk.
+    pub fn settle(&self) -> Result<(), StoreError> {
+        let all: Vec<Keyspace> = self
+            .days
+            .lock()
+            .map(|d| d.values().cloned().collect())
+            .unwrap_or_default();
+        for ks in std::iter::once(&self.latest).chain(all.iter()) {
+            ks.rotate_memtable_and_wait().map_err(db_err)?;
+        }
+        Ok(())
+    }
+
     /// Days holding events or objects.
     pub fn days(&self) -> Vec<i64> {
         let mut d: Vec<i64> = self

@@ -37,10 +37,10 @@ pub const DAY_MS: i64 = 86_400_000;
 /// Samples of one series to append.
 #[derive(Debug, Clone)]
 pub struct SeriesWrite<'a> {
-    /// Labels (validated by the store).
-    pub labels: Vec<(&'a str, &'a str)>,
+    /// Labels (validated by the store; sorted by name is cheapest).
+    pub labels: &'a [(&'a str, &'a str)],
     /// Samples: timestamp in ms, value.
-    pub samples: Vec<(i64, f64)>,
+    pub samples: &'a [(i64, f64)],
 }
 
 /// What an append did, per outcome.

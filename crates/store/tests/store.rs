@@ -22,8 +22,8 @@ fn open(dir: &std::path::Path, clock: &ManualClock) -> Db {
 
 fn up(db: &Db, instance: &str, samples: &[(i64, f64)]) -> kubepulse_store::AppendReport {
     db.append(&[SeriesWrite {
-        labels: vec![("__name__", "up"), ("instance", instance)],
-        samples: samples.to_vec(),
+        labels: &[("__name__", "up"), ("instance", instance)],
+        samples,
     }])
     .unwrap()
 }
@@ -139,12 +139,12 @@ fn invalid_series_refuse_the_whole_batch() {
     for labels in bad {
         let batch = [
             SeriesWrite {
-                labels: vec![("__name__", "good"), ("x", "1")],
-                samples: vec![(T0, 1.0)],
+                labels: &[("__name__", "good"), ("x", "1")],
+                samples: &[(T0, 1.0)],
             },
             SeriesWrite {
-                labels,
-                samples: vec![(T0, 1.0)],
+                labels: &labels,
+                samples: &[(T0, 1.0)],
             },
         ];
         assert!(matches!(
@@ -175,8 +175,8 @@ fn selection_and_label_queries() {
         ("requests_total", "api", 5.0),
     ] {
         db.append(&[SeriesWrite {
-            labels: vec![("__name__", name), ("job", job)],
-            samples: vec![(T0, v)],
+            labels: &[("__name__", name), ("job", job)],
+            samples: &[(T0, v)],
         }])
         .unwrap();
     }

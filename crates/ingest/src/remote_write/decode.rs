@@ -4,26 +4,43 @@
 
 use crate::protowire::{I64, LEN, Reader, VARINT, WireError};
 
-/// One `TimeSeries`.
+/// One `TimeSeries`: where its labels and samples are in the request's flat arrays.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct TimeSeries<'a> {
-    /// Labels as sent.
-    pub labels: Vec<(&'a str, &'a str)>,
-    /// Samples: timestamp ms, value.
-    pub samples: Vec<(i64, f64)>,
+pub struct TimeSeries {
+    /// Range of its labels in [`WriteRequest::labels`].
+    pub labels: std::ops::Range<usize>,
+    /// Range of its samples in [`WriteRequest::samples`].
+    pub samples: std::ops::Range<usize>,
     /// Exemplars sent (not stored).
     pub exemplars: usize,
     /// Native histograms sent (not stored).
     pub histograms: usize,
 }
 
-/// A decoded `WriteRequest`.
+/// A decoded `WriteRequest`, with every series' labels and samples in two flat arrays so that
+/// decoding allocates a handful of times per request, not per series.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WriteRequest<'a> {
     /// The series.
-    pub series: Vec<TimeSeries<'a>>,
+    pub series: Vec<TimeSeries>,
+    /// Labels of every series, borrowed from the message.
+    pub labels: Vec<(&'a str, &'a str)>,
+    /// Samples of every series: timestamp ms, value.
+    pub samples: Vec<(i64, f64)>,
     /// Metadata entries sent (not stored).
     pub metadata: usize,
+}
+
+impl<'a> WriteRequest<'a> {
+    /// Labels of `s`.
+    pub fn labels_of(&self, s: &TimeSeries) -> &[(&'a str, &'a str)] {
+        &self.labels[s.labels.clone()]
+    }
+
+    /// Samples of `s`.
+    pub fn samples_of(&self, s: &TimeSeries) -> &[(i64, f64)] {
+        &self.samples[s.samples.clone()]
+    }
 }
 
 /// Decodes a `WriteRequest`.
@@ -35,7 +52,8 @@ pub fn decode(buf: &[u8]) -> Result<WriteRequest<'_>, WireError> {
         match f {
             1 => {
                 r.expect(wt, LEN)?;
-                req.series.push(time_series(r.bytes()?)?);
+                let body = r.bytes()?;
+                time_series(body, &mut req)?;
             }
             3 => {
                 r.skip(wt)?;
@@ -47,32 +65,39 @@ pub fn decode(buf: &[u8]) -> Result<WriteRequest<'_>, WireError> {
     Ok(req)
 }
 
-fn time_series(buf: &[u8]) -> Result<TimeSeries<'_>, WireError> {
+fn time_series<'a>(buf: &'a [u8], req: &mut WriteRequest<'a>) -> Result<(), WireError> {
     let mut r = Reader::new(buf);
-    let mut ts = TimeSeries::default();
+    let (l0, s0) = (req.labels.len(), req.samples.len());
+    let (mut exemplars, mut histograms) = (0, 0);
     while !r.done() {
         let (f, wt) = r.tag()?;
         match f {
             1 => {
                 r.expect(wt, LEN)?;
-                ts.labels.push(label(r.bytes()?)?);
+                req.labels.push(label(r.bytes()?)?);
             }
             2 => {
                 r.expect(wt, LEN)?;
-                ts.samples.push(sample(r.bytes()?)?);
+                req.samples.push(sample(r.bytes()?)?);
             }
             3 => {
                 r.skip(wt)?;
-                ts.exemplars += 1;
+                exemplars += 1;
             }
             4 => {
                 r.skip(wt)?;
-                ts.histograms += 1;
+                histograms += 1;
             }
             _ => r.skip(wt)?,
         }
     }
-    Ok(ts)
+    req.series.push(TimeSeries {
+        labels: l0..req.labels.len(),
+        samples: s0..req.samples.len(),
+        exemplars,
+        histograms,
+    });
+    Ok(())
 }
 
 fn label(buf: &[u8]) -> Result<(&str, &str), WireError> {
@@ -176,9 +201,9 @@ mod tests {
             prop_assert_eq!(got.series.len(), req.timeseries.len());
             for (g, w) in got.series.iter().zip(&req.timeseries) {
                 let wl: Vec<(&str, &str)> = w.labels.iter().map(|l| (l.name.as_str(), l.value.as_str())).collect();
-                prop_assert_eq!(&g.labels, &wl);
-                prop_assert_eq!(g.samples.len(), w.samples.len());
-                for (a, b) in g.samples.iter().zip(&w.samples) {
+                prop_assert_eq!(got.labels_of(g), wl.as_slice());
+                prop_assert_eq!(got.samples_of(g).len(), w.samples.len());
+                for (a, b) in got.samples_of(g).iter().zip(&w.samples) {
                     prop_assert!(a.0 == b.timestamp && a.1.to_bits() == b.value.to_bits());
                 }
                 prop_assert_eq!(g.exemplars, w.exemplars.len());

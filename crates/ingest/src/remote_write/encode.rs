@@ -63,8 +63,8 @@ mod tests {
         )];
         let bytes = encode(&s);
         let got = super::super::decode(&bytes).unwrap();
-        assert_eq!(got.series[0].labels, s[0].0);
-        assert_eq!(got.series[0].samples[0], (1000, 1.0));
-        assert_eq!(got.series[0].samples[1].0, -5);
+        assert_eq!(got.labels_of(&got.series[0]), s[0].0.as_slice());
+        assert_eq!(got.samples_of(&got.series[0])[0], (1000, 1.0));
+        assert_eq!(got.samples_of(&got.series[0])[1].0, -5);
     }
 }

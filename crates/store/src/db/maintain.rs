@@ -178,10 +178,13 @@ impl Db {
         Ok(dropped)
     }
 
-    /// Flushes the head and syncs everything: the last step of a clean shutdown.
+    /// Flushes the head, writes every in-memory table to disk and syncs everything: the last
+    /// step of a clean shutdown.
     pub fn close(&self) -> Result<(), StoreError> {
         self.flush()?;
-        self.sync_wal()
+        self.sync_wal()?;
+        self.inner.events.settle()?;
+        self.inner.disk.settle()
     }
 
     /// Days with chunks on disk.

@@ -1,0 +1,342 @@
+//! `kubepulse-bench`: KubePulse side by side with Prometheus 2.42 on the same machine, in the same
+//! run, with the same data. Method and results are in `docs/BENCHMARKS.md`.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod load;
+mod procfs;
+mod servers;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use kubepulse_model::clock::Stopwatch;
+
+#[derive(Parser)]
+#[command(about = "Benchmarks KubePulse against Prometheus 2.42 on this machine.")]
+struct Cli {
+    /// The kubepulse binary to run (a release build).
+    #[arg(long, default_value = "target/release/kubepulse")]
+    kubepulse: PathBuf,
+    /// Working directory (data of both systems); a fresh temp dir by default.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(Subcommand)]
+enum What {
+    /// remote_write ingest: samples per CPU-second, memory per series, restart after kill -9.
+    Ingest {
+        /// Active series.
+        #[arg(long, default_value_t = 100_000)]
+        series: usize,
+        /// Rounds of one sample per series, 15 s apart.
+        #[arg(long, default_value_t = 40)]
+        rounds: usize,
+        /// Series per request.
+        #[arg(long, default_value_t = 2000)]
+        batch: usize,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+    },
+    /// Sends the ingest load to a server that is already running (for profiling).
+    Send {
+        /// remote_write URL.
+        #[arg(long)]
+        url: String,
+        /// Active series.
+        #[arg(long, default_value_t = 100_000)]
+        series: usize,
+        /// Rounds.
+        #[arg(long, default_value_t = 40)]
+        rounds: usize,
+    },
+    /// Bytes per sample on disk after compaction, on a day of the simulated cluster.
+    Disk {
+        /// Simulated nodes.
+        #[arg(long, default_value_t = 6)]
+        nodes: u32,
+        /// Simulated pods.
+        #[arg(long, default_value_t = 120)]
+        pods: u32,
+        /// Simulated hours (ending at the last UTC midnight).
+        #[arg(long, default_value_t = 24)]
+        hours: i64,
+    },
+}
+
+struct Measured {
+    name: &'static str,
+    samples: usize,
+    wall: f64,
+    cpu: f64,
+    rss_per_series: f64,
+    restart: f64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut cli = Cli::parse();
+    cli.kubepulse = std::fs::canonicalize(&cli.kubepulse)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", cli.kubepulse.display()))?;
+    let tmp = tempfile_dir(cli.dir.clone())?;
+    let client = kubepulse_ingest::http_client().map_err(anyhow::Error::msg)?;
+    match cli.what {
+        What::Ingest {
+            series,
+            rounds,
+            batch,
+            concurrency,
+        } => {
+            ingest(
+                &cli.kubepulse,
+                &tmp,
+                &client,
+                series,
+                rounds,
+                batch,
+                concurrency,
+            )
+            .await
+        }
+        What::Send {
+            url,
+            series,
+            rounds,
+        } => {
+            let labels = load::series(series);
+            let start = now_ms() / 15_000 * 15_000 - rounds as i64 * 15_000;
+            let bodies = Arc::new(load::requests(&labels, rounds, start, 15_000, 2000));
+            load::send(&client, &url, bodies, series.div_ceil(2000), 4).await
+        }
+        What::Disk { nodes, pods, hours } => {
+            disk(&cli.kubepulse, &tmp, &client, nodes, pods, hours).await
+        }
+    }
+}
+
+fn tempfile_dir(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let d = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("kubepulse-bench-{}", std::process::id()))
+    });
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}
+
+fn now_ms() -> i64 {
+    kubepulse_model::Clock::now_ms(&kubepulse_model::SystemClock)
+}
+
+async fn ingest(
+    bin: &std::path::Path,
+    dir: &std::path::Path,
+    client: &reqwest::Client,
+    series: usize,
+    rounds: usize,
+    batch: usize,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    let ticks = procfs::ticks_per_second();
+    let labels = load::series(series);
+    let step = 15_000;
+    let start = now_ms() / step * step - rounds as i64 * step;
+    let per_round = series.div_ceil(batch);
+    eprintln!(
+        "encoding {rounds} rounds of {series} series ({} requests)",
+        per_round * rounds
+    );
+    let bodies = Arc::new(load::requests(&labels, rounds, start, step, batch));
+    let mut results = Vec::new();
+    for which in ["kubepulse", "prometheus"] {
+        let sub = dir.join(which);
+        let _ = std::fs::remove_dir_all(&sub);
+        std::fs::create_dir_all(&sub)?;
+        let mut sut = if which == "kubepulse" {
+            servers::kubepulse(bin, &sub, "  flush_interval: 15m\n")?
+        } else {
+            servers::prometheus(&sub)?
+        };
+        servers::wait_ready(
+            client,
+            &sut.ready_url,
+            Stopwatch::start(),
+            Duration::from_secs(60),
+        )
+        .await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let pid = sut.peer.pid();
+        let (cpu0, rss0) = (procfs::cpu_seconds(pid, ticks)?, procfs::rss_bytes(pid)?);
+        eprintln!("{}: sending", sut.name);
+        let clock = Stopwatch::start();
+        load::send(
+            client,
+            &sut.write_url,
+            bodies.clone(),
+            per_round,
+            concurrency,
+        )
+        .await?;
+        let wall = clock.elapsed_secs();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let (cpu1, rss1) = (procfs::cpu_seconds(pid, ticks)?, procfs::rss_bytes(pid)?);
+        sut.peer.kill9();
+        let clock = Stopwatch::start();
+        let again = if which == "kubepulse" {
+            servers::kubepulse(bin, &sub, "  flush_interval: 15m\n")?
+        } else {
+            servers::prometheus(&sub)?
+        };
+        let restart =
+            servers::wait_ready(client, &again.ready_url, clock, Duration::from_secs(900)).await?;
+        results.push(Measured {
+            name: sut.name,
+            samples: series * rounds,
+            wall,
+            cpu: cpu1 - cpu0,
+            rss_per_series: (rss1.saturating_sub(rss0)) as f64 / series as f64,
+            restart,
+        });
+        drop(again);
+    }
+    println!(
+        "| system | samples | wall s | CPU s | samples per CPU-second | RSS growth per series | ready after kill -9 |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for r in &results {
+        println!(
+            "| {} | {} | {:.1} | {:.2} | {:.0} | {:.0} B | {:.2} s |",
+            r.name,
+            r.samples,
+            r.wall,
+            r.cpu,
+            r.samples as f64 / r.cpu,
+            r.rss_per_series,
+            r.restart
+        );
+    }
+    if let [a, b] = results.as_slice() {
+        println!(
+            "\nKubePulse / Prometheus: {:.2}× samples per CPU-second, {:.2}× memory per series, {:.2}× restart time",
+            (a.samples as f64 / a.cpu) / (b.samples as f64 / b.cpu),
+            a.rss_per_series / b.rss_per_series,
+            a.restart / b.restart
+        );
+    }
+    Ok(())
+}
+
+async fn disk(
+    bin: &std::path::Path,
+    dir: &std::path::Path,
+    client: &reqwest::Client,
+    nodes: u32,
+    pods: u32,
+    hours: i64,
+) -> anyhow::Result<()> {
+    let day = 86_400_000;
+    let end = now_ms() / day * day;
+    let start = end - hours * 3_600_000;
+    let cfg = kubepulse_sim::SimConfig {
+        nodes,
+        pods,
+        start: kubepulse_model::format_rfc3339(start),
+        chaos_per_hour: 1.0,
+        ..kubepulse_sim::SimConfig::default()
+    };
+    let mut sim = kubepulse_sim::Simulator::new(cfg.clone(), None, None)?;
+    let steps = hours * 240;
+    eprintln!("simulating {hours} h of {pods} pods");
+    let mut labels: Vec<Vec<(String, String)>> = Vec::new();
+    let mut bodies = Vec::new();
+    let mut samples = 0usize;
+    for _ in 0..steps {
+        let b = sim.step();
+        for d in &b.new_series {
+            let i = d.id as usize;
+            if labels.len() <= i {
+                labels.resize(i + 1, Vec::new());
+            }
+            labels[i] = d
+                .labels
+                .iter()
+                .map(|l| (l.name.clone(), l.value.clone()))
+                .collect();
+        }
+        samples += b.samples.len();
+        for chunk in b.samples.chunks(2000) {
+            let series: Vec<kubepulse_ingest::remote_write::encode::Series<&str>> = chunk
+                .iter()
+                .map(|&(id, v)| {
+                    (
+                        labels[id as usize]
+                            .iter()
+                            .map(|(a, b)| (a.as_str(), b.as_str()))
+                            .collect(),
+                        vec![(b.t, v)],
+                    )
+                })
+                .collect();
+            bodies.push(kubepulse_ingest::remote_write::encode::body(&series));
+        }
+    }
+    let bodies = Arc::new(bodies);
+    let mut rows = Vec::new();
+    for which in ["kubepulse", "prometheus"] {
+        let sub = dir.join(format!("disk-{which}"));
+        let _ = std::fs::remove_dir_all(&sub);
+        std::fs::create_dir_all(&sub)?;
+        let mut sut = if which == "kubepulse" {
+            servers::kubepulse(
+                bin,
+                &sub,
+                "  flush_interval: 10s\n  compaction_window: 6h\n  retention: 30d\n",
+            )?
+        } else {
+            servers::prometheus(&sub)?
+        };
+        servers::wait_ready(
+            client,
+            &sut.ready_url,
+            Stopwatch::start(),
+            Duration::from_secs(60),
+        )
+        .await?;
+        eprintln!("{}: sending {samples} samples", sut.name);
+        // One connection keeps every series in order.
+        load::send(client, &sut.write_url, bodies.clone(), 1, 1).await?;
+        let bytes = if which == "kubepulse" {
+            // Maintenance flushes every 10 s and compacts the closed windows; then a clean
+            // shutdown writes every table out.
+            tokio::time::sleep(Duration::from_secs(40)).await;
+            sut.peer.terminate(Duration::from_secs(300));
+            procfs::disk_bytes(&sut.data)
+        } else {
+            let r: serde_json::Value = client
+                .post(format!(
+                    "http://127.0.0.1:{}/api/v1/admin/tsdb/snapshot",
+                    sut.port
+                ))
+                .send()
+                .await?
+                .json()
+                .await?;
+            let name = r["data"]["name"].as_str().unwrap_or_default().to_string();
+            procfs::disk_bytes(&sut.data.join("snapshots").join(name))
+        };
+        rows.push((sut.name, bytes));
+    }
+    println!("| system | samples | bytes on disk | bytes per sample |");
+    println!("|---|---|---|---|");
+    for (name, bytes) in rows {
+        println!(
+            "| {name} | {samples} | {bytes} | {:.3} |",
+            bytes as f64 / samples as f64
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! Starting the systems under test on loopback.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use kubepulse_model::clock::Stopwatch;
+
+use kubepulse_testkit::{Peer, free_port};
+
+/// A system under test.
+pub struct Sut {
+    /// Its name in tables.
+    pub name: &'static str,
+    /// The process.
+    pub peer: Peer,
+    /// Its port.
+    pub port: u16,
+    /// Its data directory.
+    pub data: PathBuf,
+    /// Where remote_write goes.
+    pub write_url: String,
+    /// Readiness URL.
+    pub ready_url: String,
+}
+
+/// Starts `kubepulse serve` (simulator off) with `store` settings added to its configuration.
+pub fn kubepulse(bin: &Path, dir: &Path, store: &str) -> anyhow::Result<Sut> {
+    let port = free_port();
+    let data = dir.join("kubepulse-data");
+    let cfg = dir.join("kubepulse.yaml");
+    std::fs::write(
+        &cfg,
+        format!("simulator:\n  mode: off\nlog:\n  level: warn\nstore:\n{store}"),
+    )?;
+    let args: Vec<String> = vec![
+        "--config".into(),
+        cfg.display().to_string(),
+        "serve".into(),
+        "--listen".into(),
+        format!("127.0.0.1:{port}"),
+        "--data-dir".into(),
+        data.display().to_string(),
+    ];
+    let mut peer = Peer::start_in("kubepulse", bin, &args, &dir.join("kubepulse-run"))?;
+    peer.keep_dir();
+    peer.wait_port(port, Duration::from_secs(600))?;
+    Ok(Sut {
+        name: "KubePulse",
+        peer,
+        port,
+        data,
+        write_url: format!("http://127.0.0.1:{port}/api/v1/write"),
+        ready_url: format!("http://127.0.0.1:{port}/-/ready"),
+    })
+}
+
+/// Starts Prometheus with the remote-write receiver and the admin API, scraping nothing.
+pub fn prometheus(dir: &Path) -> anyhow::Result<Sut> {
+    let port = free_port();
+    let data = dir.join("prometheus-data");
+    let cfg = dir.join("prometheus.yml");
+    std::fs::write(&cfg, "global:\n  scrape_interval: 15s\n")?;
+    let args = vec![
+        format!("--config.file={}", cfg.display()),
+        format!("--storage.tsdb.path={}", data.display()),
+        format!("--web.listen-address=127.0.0.1:{port}"),
+        "--web.enable-remote-write-receiver".into(),
+        "--web.enable-admin-api".into(),
+        "--log.level=warn".into(),
+    ];
+    let path = kubepulse_testkit::which("prometheus")
+        .ok_or_else(|| anyhow::anyhow!("prometheus is not installed"))?;
+    let mut peer = Peer::start_in("prometheus", &path, &args, &dir.join("prometheus-run"))?;
+    peer.keep_dir();
+    peer.wait_port(port, Duration::from_secs(600))?;
+    Ok(Sut {
+        name: "Prometheus 2.42",
+        peer,
+        port,
+        data,
+        write_url: format!("http://127.0.0.1:{port}/api/v1/write"),
+        ready_url: format!("http://127.0.0.1:{port}/-/ready"),
+    })
+}
+
+/// Waits until `url` answers 200; returns the seconds it took from `since`.
+pub async fn wait_ready(
+    client: &reqwest::Client,
+    url: &str,
+    since: Stopwatch,
+    timeout: Duration,
+) -> anyhow::Result<f64> {
+    loop {
+        if let Ok(r) = client.get(url).send().await
+            && r.status().is_success()
+        {
+            return Ok(since.elapsed_secs());
+        }
+        if since.elapsed_secs() > timeout.as_secs_f64() {
+            anyhow::bail!("{url} not ready after {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
