@@ -51,6 +51,9 @@ pub enum Command {
         after_help = "Examples:\n  kubepulse simulate --out data/quick                       6 nodes, 120 pods, 1 hour\n  kubepulse simulate --seed 7 --nodes 50 --pods 1000 --duration 24h --out data/day\n  kubepulse simulate --scenario examples/scenarios/memory-leak.yaml --duration 2h --out data/leak\n  kubepulse simulate --chaos-per-hour 0 --no-lookalikes --duration 30m --out data/quiet"
     )]
     Simulate(SimulateArgs),
+    /// Inspect a data directory.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Check or print configuration files.
     #[command(
         subcommand,
@@ -111,6 +114,19 @@ pub struct SimulateArgs {
     /// Do not draw a progress bar.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// `kubepulse store …`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Series, days, chunks by encoding, samples and bytes per sample of a data directory (the
+    /// server must not be running on it).
+    #[command(after_help = "Example:\n  kubepulse store inspect --data-dir data")]
+    Inspect {
+        /// The data directory.
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+    },
 }
 
 /// `kubepulse config …`.

@@ -3,6 +3,7 @@
 mod config;
 mod serve;
 mod simulate;
+mod store;
 mod version;
 
 use std::process::ExitCode;
@@ -16,6 +17,7 @@ pub fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(cfg, args),
         Command::Simulate(args) => simulate::run(&cfg, args),
         Command::Config(cmd) => config::run(&cfg, cmd),
+        Command::Store(cmd) => store::run(&cfg, cmd),
         Command::Version => version::run(),
     }
 }

@@ -66,6 +66,21 @@ pub struct StoredSeries {
     pub last_t: i64,
 }
 
+/// Chunks of one encoding in one day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChunkStats {
+    /// Day (days since the epoch).
+    pub day: i64,
+    /// Encoding (`GORILLA` or `PCO`).
+    pub encoding: u8,
+    /// Chunks.
+    pub chunks: u64,
+    /// Samples in them.
+    pub samples: u64,
+    /// Bytes of keys and values.
+    pub bytes: u64,
+}
+
 /// What a compaction did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CompactStats {
@@ -365,6 +380,33 @@ impl Disk {
             ks.rotate_memtable_and_wait().map_err(db_err)?;
         }
         self.db.persist(PersistMode::SyncAll).map_err(db_err)
+    }
+
+    /// Chunk counts, samples and bytes per day and encoding.
+    pub fn chunk_stats(&self) -> Result<Vec<ChunkStats>, StoreError> {
+        let days: Vec<(i64, Keyspace)> = self
+            .days
+            .lock()
+            .map(|d| d.iter().map(|(k, v)| (*k, v.clone())).collect())
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        for (day, ks) in days {
+            let mut by: BTreeMap<u8, ChunkStats> = BTreeMap::new();
+            for kv in ks.iter() {
+                let (k, v) = kv.into_inner().map_err(db_err)?;
+                let c = Chunk::from_bytes(&v)?;
+                let e = by.entry(c.encoding).or_insert(ChunkStats {
+                    day,
+                    encoding: c.encoding,
+                    ..ChunkStats::default()
+                });
+                e.chunks += 1;
+                e.samples += u64::from(c.count);
+                e.bytes += (k.len() + v.len()) as u64;
+            }
+            out.extend(by.into_values());
+        }
+        Ok(out)
     }
 
     /// Bytes on disk (journal and tables).

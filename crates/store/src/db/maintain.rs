@@ -187,6 +187,16 @@ impl Db {
         self.inner.disk.settle()
     }
 
+    /// Chunk statistics per day and encoding.
+    pub fn chunk_stats(&self) -> Result<Vec<crate::disk::ChunkStats>, StoreError> {
+        self.inner.disk.chunk_stats()
+    }
+
+    /// Series in the index.
+    pub fn series_count(&self) -> usize {
+        self.head_read().map(|h| h.series.len()).unwrap_or(0)
+    }
+
     /// Days with chunks on disk.
     pub fn days(&self) -> Vec<i64> {
         self.inner.disk.days()
