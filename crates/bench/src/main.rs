@@ -314,6 +314,18 @@ async fn disk(
             // shutdown writes every table out.
             tokio::time::sleep(Duration::from_secs(40)).await;
             sut.peer.terminate(Duration::from_secs(300));
+            let db = sut.data.join("db");
+            let journal: u64 = std::fs::read_dir(&db)?
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().extension().is_some_and(|x| x == "jnl"))
+                .map(|e| procfs::disk_bytes(&e.path()))
+                .sum();
+            eprintln!(
+                "kubepulse at rest: tables {} B, fjall journal {} B, WAL {} B",
+                procfs::disk_bytes(&db.join("keyspaces")),
+                journal,
+                procfs::disk_bytes(&sut.data.join("wal"))
+            );
             procfs::disk_bytes(&sut.data)
         } else {
             let r: serde_json::Value = client

@@ -74,7 +74,7 @@ impl Db {
             path: dir.display().to_string(),
             source: e,
         })?;
-        let disk = Disk::open(&dir.join("db"))?;
+        let disk = Disk::open(&dir.join("db"), cfg.compaction_window.ms())?;
         let events = EventStore::open(disk.database(), (clock.now_ms().max(0) as u64) << 20)?;
         let mut head = Head::default();
         let stored = disk.load_series()?;
@@ -94,6 +94,7 @@ impl Db {
                 .insert(&labels, fingerprint(labels.iter().copied()));
             head.series.push(MemSeries::restored(s.first_t, s.last_t));
         }
+        head.persisted = head.series.len();
         let checkpoint = disk.meta_u64("wal_checkpoint")?;
         let ooo = cfg.out_of_order_window.ms();
         let mut unknown = 0u64;
@@ -175,13 +176,13 @@ impl Db {
         self.inner.wal.lock().map_err(|_| poisoned())
     }
 
-    /// Finds or creates the series; new series are persisted and logged.
+    /// Finds or creates the series; new series are logged (and written to disk by the next
+    /// flush).
     fn series_ref(
         &self,
         head: &mut Head,
         wal: &mut Wal,
         labels: &[(&str, &str)],
-        first_t: i64,
         report: &mut AppendReport,
     ) -> Result<SeriesRef, StoreError> {
         let hash = fingerprint(labels.iter().copied());
@@ -189,7 +190,6 @@ impl Db {
             return Ok(r);
         }
         let r = SeriesRef(head.series.len() as u32);
-        self.inner.disk.put_series(r, labels, first_t)?;
         wal.log_series(r, labels)?;
         head.index.insert(labels, hash);
         head.series.push(MemSeries::default());
@@ -256,8 +256,7 @@ impl Append for Db {
         let mut wal = self.wal()?;
         let mut samples = Vec::with_capacity(batch.iter().map(|s| s.samples.len()).sum());
         for (sw, labels) in batch.iter().zip(&normalized) {
-            let first = sw.samples.iter().map(|s| s.0).min().unwrap_or(i64::MAX);
-            let r = self.series_ref(&mut head, &mut wal, labels.as_ref(), first, &mut report)?;
+            let r = self.series_ref(&mut head, &mut wal, labels.as_ref(), &mut report)?;
             samples.extend(sw.samples.iter().map(|&(t, v)| (r, t, v)));
         }
         self.apply(&mut head, &mut wal, &samples, &mut report)?;
@@ -276,14 +275,7 @@ impl Append for Db {
         }
         let mut head = self.head_write()?;
         let mut wal = self.wal()?;
-        let now = self.inner.clock.now_ms();
-        self.series_ref(
-            &mut head,
-            &mut wal,
-            &labels,
-            now,
-            &mut AppendReport::default(),
-        )
+        self.series_ref(&mut head, &mut wal, &labels, &mut AppendReport::default())
     }
 
     fn append_refs(&self, samples: &[(SeriesRef, i64, f64)]) -> Result<AppendReport, StoreError> {

@@ -1,16 +1,26 @@
 //! The on-disk part of the store, on fjall (see `docs/formats.md`): a `meta` keyspace with the
-//! format version and the WAL checkpoint, a `series` keyspace (labels and first timestamp by
-//! ref), a `series_last` keyspace (newest flushed timestamp by ref), and one `chunks_d<DAY>`
-//! keyspace per UTC day holding chunks keyed by series ref, start time and flush sequence, so
-//! that retention drops whole days.
+//! format version, the WAL checkpoint and the state of each day, a `series` keyspace (labels
+//! and first timestamp by ref), a `series_last` keyspace (newest flushed timestamp by ref), and
+//! one keyspace per UTC day holding chunks keyed by series ref, start time and flush sequence,
+//! so that retention drops whole days. Chunks bypass the fjall journal: flushes and compactions
+//! write them as sorted tables by bulk ingestion, and only the small records that commit them
+//! go through the journal.
 
-use std::collections::BTreeMap;
+mod compact;
+mod days;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
-use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use fjall::config::CompressionPolicy;
+use fjall::{CompressionType, Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 
-use crate::chunk::{Chunk, GORILLA};
+pub use compact::CompactStats;
+
+use kubepulse_model::Labels;
+
+use crate::chunk::Chunk;
 use crate::{DAY_MS, SeriesRef, StoreError};
 
 /// Format written in `meta/format`; a store of another format is refused at open.
@@ -21,7 +31,9 @@ fn db_err(e: fjall::Error) -> StoreError {
 }
 
 fn opts() -> KeyspaceCreateOptions {
-    KeyspaceCreateOptions::default().max_memtable_size(8 << 20)
+    KeyspaceCreateOptions::default()
+        .max_memtable_size(8 << 20)
+        .data_block_compression_policy(CompressionPolicy::all(CompressionType::Lz4))
 }
 
 /// `t` as big-endian bytes that sort like the signed value.
@@ -81,13 +93,19 @@ pub struct ChunkStats {
     pub bytes: u64,
 }
 
-/// What a compaction did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CompactStats {
-    /// Chunks read.
-    pub chunks_in: u64,
-    /// Chunks written.
-    pub chunks_out: u64,
+/// What one flush of the head writes.
+#[derive(Debug, Clone, Copy)]
+pub struct Flush<'a> {
+    /// Series created since the last flush, with labels and first timestamp, by ascending ref.
+    pub series: &'a [(SeriesRef, Labels, i64)],
+    /// Chunks taken from the head.
+    pub chunks: &'a [(SeriesRef, Chunk)],
+    /// Newest timestamp of each series with samples in the flush, by ascending ref.
+    pub last: &'a [(SeriesRef, i64)],
+    /// Flush sequence (orders chunks with equal keys).
+    pub seq: u64,
+    /// WAL position the flush covers.
+    pub checkpoint: u64,
 }
 
 /// The fjall database and its keyspaces.
@@ -96,7 +114,10 @@ pub struct Disk {
     meta: Keyspace,
     series: Keyspace,
     series_last: Keyspace,
-    days: Mutex<BTreeMap<i64, Keyspace>>,
+    days: Mutex<BTreeMap<i64, days::Day>>,
+    /// Serializes the writers of chunks (flush, compaction, retention).
+    writer: Mutex<()>,
+    window_ms: i64,
 }
 
 impl std::fmt::Debug for Disk {
@@ -105,13 +126,10 @@ impl std::fmt::Debug for Disk {
     }
 }
 
-fn day_name(day: i64) -> String {
-    format!("chunks_d{day}")
-}
-
 impl Disk {
-    /// Opens or creates the database in `dir`, checking its format.
-    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+    /// Opens or creates the database in `dir`, checking its format. Compaction merges chunks
+    /// per window of `window_ms`.
+    pub fn open(dir: &Path, window_ms: i64) -> Result<Self, StoreError> {
         let db = Database::builder(dir)
             .cache_size(64 << 20)
             .max_journaling_size(128 << 20)
@@ -134,21 +152,15 @@ impl Disk {
         }
         let series = db.keyspace("series", opts).map_err(db_err)?;
         let series_last = db.keyspace("series_last", opts).map_err(db_err)?;
-        let mut days = BTreeMap::new();
-        for name in db.list_keyspace_names() {
-            if let Some(day) = name
-                .strip_prefix("chunks_d")
-                .and_then(|d| d.parse::<i64>().ok())
-            {
-                days.insert(day, db.keyspace(&name, opts).map_err(db_err)?);
-            }
-        }
+        let days = days::load(&db, &meta, window_ms)?;
         Ok(Self {
             db,
             meta,
             series,
             series_last,
             days: Mutex::new(days),
+            writer: Mutex::new(()),
+            window_ms,
         })
     }
 
@@ -166,18 +178,6 @@ impl Disk {
             .and_then(|v| v.as_ref().try_into().ok())
             .map(u64::from_le_bytes)
             .unwrap_or(0))
-    }
-
-    /// Persists a new series (durable against a killed process when this returns).
-    pub fn put_series(
-        &self,
-        r: SeriesRef,
-        labels: &[(&str, &str)],
-        first_t: i64,
-    ) -> Result<(), StoreError> {
-        let mut v = first_t.to_le_bytes().to_vec();
-        crate::wal::record::encode_series(&mut v, r, labels);
-        self.series.insert(r.0.to_be_bytes(), v).map_err(db_err)
     }
 
     /// Every persisted series, by ref.
@@ -213,35 +213,97 @@ impl Disk {
         Ok(out)
     }
 
-    fn day(&self, day: i64) -> Result<Keyspace, StoreError> {
-        let mut days = self
-            .days
+    fn days_mut(&self) -> Result<MutexGuard<'_, BTreeMap<i64, days::Day>>, StoreError> {
+        self.days
             .lock()
-            .map_err(|_| StoreError::Disk("day map poisoned".into()))?;
-        if let Some(ks) = days.get(&day) {
-            return Ok(ks.clone());
-        }
-        let ks = self.db.keyspace(&day_name(day), opts).map_err(db_err)?;
-        days.insert(day, ks.clone());
-        Ok(ks)
+            .map_err(|_| StoreError::Disk("day map poisoned".into()))
     }
 
-    /// Writes flushed chunks, the series' newest timestamps and the new WAL checkpoint in one
-    /// atomic batch, then syncs it to the device.
-    pub fn write_flush(
-        &self,
-        chunks: &[(SeriesRef, Chunk)],
-        last: &[(SeriesRef, i64)],
-        seq: u64,
-        checkpoint: u64,
-    ) -> Result<(), StoreError> {
-        let mut batch = self.db.batch();
-        for (r, c) in chunks {
-            let ks = self.day(c.min_t.div_euclid(DAY_MS))?;
-            batch.insert(&ks, chunk_key(*r, c.min_t, seq), c.to_bytes());
+    fn writer(&self) -> Result<MutexGuard<'_, ()>, StoreError> {
+        self.writer
+            .lock()
+            .map_err(|_| StoreError::Disk("disk writer lock poisoned".into()))
+    }
+
+    fn day_state(&self, day: i64) -> Result<Option<days::Day>, StoreError> {
+        Ok(self.days_mut()?.get(&day).cloned())
+    }
+
+    /// Writes a flush: the new series, the chunks (into their days) and the series' newest
+    /// timestamps as sorted tables, then commits the days' dirty windows and the new WAL
+    /// checkpoint in one `meta` batch synced to the device. What a crash leaves written but not
+    /// committed is written again from the WAL: series by ref, chunks under a new sequence that
+    /// reads and compaction merge with the old copy.
+    pub fn write_flush(&self, flush: &Flush<'_>) -> Result<(), StoreError> {
+        let _writer = self.writer()?;
+        let Flush {
+            series,
+            chunks,
+            last,
+            seq,
+            checkpoint,
+        } = *flush;
+        if !series.is_empty() {
+            let mut out = self.series.start_ingestion().map_err(db_err)?;
+            for (r, labels, first_t) in series {
+                let pairs: Vec<(&str, &str)> = labels
+                    .iter()
+                    .map(|l| (l.name.as_str(), l.value.as_str()))
+                    .collect();
+                let mut v = first_t.to_le_bytes().to_vec();
+                crate::wal::record::encode_series(&mut v, *r, &pairs);
+                out.write(r.0.to_be_bytes(), v).map_err(db_err)?;
+            }
+            out.finish().map_err(db_err)?;
         }
-        for (r, t) in last {
-            batch.insert(&self.series_last, r.0.to_be_bytes(), t.to_le_bytes());
+        let mut by_day: BTreeMap<i64, Vec<([u8; 20], &Chunk)>> = BTreeMap::new();
+        for (r, c) in chunks {
+            by_day
+                .entry(c.min_t.div_euclid(DAY_MS))
+                .or_default()
+                .push((chunk_key(*r, c.min_t, seq), c));
+        }
+        let mut batch = self.db.batch();
+        for (day, mut list) in by_day {
+            list.sort_by_key(|(k, _)| *k);
+            let mut state = match self.day_state(day)? {
+                Some(d) => d,
+                None => days::Day {
+                    ks: days::open_keyspace(&self.db, day, 0)?,
+                    generation: 0,
+                    dirty: BTreeSet::new(),
+                },
+            };
+            let mut out = state.ks.start_ingestion().map_err(db_err)?;
+            for group in list.chunk_by(|a, b| a.0 == b.0) {
+                let merged;
+                let c = match group {
+                    [(_, c)] => *c,
+                    _ => {
+                        merged = merge(group.iter().map(|(_, c)| *c))?;
+                        &merged
+                    }
+                };
+                out.write(group[0].0, c.to_bytes()).map_err(db_err)?;
+                state
+                    .dirty
+                    .insert(c.min_t - c.min_t.rem_euclid(self.window_ms));
+            }
+            out.finish().map_err(db_err)?;
+            batch.insert(
+                &self.meta,
+                days::meta_key(day),
+                days::meta_value(state.generation, &state.dirty),
+            );
+            self.days_mut()?.insert(day, state);
+        }
+        if !last.is_empty() {
+            let mut out = self.series_last.start_ingestion().map_err(db_err)?;
+            for (r, t) in last {
+                out.write(r.0.to_be_bytes(), t.to_le_bytes())
+                    .map_err(db_err)?;
+            }
+            out.finish().map_err(db_err)?;
         }
         batch.insert(&self.meta, "wal_checkpoint", checkpoint.to_le_bytes());
         batch.insert(&self.meta, "flush_seq", seq.to_le_bytes());
@@ -256,15 +318,11 @@ impl Disk {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<(u64, Chunk)>, StoreError> {
-        let days: Vec<Keyspace> = {
-            let d = self
-                .days
-                .lock()
-                .map_err(|_| StoreError::Disk("day map poisoned".into()))?;
-            d.range(mint.div_euclid(DAY_MS)..=maxt.div_euclid(DAY_MS))
-                .map(|(_, k)| k.clone())
-                .collect()
-        };
+        let days: Vec<Keyspace> = self
+            .days_mut()?
+            .range(mint.div_euclid(DAY_MS)..=maxt.div_euclid(DAY_MS))
+            .map(|(_, d)| d.ks.clone())
+            .collect();
         let mut out = Vec::new();
         for ks in days {
             for kv in ks.prefix(r.0.to_be_bytes()) {
@@ -294,85 +352,19 @@ impl Disk {
 
     /// Drops day `day` entirely.
     pub fn drop_day(&self, day: i64) -> Result<(), StoreError> {
-        let ks = self
-            .days
-            .lock()
-            .map_err(|_| StoreError::Disk("day map poisoned".into()))?
-            .remove(&day);
-        if let Some(ks) = ks {
-            self.db.delete_keyspace(ks).map_err(db_err)?;
-        }
-        Ok(())
-    }
-
-    /// Rewrites, in day `day`, every series' chunks of each closed window of `window_ms`
-    /// (windows ending at or before `closed_before`) into one pco chunk, when the window holds
-    /// more than one chunk or a Gorilla chunk. Later flushes win over earlier ones for equal
-    /// timestamps.
-    pub fn compact_day(
-        &self,
-        day: i64,
-        window_ms: i64,
-        closed_before: i64,
-        seq: u64,
-    ) -> Result<CompactStats, StoreError> {
-        let ks = match self
-            .days
-            .lock()
-            .map_err(|_| StoreError::Disk("day map poisoned".into()))?
-            .get(&day)
-        {
-            Some(k) => k.clone(),
-            None => return Ok(CompactStats::default()),
+        let _writer = self.writer()?;
+        let Some(state) = self.days_mut()?.remove(&day) else {
+            return Ok(());
         };
-        let mut stats = CompactStats::default();
-        let mut group: Vec<(Vec<u8>, u64, Chunk)> = Vec::new();
-        let mut current: Option<(SeriesRef, i64)> = None;
-        let mut batch = self.db.batch();
-        for kv in ks.iter() {
-            let (k, v) = kv.into_inner().map_err(db_err)?;
-            let Some((r, min_t, s)) = parse_chunk_key(&k) else {
-                continue;
-            };
-            let w = min_t.div_euclid(window_ms);
-            if current != Some((r, w)) {
-                flush_group(
-                    &mut batch,
-                    &ks,
-                    &mut group,
-                    current,
-                    window_ms,
-                    closed_before,
-                    seq,
-                    &mut stats,
-                )?;
-                current = Some((r, w));
-            }
-            group.push((k.to_vec(), s, Chunk::from_bytes(&v)?));
-        }
-        flush_group(
-            &mut batch,
-            &ks,
-            &mut group,
-            current,
-            window_ms,
-            closed_before,
-            seq,
-            &mut stats,
-        )?;
-        batch.commit().map_err(db_err)?;
+        self.meta.remove(days::meta_key(day)).map_err(db_err)?;
         self.db.persist(PersistMode::SyncData).map_err(db_err)?;
-        Ok(stats)
+        self.db.delete_keyspace(state.ks).map_err(db_err)
     }
 
     /// Writes every in-memory table to disk and syncs the journal, so that the directory holds
     /// compact tables and restarts replay little.
     pub fn settle(&self) -> Result<(), StoreError> {
-        let days: Vec<Keyspace> = self
-            .days
-            .lock()
-            .map(|d| d.values().cloned().collect())
-            .unwrap_or_default();
+        let days: Vec<Keyspace> = self.days_mut()?.values().map(|d| d.ks.clone()).collect();
         for ks in [&self.meta, &self.series, &self.series_last]
             .into_iter()
             .chain(days.iter())
@@ -385,10 +377,10 @@ impl Disk {
     /// Chunk counts, samples and bytes per day and encoding.
     pub fn chunk_stats(&self) -> Result<Vec<ChunkStats>, StoreError> {
         let days: Vec<(i64, Keyspace)> = self
-            .days
-            .lock()
-            .map(|d| d.iter().map(|(k, v)| (*k, v.clone())).collect())
-            .unwrap_or_default();
+            .days_mut()?
+            .iter()
+            .map(|(k, d)| (*k, d.ks.clone()))
+            .collect();
         let mut out = Vec::new();
         for (day, ks) in days {
             let mut by: BTreeMap<u8, ChunkStats> = BTreeMap::new();
@@ -415,38 +407,15 @@ impl Disk {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn flush_group(
-    batch: &mut fjall::OwnedWriteBatch,
-    ks: &Keyspace,
-    group: &mut Vec<(Vec<u8>, u64, Chunk)>,
-    key: Option<(SeriesRef, i64)>,
-    window_ms: i64,
-    closed_before: i64,
-    seq: u64,
-    stats: &mut CompactStats,
-) -> Result<(), StoreError> {
-    let Some((r, w)) = key else { return Ok(()) };
-    let closed = (w + 1) * window_ms <= closed_before;
-    let needed = group.len() > 1 || group.iter().any(|(_, _, c)| c.encoding == GORILLA);
-    if closed && needed {
-        group.sort_by_key(|(_, s, _)| *s);
-        let mut merged: BTreeMap<i64, f64> = BTreeMap::new();
-        for (_, _, c) in group.iter() {
-            for (t, v) in c.samples()? {
-                merged.insert(t, v);
-            }
-        }
-        let samples: Vec<(i64, f64)> = merged.into_iter().collect();
-        if let Some(c) = Chunk::pco(&samples)? {
-            for (k, _, _) in group.iter() {
-                batch.remove(ks, k.as_slice());
-            }
-            batch.insert(ks, chunk_key(r, c.min_t, seq), c.to_bytes());
-            stats.chunks_in += group.len() as u64;
-            stats.chunks_out += 1;
-        }
+/// One chunk from several with the same key (samples of later chunks win).
+fn merge<'a>(chunks: impl Iterator<Item = &'a Chunk>) -> Result<Chunk, StoreError> {
+    let mut merged: BTreeMap<i64, f64> = BTreeMap::new();
+    for c in chunks {
+        merged.extend(c.samples()?);
     }
-    group.clear();
-    Ok(())
+    let samples: Vec<(i64, f64)> = merged.into_iter().collect();
+    Chunk::pco(&samples)?.ok_or_else(|| StoreError::Corrupt("empty chunk".into()))
 }
+
+#[cfg(test)]
+mod tests;

@@ -206,6 +206,8 @@ pub struct Head {
     pub series: Vec<MemSeries>,
     /// Chunks taken by a flush that is still writing them; readers see them here until then.
     pub flushing: Vec<(SeriesRef, Chunk)>,
+    /// Series `0..persisted` are on disk; later ones are only in the WAL until the next flush.
+    pub persisted: usize,
 }
 
 impl Head {

@@ -6,6 +6,7 @@ use kubepulse_model::clock::Stopwatch;
 use tracing::{debug, info};
 
 use super::Db;
+use crate::disk::Flush;
 use crate::{DAY_MS, SeriesRef, StoreError};
 
 /// When each job last ran.
@@ -94,9 +95,15 @@ impl Db {
 
     /// Writes every in-memory chunk to disk and truncates the WAL. Returns the chunks written.
     pub fn flush(&self) -> Result<u64, StoreError> {
-        let (chunks, last, checkpoint) = {
+        let (series, chunks, last, checkpoint, persisted) = {
             let mut head = self.head_write()?;
             let mut wal = self.wal()?;
+            let series: Vec<_> = (head.persisted..head.series.len())
+                .map(|i| {
+                    let r = SeriesRef(i as u32);
+                    (r, head.index.labels(r), head.series[i].first_t)
+                })
+                .collect();
             let mut chunks = Vec::new();
             let mut last = Vec::new();
             for (i, s) in head.series.iter_mut().enumerate() {
@@ -109,15 +116,24 @@ impl Db {
             }
             let checkpoint = wal.rotate()?;
             head.flushing = chunks.clone();
-            (chunks, last, checkpoint)
+            (series, chunks, last, checkpoint, head.series.len())
         };
         let seq = self
             .inner
             .seq
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let written = self.inner.disk.write_flush(&chunks, &last, seq, checkpoint);
-        self.head_write()?.flushing.clear();
+        let written = self.inner.disk.write_flush(&Flush {
+            series: &series,
+            chunks: &chunks,
+            last: &last,
+            seq,
+            checkpoint,
+        });
+        let mut head = self.head_write()?;
+        head.flushing.clear();
         written?;
+        head.persisted = persisted;
+        drop(head);
         self.wal()?.remove_before(checkpoint)?;
         self.inner.metrics.flushes.inc();
         debug!(chunks = chunks.len(), checkpoint, "head flushed");
@@ -139,10 +155,7 @@ impl Db {
                 .inner
                 .seq
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let s =
-                self.inner
-                    .disk
-                    .compact_day(day, cfg.compaction_window.ms(), closed_before, seq)?;
+            let s = self.inner.disk.compact_day(day, closed_before, seq)?;
             cin += s.chunks_in;
             cout += s.chunks_out;
         }
