@@ -20,7 +20,8 @@ struct Cli {
     /// The kubepulse binary to run (a release build).
     #[arg(long, default_value = "target/release/kubepulse")]
     kubepulse: PathBuf,
-    /// Working directory (data of both systems); a fresh temp dir by default.
+    /// Working directory, kept afterwards (data of both systems); by default a fresh temporary
+    /// directory, removed at the end.
     #[arg(long)]
     dir: Option<PathBuf>,
     #[command(subcommand)]
@@ -86,24 +87,26 @@ async fn main() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{}: {e}", cli.kubepulse.display()))?;
     let tmp = tempfile_dir(cli.dir.clone())?;
     let client = kubepulse_ingest::http_client().map_err(anyhow::Error::msg)?;
-    match cli.what {
+    let result = run(cli.what, &cli.kubepulse, &tmp, &client).await;
+    if cli.dir.is_none() {
+        std::fs::remove_dir_all(&tmp).ok();
+    }
+    result
+}
+
+async fn run(
+    what: What,
+    bin: &std::path::Path,
+    tmp: &std::path::Path,
+    client: &reqwest::Client,
+) -> anyhow::Result<()> {
+    match what {
         What::Ingest {
             series,
             rounds,
             batch,
             concurrency,
-        } => {
-            ingest(
-                &cli.kubepulse,
-                &tmp,
-                &client,
-                series,
-                rounds,
-                batch,
-                concurrency,
-            )
-            .await
-        }
+        } => ingest(bin, tmp, client, series, rounds, batch, concurrency).await,
         What::Send {
             url,
             series,
@@ -112,11 +115,9 @@ async fn main() -> anyhow::Result<()> {
             let labels = load::series(series);
             let start = now_ms() / 15_000 * 15_000 - rounds as i64 * 15_000;
             let bodies = Arc::new(load::requests(&labels, rounds, start, 15_000, 2000));
-            load::send(&client, &url, bodies, series.div_ceil(2000), 4).await
+            load::send(client, &url, bodies, series.div_ceil(2000), 4).await
         }
-        What::Disk { nodes, pods, hours } => {
-            disk(&cli.kubepulse, &tmp, &client, nodes, pods, hours).await
-        }
+        What::Disk { nodes, pods, hours } => disk(bin, tmp, client, nodes, pods, hours).await,
     }
 }
 

@@ -77,23 +77,18 @@ impl Db {
         let disk = Disk::open(&dir.join("db"), cfg.compaction_window.ms())?;
         let events = EventStore::open(disk.database(), (clock.now_ms().max(0) as u64) << 20)?;
         let mut head = Head::default();
-        let stored = disk.load_series()?;
-        for s in &stored {
-            let labels: Vec<(&str, &str)> = s
-                .labels
-                .iter()
-                .map(|(a, b)| (a.as_str(), b.as_str()))
-                .collect();
-            if s.r.0 as usize != head.series.len() {
+        disk.for_each_series(|r, labels, first_t, last_t| {
+            if r.0 as usize != head.series.len() {
                 return Err(StoreError::Corrupt(format!(
                     "series {} is missing from the index",
                     head.series.len()
                 )));
             }
             head.index
-                .insert(&labels, fingerprint(labels.iter().copied()));
-            head.series.push(MemSeries::restored(s.first_t, s.last_t));
-        }
+                .insert(labels, fingerprint(labels.iter().copied()));
+            head.series.push(MemSeries::restored(first_t, last_t));
+            Ok(())
+        })?;
         head.persisted = head.series.len();
         let checkpoint = disk.meta_u64("wal_checkpoint")?;
         let ooo = cfg.out_of_order_window.ms();

@@ -65,19 +65,6 @@ fn parse_chunk_key(k: &[u8]) -> Option<(SeriesRef, i64, u64)> {
     ))
 }
 
-/// A series as persisted.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredSeries {
-    /// Ref.
-    pub r: SeriesRef,
-    /// Labels sorted by name.
-    pub labels: Vec<(String, String)>,
-    /// First timestamp.
-    pub first_t: i64,
-    /// Newest flushed timestamp.
-    pub last_t: i64,
-}
-
 /// Chunks of one encoding in one day.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ChunkStats {
@@ -180,37 +167,36 @@ impl Disk {
             .unwrap_or(0))
     }
 
-    /// Every persisted series, by ref.
-    pub fn load_series(&self) -> Result<Vec<StoredSeries>, StoreError> {
-        let mut last = BTreeMap::new();
+    /// Visits every persisted series in ref order with its labels, first timestamp and newest
+    /// flushed timestamp (`i64::MIN` when none).
+    pub fn for_each_series(
+        &self,
+        mut visit: impl FnMut(SeriesRef, &[(&str, &str)], i64, i64) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut last = Vec::new();
         for kv in self.series_last.iter() {
             let (k, v) = kv.into_inner().map_err(db_err)?;
             if let (Ok(k), Ok(v)) = (<[u8; 4]>::try_from(&*k), <[u8; 8]>::try_from(&*v)) {
-                last.insert(u32::from_be_bytes(k), i64::from_le_bytes(v));
+                let i = u32::from_be_bytes(k) as usize;
+                if last.len() <= i {
+                    last.resize(i + 1, i64::MIN);
+                }
+                last[i] = i64::from_le_bytes(v);
             }
         }
-        let mut out = Vec::new();
+        let corrupt = || StoreError::Corrupt("series record".into());
         for kv in self.series.iter() {
             let (_, v) = kv.into_inner().map_err(db_err)?;
             let first_t = i64::from_le_bytes(
                 v.get(..8)
                     .and_then(|b| b.try_into().ok())
-                    .ok_or_else(|| StoreError::Corrupt("series record".into()))?,
+                    .ok_or_else(corrupt)?,
             );
-            match crate::wal::record::decode(crate::wal::record::SERIES, &v[8..]) {
-                Some(crate::wal::Record::Series(r, labels)) => {
-                    let last_t = last.get(&r.0).copied().unwrap_or(i64::MIN);
-                    out.push(StoredSeries {
-                        r,
-                        labels,
-                        first_t,
-                        last_t,
-                    });
-                }
-                _ => return Err(StoreError::Corrupt("series record".into())),
-            }
+            let (r, labels) = crate::wal::record::decode_series(&v[8..]).ok_or_else(corrupt)?;
+            let last_t = last.get(r.0 as usize).copied().unwrap_or(i64::MIN);
+            visit(r, &labels, first_t, last_t)?;
         }
-        Ok(out)
+        Ok(())
     }
 
     fn days_mut(&self) -> Result<MutexGuard<'_, BTreeMap<i64, days::Day>>, StoreError> {

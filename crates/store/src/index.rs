@@ -4,7 +4,9 @@
 
 mod symbols;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use foldhash::HashMap;
 
 use kubepulse_model::{Label, Labels};
 use xxhash_rust::xxh3::Xxh3;

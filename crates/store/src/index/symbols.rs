@@ -1,6 +1,6 @@
 //! String interning: every distinct label name and value is stored once.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 /// Interned strings, addressed by a dense `u32`.

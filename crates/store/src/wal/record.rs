@@ -70,22 +70,33 @@ pub fn encode_samples(out: &mut Vec<u8>, samples: &[(SeriesRef, i64, f64)]) {
     }
 }
 
+/// Decodes a series payload without copying its labels; `None` when malformed.
+pub fn decode_series(b: &[u8]) -> Option<(SeriesRef, Vec<(&str, &str)>)> {
+    let mut pos = 0;
+    let r = u32::try_from(get_varint(b, &mut pos)?).ok()?;
+    let n = get_varint(b, &mut pos)? as usize;
+    let mut labels = Vec::with_capacity(n.min(256));
+    for _ in 0..n {
+        let ln = get_varint(b, &mut pos)? as usize;
+        let name = std::str::from_utf8(get(b, &mut pos, ln)?).ok()?;
+        let lv = get_varint(b, &mut pos)? as usize;
+        let value = std::str::from_utf8(get(b, &mut pos, lv)?).ok()?;
+        labels.push((name, value));
+    }
+    (pos == b.len()).then_some((SeriesRef(r), labels))
+}
+
 /// Decodes a payload of type `ty`; `None` when malformed.
 pub fn decode(ty: u8, b: &[u8]) -> Option<Record> {
     let mut pos = 0;
     let rec = match ty {
         SERIES => {
-            let r = u32::try_from(get_varint(b, &mut pos)?).ok()?;
-            let n = get_varint(b, &mut pos)? as usize;
-            let mut labels = Vec::with_capacity(n.min(256));
-            for _ in 0..n {
-                let ln = get_varint(b, &mut pos)? as usize;
-                let name = std::str::from_utf8(get(b, &mut pos, ln)?).ok()?.to_string();
-                let lv = get_varint(b, &mut pos)? as usize;
-                let value = std::str::from_utf8(get(b, &mut pos, lv)?).ok()?.to_string();
-                labels.push((name, value));
-            }
-            Record::Series(SeriesRef(r), labels)
+            let (r, labels) = decode_series(b)?;
+            let owned = labels
+                .into_iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            return Some(Record::Series(r, owned));
         }
         SAMPLES => {
             let n = get_varint(b, &mut pos)? as usize;
