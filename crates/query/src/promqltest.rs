@@ -1,0 +1,3 @@
+//! Prometheus' PromQL test scripts, run against KubePulse's engine.
+
+pub mod script;
