@@ -2,6 +2,16 @@
 //! errors, and evaluation over the store with Prometheus 2.53's semantics. This crate never
 //! speaks HTTP.
 
+mod engine;
+mod error;
+mod eval;
+pub mod functions;
 pub mod parse;
 pub mod promqltest;
+mod source;
 pub mod value;
+
+pub use engine::{Engine, EngineOptions, QueryResult, QueryValue, Sample};
+pub use error::{ErrorKind, QueryError};
+pub use source::{MemSource, Source};
+pub use value::{Series, Steps, Value};

@@ -1,5 +1,6 @@
 //! Label matchers with Prometheus semantics: `=`, `!=`, `=~`, `!~`; regular expressions are fully
-//! anchored and `.` matches newlines (`^(?s:re)$`); a label that is absent has the empty value.
+//! anchored (`^(?:re)$`, `.` not matching a newline, as in Prometheus 2); a label that is absent
+//! has the empty value.
 
 use std::fmt;
 
@@ -68,7 +69,7 @@ impl Matcher {
                         "regular expression for {name} is longer than {MAX_REGEX_LEN} bytes"
                     )));
                 }
-                let anchored = format!("^(?s:{value})$");
+                let anchored = format!("^(?:{value})$");
                 Some(
                     regex::RegexBuilder::new(&anchored)
                         .size_limit(8 << 20)
@@ -143,11 +144,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn regexes_are_anchored_and_dot_matches_newline() {
+    fn regexes_are_anchored_and_dot_stops_at_newline() {
         let m = Matcher::new(MatchOp::RegexMatch, "job", "api|web").unwrap();
         assert!(m.matches("api") && m.matches("web"));
         assert!(!m.matches("apiserver") && !m.matches("my-web"));
         let m = Matcher::new(MatchOp::RegexMatch, "a", "x.*").unwrap();
+        assert!(m.matches("xyz") && !m.matches("x\ny"));
+        let m = Matcher::new(MatchOp::RegexMatch, "a", "(?s:x.*)").unwrap();
         assert!(m.matches("x\ny"));
         let m = Matcher::new(MatchOp::RegexNoMatch, "a", "b.*").unwrap();
         assert!(m.matches("") && m.matches("c") && !m.matches("bb"));

@@ -299,14 +299,14 @@ pub fn unquote(s: &str) -> Option<(String, &str)> {
 pub fn series_line(line: &str) -> Result<SeriesLine, String> {
     let (labels, rest) = series_desc(line)?;
     let mut points = Vec::new();
-    let mut in_histogram = false;
+    let mut depth = 0i32;
     for tok in rest.split_whitespace() {
-        if tok.starts_with("{{") {
-            in_histogram = true;
-        }
-        if in_histogram {
-            if tok.contains("}}") {
-                in_histogram = false;
+        let opens = tok.matches("{{").count() as i32;
+        let closes = tok.matches("}}").count() as i32;
+        if depth > 0 || opens > 0 {
+            depth += opens - closes;
+            if depth <= 0 {
+                depth = 0;
                 points.push(Point::Histogram);
             }
             continue;
