@@ -3,6 +3,7 @@
 //! run as a range query around its time, as Prometheus' own runner does. Evals that touch
 //! native histograms are counted apart.
 
+mod at;
 pub mod script;
 
 use std::collections::HashMap;
@@ -173,6 +174,15 @@ fn eval(
                 };
                 compare_instant(&as_value, expect, scalar, series)
                     .map_err(|e| format!("in range mode: {e}"))?;
+                if let Some((pinned, times)) = parse(expr).ok().and_then(|e| at::variants(&e, t)) {
+                    for other in times {
+                        let r = engine
+                            .instant_expr(src, &pinned, other)
+                            .map_err(|e| format!("pinned to @{t}, at {other}: {e}"))?;
+                        compare_instant(&r.value, expect, scalar, series)
+                            .map_err(|e| format!("pinned to @{t}, at {other}: {e}"))?;
+                    }
+                }
             }
             Ok(())
         }
