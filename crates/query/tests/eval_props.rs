@@ -1,4 +1,6 @@
 //! Generated PromQL expressions never crash or hang the engine: each parses or is refused, and
+
+#![allow(clippy::unwrap_used)]
 //! each that parses evaluates (instant and range) to a result or an error.
 
 use kubepulse_model::Labels;
@@ -157,21 +159,19 @@ proptest! {
             ..EngineOptions::default()
         });
         let at = t * 1000;
-        if let Ok(r) = engine.instant(&src, &q, at) {
-            if let QueryValue::Vector(v) = &r.value {
+        if let Ok(r) = engine.instant(&src, &q, at)
+            && let QueryValue::Vector(v) = &r.value {
                 // An instant vector never holds two samples with the same labels.
                 let mut labels: Vec<&Labels> = v.iter().map(|s| &s.labels).collect();
                 labels.sort();
                 prop_assert!(labels.windows(2).all(|w| w[0] != w[1]), "{q}");
             }
-        }
-        if let Ok(r) = engine.range(&src, &q, at, at + 600_000, 30_000) {
-            if let QueryValue::Matrix(m) = &r.value {
+        if let Ok(r) = engine.range(&src, &q, at, at + 600_000, 30_000)
+            && let QueryValue::Matrix(m) = &r.value {
                 for s in m {
                     prop_assert!(s.points.windows(2).all(|w| w[0].0 < w[1].0), "{q}");
                     prop_assert!(s.points.iter().all(|p| (p.0 - at) % 30_000 == 0), "{q}");
                 }
             }
-        }
     }
 }
