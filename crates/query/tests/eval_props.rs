@@ -1,7 +1,7 @@
 //! Generated PromQL expressions never crash or hang the engine: each parses or is refused, and
+//! each that parses evaluates (instant and range) to a result or an error.
 
 #![allow(clippy::unwrap_used)]
-//! each that parses evaluates (instant and range) to a result or an error.
 
 use kubepulse_model::Labels;
 use kubepulse_query::{Engine, EngineOptions, MemSource, QueryValue};
