@@ -171,11 +171,14 @@ pub fn escape_label_value(s: &str, out: &mut String) {
 }
 
 impl fmt::Display for Labels {
-    /// Prometheus notation: `name{a="b", c="d"}`.
+    /// Prometheus notation: `name{a="b", c="d"}`, `name` alone, or `{}` for no labels.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = String::new();
         if let Some(n) = self.metric_name() {
             s.push_str(n);
+            if self.0.len() == 1 {
+                return f.write_str(&s);
+            }
         }
         s.push('{');
         let mut first = true;

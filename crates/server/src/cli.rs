@@ -54,6 +54,11 @@ pub enum Command {
     /// Inspect a data directory.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Run Prometheus' PromQL test scripts (`*.test`) against KubePulse's query engine.
+    #[command(
+        after_help = "Example:\n  kubepulse promql-test ../shared/data/promqltest\n\nPrints a line per file, each failing eval with its line, and `N passed, M failed, K skipped`\n(skipped: evals over native histograms). Exits with 1 when an eval fails."
+    )]
+    PromqlTest(PromqlTestArgs),
     /// Check or print configuration files.
     #[command(
         subcommand,
@@ -62,6 +67,13 @@ pub enum Command {
     Config(ConfigCommand),
     /// Print version and build information.
     Version,
+}
+
+/// `kubepulse promql-test`.
+#[derive(Debug, Args)]
+pub struct PromqlTestArgs {
+    /// A directory of `*.test` files, or one file.
+    pub path: PathBuf,
 }
 
 /// `kubepulse serve`.

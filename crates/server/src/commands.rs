@@ -1,6 +1,7 @@
 //! Dispatch of subcommands.
 
 mod config;
+mod promql_test;
 mod serve;
 mod simulate;
 mod store;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
         Command::Simulate(args) => simulate::run(&cfg, args),
         Command::Config(cmd) => config::run(&cfg, cmd),
         Command::Store(cmd) => store::run(&cfg, cmd),
+        Command::PromqlTest(args) => promql_test::run(&args),
         Command::Version => version::run(),
     }
 }
