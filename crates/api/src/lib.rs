@@ -1,11 +1,12 @@
 //! KubePulse's HTTP surface, on one port: ingestion (remote_write, OTLP over HTTP and gRPC),
-//! health, and KubePulse's own metrics. Handlers are thin: they decode, call the stage that owns
+//! the Prometheus query API, health, and KubePulse's own metrics. Handlers are thin: they decode, call the stage that owns
 //! the work (off the async threads when it blocks), and encode the answer.
 //!
 //! This crate must never hold business logic.
 
 mod ingest;
 mod otlp_grpc;
+pub mod prom;
 mod system;
 
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Set once start-up has finished.
     pub ready: Arc<AtomicBool>,
+    /// The query API's engine and server facts.
+    pub query: prom::QueryState,
 }
 
 /// The router of every endpoint.
@@ -52,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(system::metrics))
         .route("/-/healthy", get(system::healthy))
         .route("/-/ready", get(system::ready))
+        .merge(prom::routes())
         .layer(DefaultBodyLimit::max(body))
         .with_state(state)
         .merge(grpc)

@@ -3,47 +3,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+mod support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use kubepulse_api::{AppState, router};
-use kubepulse_ingest::IngestMetrics;
-use kubepulse_ingest::otlp::OtlpMetrics;
-use kubepulse_ingest::remote_write::Limits;
-use kubepulse_model::{ManualClock, is_stale_nan};
-use kubepulse_store::{Db, MatchOp, Matcher, Read, StoreConfig};
-use prometheus_client::registry::Registry;
+use kubepulse_model::is_stale_nan;
+use kubepulse_store::{Db, MatchOp, Matcher, Read};
+use support::{T0, setup};
 use tower::ServiceExt;
-
-const T0: i64 = 1_767_571_200_000;
-
-fn setup() -> (tempfile::TempDir, Db, AppState) {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = Db::open(
-        tmp.path(),
-        StoreConfig::default(),
-        Arc::new(ManualClock::new(T0)),
-    )
-    .unwrap()
-    .0;
-    let ingest = IngestMetrics::default();
-    let mut reg = Registry::default();
-    ingest.register(&mut reg);
-    db.metrics().register(&mut reg);
-    let state = AppState {
-        append: Arc::new(db.clone()),
-        read: Arc::new(db.clone()),
-        ingest,
-        otlp: Arc::new(OtlpMetrics::default()),
-        registry: Arc::new(reg),
-        limits: Limits::default(),
-        ready: Arc::new(AtomicBool::new(true)),
-    };
-    (tmp, db, state)
-}
 
 /// Labels and samples of one series to send.
 type Sent<'a> = (Vec<(&'a str, &'a str)>, Vec<(i64, f64)>);

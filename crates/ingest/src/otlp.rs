@@ -9,7 +9,7 @@ pub mod names;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use kubepulse_model::STALE_NAN;
+use kubepulse_model::{MetricMeta, MetricType, STALE_NAN};
 use kubepulse_store::{Append, AppendReport, ErrorKind, SeriesWrite, StoreError};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
@@ -40,6 +40,8 @@ pub struct Export {
     pub rejected_points: i64,
     /// Why points were refused, for the partial-success message.
     pub messages: Vec<String>,
+    /// Metadata of the metrics, by Prometheus family name.
+    pub metadata: Vec<(String, MetricMeta)>,
 }
 
 /// Translation state kept between exports (running totals of delta streams).
@@ -132,6 +134,17 @@ impl Ctx<'_> {
             labels: l.into_iter().collect(),
             samples: vec![(t, v)],
         });
+    }
+
+    fn describe(&mut self, family: &str, kind: MetricType, m: &Metric) {
+        self.export.metadata.push((
+            family.to_string(),
+            MetricMeta {
+                kind,
+                help: m.description.clone(),
+                unit: m.unit.clone(),
+            },
+        ));
     }
 
     fn reject(&mut self, n: usize, why: String) {
@@ -236,6 +249,7 @@ fn metric_points(ctx: &mut Ctx<'_>, m: &Metric) -> u64 {
     match data {
         metric::Data::Gauge(g) => {
             let name = metric_name(&m.name, &m.unit, NameKind::Gauge);
+            ctx.describe(&name, MetricType::Gauge, m);
             for p in &g.data_points {
                 latest = latest.max(p.time_unix_nano);
                 let Some(v) = number(&p.value) else {
@@ -258,6 +272,12 @@ fn metric_points(ctx: &mut Ctx<'_>, m: &Metric) -> u64 {
                 NameKind::Other
             };
             let name = metric_name(&m.name, &m.unit, kind);
+            let family_kind = if s.is_monotonic {
+                MetricType::Counter
+            } else {
+                MetricType::Gauge
+            };
+            ctx.describe(&name, family_kind, m);
             let is_delta = s.aggregation_temporality == AggregationTemporality::Delta as i32;
             if !is_delta && s.aggregation_temporality != AggregationTemporality::Cumulative as i32 {
                 ctx.reject(
@@ -300,6 +320,7 @@ fn metric_points(ctx: &mut Ctx<'_>, m: &Metric) -> u64 {
         }
         metric::Data::Histogram(h) => {
             let name = metric_name(&m.name, &m.unit, NameKind::Other);
+            ctx.describe(&name, MetricType::Histogram, m);
             let is_delta = h.aggregation_temporality == AggregationTemporality::Delta as i32;
             if !is_delta && h.aggregation_temporality != AggregationTemporality::Cumulative as i32 {
                 ctx.reject(
@@ -375,6 +396,7 @@ fn metric_points(ctx: &mut Ctx<'_>, m: &Metric) -> u64 {
         }
         metric::Data::Summary(s) => {
             let name = metric_name(&m.name, &m.unit, NameKind::Other);
+            ctx.describe(&name, MetricType::Summary, m);
             for p in &s.data_points {
                 latest = latest.max(p.time_unix_nano);
                 let labels = attribute_labels(&p.attributes);
@@ -442,6 +464,7 @@ pub fn receive(
     let mut series = Vec::new();
     let mut export = Export::default();
     state.translate(req, &mut series, &mut export);
+    store.append_metadata(&std::mem::take(&mut export.metadata));
     let mut labels = Vec::with_capacity(series.len());
     for s in &series {
         let l: Vec<(&str, &str)> = s

@@ -10,6 +10,7 @@ pub mod encode;
 
 pub use decode::{TimeSeries, WriteRequest, decode};
 
+use kubepulse_model::{MetricMeta, MetricType};
 use kubepulse_store::{Append, AppendReport, ErrorKind, SeriesWrite};
 
 use crate::IngestMetrics;
@@ -128,6 +129,9 @@ fn handle(body: &[u8], limits: &Limits, store: &dyn Append) -> Outcome {
             );
         }
     };
+    if !req.metadata.is_empty() {
+        store.append_metadata(&metadata_entries(&req.metadata));
+    }
     let batch: Vec<SeriesWrite<'_>> = req
         .series
         .iter()
@@ -160,4 +164,30 @@ fn handle(body: &[u8], limits: &Limits, store: &dyn Append) -> Outcome {
             message: e.to_string(),
         },
     }
+}
+
+/// Metadata entries of a request, in the store's terms.
+fn metadata_entries(m: &[decode::Metadata<'_>]) -> Vec<(String, MetricMeta)> {
+    m.iter()
+        .map(|m| {
+            let kind = match m.kind {
+                1 => MetricType::Counter,
+                2 => MetricType::Gauge,
+                3 => MetricType::Histogram,
+                4 => MetricType::Gaugehistogram,
+                5 => MetricType::Summary,
+                6 => MetricType::Info,
+                7 => MetricType::Stateset,
+                _ => MetricType::Unknown,
+            };
+            (
+                m.family.to_string(),
+                MetricMeta {
+                    kind,
+                    help: m.help.to_string(),
+                    unit: m.unit.to_string(),
+                },
+            )
+        })
+        .collect()
 }

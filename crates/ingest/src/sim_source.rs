@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kubepulse_model::{Clock, STALE_NAN};
+use kubepulse_model::{Clock, MetricMeta, MetricType, STALE_NAN};
 use kubepulse_sim::{Batch, Simulator};
 use kubepulse_store::{Append, SeriesRef, StoreError};
 use tokio::sync::watch;
@@ -49,6 +49,33 @@ impl SimFeed {
 
     /// Stores one batch.
     pub fn store(&mut self, b: &Batch, store: &dyn Append) -> Result<FeedReport, StoreError> {
+        if !b.new_series.is_empty() {
+            let meta: Vec<(String, MetricMeta)> = b
+                .new_series
+                .iter()
+                .filter_map(|d| {
+                    let name = d.labels.metric_name()?;
+                    let family = match d.kind {
+                        MetricType::Histogram | MetricType::Summary => {
+                            ["_bucket", "_sum", "_count"]
+                                .iter()
+                                .find_map(|s| name.strip_suffix(s))
+                                .unwrap_or(name)
+                        }
+                        _ => name,
+                    };
+                    Some((
+                        family.to_string(),
+                        MetricMeta {
+                            kind: d.kind,
+                            help: d.help.to_string(),
+                            unit: String::new(),
+                        },
+                    ))
+                })
+                .collect();
+            store.append_metadata(&meta);
+        }
         for d in &b.new_series {
             let mut labels: Vec<(&str, &str)> = d
                 .labels

@@ -13,5 +13,5 @@ pub mod value;
 
 pub use engine::{Engine, EngineOptions, QueryResult, QueryValue, Sample};
 pub use error::{ErrorKind, QueryError};
-pub use source::{MemSource, Source};
+pub use source::{MemSource, Source, StoreSource};
 pub use value::{Series, Steps, Value};

@@ -65,6 +65,20 @@ pub fn parse(query: &str) -> Result<Expr, ParseError> {
     Ok(e)
 }
 
+/// A series selector (`name{…}` or `{…}`) as store matchers, the metric name included, for
+/// the API's `match[]` parameters.
+pub fn selector(query: &str) -> Result<Vec<kubepulse_store::Matcher>, ParseError> {
+    match parse(query)? {
+        Expr::VectorSelector(vs) => {
+            crate::eval::selector_matchers(&vs).map_err(|e| ParseError::at(0, e.to_string()))
+        }
+        _ => Err(ParseError::at(
+            0,
+            "expected a series selector such as up{job=\"api\"}".into(),
+        )),
+    }
+}
+
 pub(crate) struct Parser {
     toks: Vec<Token>,
     pos: usize,

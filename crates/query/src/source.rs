@@ -29,6 +29,22 @@ impl<T: Read> Source for T {
     }
 }
 
+/// The store behind a `dyn Read`, as a source.
+pub struct StoreSource<'a>(pub &'a dyn Read);
+
+impl Source for StoreSource<'_> {
+    fn select(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<SeriesSamples>, QueryError> {
+        let mut v = self.0.select(matchers, mint, maxt)?;
+        v.sort_by(|a, b| a.labels.cmp(&b.labels));
+        Ok(v)
+    }
+}
+
 /// Series held in memory (tests, the PromQL test runner).
 #[derive(Debug, Default, Clone)]
 pub struct MemSource {

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use kubepulse_ingest::scrape::ScrapeSettings;
+use kubepulse_model::DurationMs;
 use kubepulse_model::yaml::describe_error;
 use kubepulse_sim::{SimConfig, SimError};
 use kubepulse_store::{StoreConfig, StoreError};
@@ -70,6 +71,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// Limits of the ingestion endpoints.
     pub ingest: IngestConfig,
+    /// PromQL evaluation.
+    pub query: QueryConfig,
     /// Prometheus-style scraping.
     pub scrape: ScrapeSettings,
     /// The built-in simulated cluster.
@@ -92,6 +95,44 @@ impl Default for IngestConfig {
         Self {
             max_body_bytes: l.max_body,
             max_message_bytes: l.max_message,
+        }
+    }
+}
+
+/// PromQL evaluation settings (Prometheus' `--query.*` flags).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueryConfig {
+    /// How far back an instant selector looks for a sample.
+    pub lookback_delta: DurationMs,
+    /// Longest a query may run (a request's `timeout` can only shorten it).
+    pub timeout: DurationMs,
+    /// Most samples one query may hold in memory.
+    pub max_samples: usize,
+    /// Step of subqueries written without one (`x[1h:]`).
+    pub default_subquery_step: DurationMs,
+}
+
+impl Default for QueryConfig {
+    fn default() -> Self {
+        let d = kubepulse_query::EngineOptions::default();
+        Self {
+            lookback_delta: DurationMs(d.lookback),
+            timeout: DurationMs(d.timeout.as_millis() as i64),
+            max_samples: d.max_samples,
+            default_subquery_step: DurationMs(d.subquery_step),
+        }
+    }
+}
+
+impl QueryConfig {
+    /// The engine options these settings give.
+    pub fn engine_options(&self) -> kubepulse_query::EngineOptions {
+        kubepulse_query::EngineOptions {
+            lookback: self.lookback_delta.ms(),
+            timeout: std::time::Duration::from_millis(self.timeout.ms().max(0) as u64),
+            max_samples: self.max_samples,
+            subquery_step: self.default_subquery_step.ms(),
         }
     }
 }
@@ -216,6 +257,21 @@ impl Config {
                 "ingest.max_message_bytes",
                 "must be at least max_body_bytes and at most 2 GiB",
             ));
+        }
+        for (key, d) in [
+            ("query.lookback_delta", self.query.lookback_delta),
+            ("query.timeout", self.query.timeout),
+            (
+                "query.default_subquery_step",
+                self.query.default_subquery_step,
+            ),
+        ] {
+            if d.ms() <= 0 {
+                return Err(invalid(key, format!("{d} must be greater than 0s")));
+            }
+        }
+        if self.query.max_samples == 0 {
+            return Err(invalid("query.max_samples", "must be at least 1"));
         }
         self.scrape
             .validate()

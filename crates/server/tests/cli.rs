@@ -141,10 +141,17 @@ fn promql_test_runs_prometheus_scripts_and_reports_failures() {
     assert!(last.ends_with("0 failed, 189 skipped"), "{last}");
     let tmp = tempfile::tempdir().unwrap();
     let script = tmp.path().join("wrong.test");
-    std::fs::write(&script, "load 1m\n  x 1 2 3\n\neval instant at 2m x\n  x 7\n").unwrap();
+    std::fs::write(
+        &script,
+        "load 1m\n  x 1 2 3\n\neval instant at 2m x\n  x 7\n",
+    )
+    .unwrap();
     let o = kubepulse(&["promql-test", script.to_str().unwrap()]);
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(1));
-    assert!(out.contains("wrong.test:4: x: x: expected 7, got 3"), "{out}");
+    assert!(
+        out.contains("wrong.test:4: x: x: expected 7, got 3"),
+        "{out}"
+    );
     assert!(out.ends_with("0 passed, 1 failed, 0 skipped\n"), "{out}");
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use kubepulse_model::{Clock, K8sEvent, ObjectState};
+use kubepulse_model::{Clock, K8sEvent, MetricMeta, ObjectState};
 use tracing::{info, warn};
 
 pub use maintain::MaintenanceReport;
@@ -31,6 +31,7 @@ struct Inner {
     seq: AtomicU64,
     maintenance: Mutex<maintain::Schedule>,
     metrics: StoreMetrics,
+    metadata: crate::metadata::Metadata,
     dir: PathBuf,
 }
 
@@ -139,6 +140,7 @@ impl Db {
             events,
             seq: AtomicU64::new(seq),
             metrics,
+            metadata: Default::default(),
             dir: dir.to_path_buf(),
         };
         Ok((
@@ -287,5 +289,9 @@ impl Append for Db {
 
     fn append_objects(&self, states: &[ObjectState]) -> Result<(), StoreError> {
         self.inner.events.append_objects(states)
+    }
+
+    fn append_metadata(&self, entries: &[(String, MetricMeta)]) {
+        self.inner.metadata.record(entries);
     }
 }

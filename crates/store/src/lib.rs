@@ -17,10 +17,11 @@ pub mod events;
 pub mod head;
 pub mod index;
 mod matcher;
+pub mod metadata;
 pub mod metrics;
 pub mod wal;
 
-use kubepulse_model::{K8sEvent, Labels, ObjectRef, ObjectState, Sample};
+use kubepulse_model::{K8sEvent, Labels, MetricMeta, ObjectRef, ObjectState, Sample};
 
 pub use append::InvalidSeries;
 pub use config::StoreConfig;
@@ -80,6 +81,8 @@ pub trait Append: Send + Sync {
     fn append_events(&self, events: &[K8sEvent]) -> Result<(), StoreError>;
     /// Stores object states.
     fn append_objects(&self, states: &[ObjectState]) -> Result<(), StoreError>;
+    /// Records metric metadata by family name.
+    fn append_metadata(&self, entries: &[(String, MetricMeta)]);
 }
 
 /// One selected series.
@@ -130,4 +133,6 @@ pub trait Read: Send + Sync {
     ) -> Result<Vec<ObjectState>, StoreError>;
     /// The newest state of every live object of `kind` (all kinds when empty).
     fn objects(&self, kind: &str) -> Result<Vec<ObjectState>, StoreError>;
+    /// Metric metadata by family name.
+    fn metadata(&self) -> std::collections::BTreeMap<String, Vec<MetricMeta>>;
 }

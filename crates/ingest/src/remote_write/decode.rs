@@ -1,6 +1,6 @@
 //! Decoding of the remote_write `WriteRequest` protobuf (prompb/remote.proto, types.proto)
-//! into borrowed label strings. Exemplars, native histograms and metadata are counted and
-//! skipped; unknown fields are skipped.
+//! into borrowed label strings, with the metric metadata it carries. Exemplars and native
+//! histograms are counted and skipped; unknown fields are skipped.
 
 use crate::protowire::{I64, LEN, Reader, VARINT, WireError};
 
@@ -17,6 +17,20 @@ pub struct TimeSeries {
     pub histograms: usize,
 }
 
+/// One `MetricMetadata` entry.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Metadata<'a> {
+    /// Family name.
+    pub family: &'a str,
+    /// Type (prompb numbering: 0 unknown, 1 counter, 2 gauge, 3 histogram, 4 gauge histogram,
+    /// 5 summary, 6 info, 7 stateset).
+    pub kind: u64,
+    /// Help text.
+    pub help: &'a str,
+    /// Unit.
+    pub unit: &'a str,
+}
+
 /// A decoded `WriteRequest`, with every series' labels and samples in two flat arrays so that
 /// decoding allocates a handful of times per request, not per series.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -27,8 +41,8 @@ pub struct WriteRequest<'a> {
     pub labels: Vec<(&'a str, &'a str)>,
     /// Samples of every series: timestamp ms, value.
     pub samples: Vec<(i64, f64)>,
-    /// Metadata entries sent (not stored).
-    pub metadata: usize,
+    /// Metric metadata: family name, type, help, unit.
+    pub metadata: Vec<Metadata<'a>>,
 }
 
 impl<'a> WriteRequest<'a> {
@@ -56,13 +70,41 @@ pub fn decode(buf: &[u8]) -> Result<WriteRequest<'_>, WireError> {
                 time_series(body, &mut req)?;
             }
             3 => {
-                r.skip(wt)?;
-                req.metadata += 1;
+                r.expect(wt, LEN)?;
+                req.metadata.push(metadata(r.bytes()?)?);
             }
             _ => r.skip(wt)?,
         }
     }
     Ok(req)
+}
+
+fn metadata(buf: &[u8]) -> Result<Metadata<'_>, WireError> {
+    let mut r = Reader::new(buf);
+    let mut m = Metadata::default();
+    while !r.done() {
+        let (f, wt) = r.tag()?;
+        match f {
+            1 => {
+                r.expect(wt, VARINT)?;
+                m.kind = r.varint()?;
+            }
+            2 => {
+                r.expect(wt, LEN)?;
+                m.family = r.string()?;
+            }
+            4 => {
+                r.expect(wt, LEN)?;
+                m.help = r.string()?;
+            }
+            5 => {
+                r.expect(wt, LEN)?;
+                m.unit = r.string()?;
+            }
+            _ => r.skip(wt)?,
+        }
+    }
+    Ok(m)
 }
 
 fn time_series<'a>(buf: &'a [u8], req: &mut WriteRequest<'a>) -> Result<(), WireError> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kubepulse_model::clock::Stopwatch;
-use kubepulse_model::{Clock, STALE_NAN};
+use kubepulse_model::{Clock, MetricMeta, STALE_NAN};
 use kubepulse_store::{Append, SeriesRef};
 use tokio::sync::watch;
 use tracing::debug;
@@ -41,6 +41,7 @@ pub struct TargetSettings {
 struct Scraped {
     series: Vec<(BTreeMap<String, String>, i64, f64)>,
     scraped: usize,
+    metadata: Vec<(String, MetricMeta)>,
 }
 
 /// The scrape loop of one target.
@@ -116,12 +117,13 @@ impl TargetLoop {
                 (0.0, 0.0, 0.0)
             }
         };
-        let series = result.map(|s| s.series).unwrap_or_default();
+        let (series, metadata) = result.map(|s| (s.series, s.metadata)).unwrap_or_default();
         let store = self.store.clone();
         let previous = std::mem::take(&mut self.previous);
         let labels = self.target.labels.clone();
         let metrics = self.metrics.clone();
         let task = tokio::task::spawn_blocking(move || {
+            store.append_metadata(&metadata);
             store_scrape(
                 &*store,
                 &metrics,
@@ -226,9 +228,24 @@ impl TargetLoop {
                 series.push((l, t, sample.value));
             }
         }
+        let metadata = exposition
+            .families
+            .iter()
+            .map(|f| {
+                (
+                    f.name.to_string(),
+                    MetricMeta {
+                        kind: f.kind,
+                        help: f.help.as_deref().unwrap_or("").to_string(),
+                        unit: f.unit.unwrap_or("").to_string(),
+                    },
+                )
+            })
+            .collect();
         Ok(Scraped {
             series,
             scraped: exposition.samples.len(),
+            metadata,
         })
     }
 }

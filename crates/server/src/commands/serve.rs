@@ -8,11 +8,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use kubepulse_api::AppState;
+use kubepulse_api::prom::{QueryState, ServerInfo};
 use kubepulse_ingest::IngestMetrics;
 use kubepulse_ingest::otlp::OtlpMetrics;
 use kubepulse_ingest::remote_write::Limits;
 use kubepulse_model::clock::Stopwatch;
 use kubepulse_model::{Clock, SystemClock};
+use kubepulse_query::Engine;
 use kubepulse_sim::{Scenario, Simulator};
 use kubepulse_store::Db;
 use prometheus_client::registry::Registry;
@@ -74,6 +76,11 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             max_message: cfg.ingest.max_message_bytes,
         },
         ready: ready.clone(),
+        query: QueryState::new(
+            Engine::new(cfg.query.engine_options()),
+            server_info(&cfg, clock.now_ms()),
+            clock.clone(),
+        ),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let maintenance = spawn_maintenance(db.clone(), stop_rx.clone());
@@ -183,5 +190,43 @@ async fn wait_for_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+}
+
+/// What the API's status endpoints report.
+fn server_info(cfg: &Config, now: i64) -> ServerInfo {
+    let q = &cfg.query;
+    let flags = [
+        ("query.lookback-delta", q.lookback_delta.to_string()),
+        ("query.timeout", q.timeout.to_string()),
+        ("query.max-samples", q.max_samples.to_string()),
+        (
+            "storage.tsdb.retention.time",
+            cfg.store.retention.to_string(),
+        ),
+        (
+            "storage.tsdb.path",
+            cfg.server.data_dir.display().to_string(),
+        ),
+        ("web.listen-address", cfg.server.listen.clone()),
+    ];
+    ServerInfo {
+        api_version: "2.53.0".into(),
+        revision: format!(
+            "kubepulse-{}-{}",
+            env!("CARGO_PKG_VERSION"),
+            option_env!("KUBEPULSE_GIT_COMMIT").unwrap_or("unknown")
+        ),
+        build_date: option_env!("KUBEPULSE_BUILD_DATE")
+            .unwrap_or("unknown")
+            .into(),
+        compiler: option_env!("KUBEPULSE_RUSTC").unwrap_or("rustc").into(),
+        start_ms: now,
+        cwd: std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
+        retention: cfg.store.retention.to_string(),
+        flags: flags.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        config_yaml: serde_saphyr::to_string(cfg).unwrap_or_default(),
     }
 }

@@ -139,6 +139,10 @@ impl Read for Db {
     fn objects(&self, kind: &str) -> Result<Vec<ObjectState>, StoreError> {
         self.inner.events.latest(kind)
     }
+
+    fn metadata(&self) -> std::collections::BTreeMap<String, Vec<kubepulse_model::MetricMeta>> {
+        self.inner.metadata.all()
+    }
 }
 
 #[cfg(test)]
