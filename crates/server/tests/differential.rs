@@ -19,10 +19,12 @@ const STEP: i64 = 15_000;
 const POINTS: i64 = 240;
 
 type Labels = Vec<(&'static str, String)>;
+type Gen = Box<dyn Fn(i64) -> Option<f64>>;
+type Points = BTreeMap<String, Vec<(f64, f64)>>;
 
 /// The series and how each evolves: value at point `i`, or `None` for no sample.
-fn series() -> Vec<(Labels, Box<dyn Fn(i64) -> Option<f64>>)> {
-    let mut out: Vec<(Labels, Box<dyn Fn(i64) -> Option<f64>>)> = Vec::new();
+fn series() -> Vec<(Labels, Gen)> {
+    let mut out: Vec<(Labels, Gen)> = Vec::new();
     for (j, job) in ["api", "web"].iter().enumerate() {
         for inst in 0..3 {
             for (k, code) in ["200", "500"].iter().enumerate() {
@@ -271,7 +273,7 @@ async fn query(client: &reqwest::Client, port: u16, path: &str, form: &[(&str, S
 }
 
 /// The result as comparable data: result type and, per series labels, points.
-fn normalize(v: &Value) -> Result<(String, BTreeMap<String, Vec<(f64, f64)>>), String> {
+fn normalize(v: &Value) -> Result<(String, Points), String> {
     if v["status"] != "success" {
         return Err(v["errorType"].as_str().unwrap_or("?").to_string());
     }
