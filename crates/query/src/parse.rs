@@ -48,7 +48,7 @@ impl ParseError {
 
 /// Parses a PromQL expression.
 pub fn parse(query: &str) -> Result<Expr, ParseError> {
-    let tokens = lex::lex(query)?;
+    let tokens = lex::lex(query);
     let mut p = Parser {
         toks: tokens,
         pos: 0,
@@ -174,6 +174,9 @@ impl Parser {
 
     fn unexpected(&self, context: &str, expected: &str) -> ParseError {
         let t = self.peek();
+        if let Tok::Error(m) = &t.tok {
+            return ParseError::at(t.start, m.clone());
+        }
         let mut m = format!("unexpected {}", t.tok.describe());
         if !context.is_empty() {
             m.push_str(&format!(" in {context}"));

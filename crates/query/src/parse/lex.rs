@@ -18,6 +18,9 @@ pub enum Tok {
     Punct(&'static str),
     /// End of input.
     Eof,
+    /// Where the lexer stopped on an error, with its message; it takes the place of `Eof`, so
+    /// that a syntax error earlier in the input is reported first, as Prometheus does.
+    Error(String),
 }
 
 /// A token and where it is.
@@ -49,6 +52,7 @@ impl Tok {
             Tok::Punct(":") => "\":\"".into(),
             Tok::Punct(p) => format!("<op:{p}>"),
             Tok::Eof => "end of input".into(),
+            Tok::Error(m) => m.clone(),
         }
     }
 }
@@ -58,12 +62,41 @@ const PUNCT: [&str; 22] = [
     "-", "*", "/", "%",
 ];
 
-/// Splits `input` into tokens, ending with `Eof`.
-pub fn lex(input: &str) -> Result<Vec<Token>, ParseError> {
-    let b = input.as_bytes();
+/// Splits `input` into tokens, ending with `Eof`, or with `Error` where the input cannot be
+/// split further.
+pub fn lex(input: &str) -> Vec<Token> {
     let mut out = Vec::new();
+    let end = match tokens(input, &mut out) {
+        Ok(()) => Token {
+            tok: Tok::Eof,
+            start: input.len(),
+            end: input.len(),
+        },
+        Err(e) => Token {
+            tok: Tok::Error(e.message),
+            start: e.start,
+            end: input.len(),
+        },
+    };
+    out.push(end);
+    out
+}
+
+/// Opening punctuation not yet closed, innermost last.
+fn unclosed(open: &[u8], at: usize) -> ParseError {
+    let message = match open.last() {
+        Some(b'{') => "unexpected end of input inside braces",
+        Some(b'[') => "unexpected end of input inside brackets",
+        _ => "unclosed left parenthesis",
+    };
+    ParseError::at(at, message.into())
+}
+
+fn tokens(input: &str, out: &mut Vec<Token>) -> Result<(), ParseError> {
+    let b = input.as_bytes();
     let mut i = 0;
     let mut brackets = false;
+    let mut open: Vec<u8> = Vec::new();
     while i < b.len() {
         let c = b[i];
         if c.is_ascii_whitespace() {
@@ -78,14 +111,15 @@ pub fn lex(input: &str) -> Result<Vec<Token>, ParseError> {
         }
         let start = i;
         let push = |out: &mut Vec<Token>, tok, end| out.push(Token { tok, start, end });
+        let out = &mut *out;
         if c == b'"' || c == b'\'' || c == b'`' {
             let (s, end) = string(input, i)?;
-            push(&mut out, Tok::Str(s), end);
+            push(out, Tok::Str(s), end);
             i = end;
         } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
         {
             let (tok, end) = number_or_duration(input, i, brackets)?;
-            push(&mut out, tok, end);
+            push(out, tok, end);
             i = end;
         } else if c.is_ascii_alphabetic() || c == b'_' || (c == b':' && !brackets) {
             let mut end = i + 1;
@@ -102,36 +136,45 @@ pub fn lex(input: &str) -> Result<Vec<Token>, ParseError> {
                 } else {
                     f64::NAN
                 };
-                push(&mut out, Tok::Number(v), end);
+                push(out, Tok::Number(v), end);
             } else {
-                push(&mut out, Tok::Ident(word.to_string()), end);
+                push(out, Tok::Ident(word.to_string()), end);
             }
             i = end;
         } else if c == b'^' {
-            push(&mut out, Tok::Punct("^"), i + 1);
+            push(out, Tok::Punct("^"), i + 1);
             i += 1;
         } else if c == b'@' {
-            push(&mut out, Tok::Punct("@"), i + 1);
+            push(out, Tok::Punct("@"), i + 1);
             i += 1;
         } else if let Some(p) = PUNCT.iter().find(|p| input[i..].starts_with(**p)) {
             match *p {
-                "[" => brackets = true,
-                "]" => brackets = false,
+                "(" | "[" | "{" => open.push(p.as_bytes()[0]),
+                ")" if open.last() != Some(&b'(') && !open.contains(&b'(') => {
+                    return Err(ParseError::at(i, "unexpected right parenthesis ')'".into()));
+                }
+                ")" | "]" | "}" => {
+                    let want = [b'(', b'[', b'{']
+                        [[")", "]", "}"].iter().position(|c| c == p).unwrap_or(0)];
+                    if let Some(k) = open.iter().rposition(|c| *c == want) {
+                        open.truncate(k);
+                    }
+                }
                 _ => {}
             }
-            push(&mut out, Tok::Punct(p), i + p.len());
+            brackets = open.last() == Some(&b'[');
+            push(out, Tok::Punct(p), i + p.len());
             i += p.len();
         } else {
             let ch = input[i..].chars().next().unwrap_or('?');
             return Err(ParseError::at(i, format!("unexpected character: {ch:?}")));
         }
     }
-    out.push(Token {
-        tok: Tok::Eof,
-        start: input.len(),
-        end: input.len(),
-    });
-    Ok(out)
+    if open.is_empty() {
+        Ok(())
+    } else {
+        Err(unclosed(&open, input.len()))
+    }
 }
 
 fn string(input: &str, start: usize) -> Result<(String, usize), ParseError> {
@@ -313,7 +356,18 @@ mod tests {
     use super::*;
 
     fn toks(s: &str) -> Vec<Tok> {
-        lex(s).unwrap().into_iter().map(|t| t.tok).collect()
+        lex(s).into_iter().map(|t| t.tok).collect()
+    }
+
+    fn error(s: &str) -> Option<(usize, String)> {
+        match lex(s).pop() {
+            Some(Token {
+                tok: Tok::Error(m),
+                start,
+                ..
+            }) => Some((start, m)),
+            _ => None,
+        }
     }
 
     #[test]
@@ -356,11 +410,22 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(lex("a $").unwrap_err().start, 2);
-        assert!(lex("\"abc").is_err());
-        assert!(lex("5m1h").is_err());
-        assert!(lex("1.5m").is_err());
-        assert!(lex("\"\\q\"").is_err());
+        assert_eq!(error("a $").map(|e| e.0), Some(2));
+        assert!(error("\"abc").is_some());
+        assert!(error("5m1h").is_some());
+        assert!(error("1.5m").is_some());
+        assert!(error("\"\\q\"").is_some());
+        let e = |s| error(s).map(|e| e.1);
+        assert_eq!(e("sum(up").as_deref(), Some("unclosed left parenthesis"));
+        assert_eq!(
+            e("up{a=\"b\"").as_deref(),
+            Some("unexpected end of input inside braces")
+        );
+        assert_eq!(
+            e("up)").as_deref(),
+            Some("unexpected right parenthesis ')'")
+        );
+        assert_eq!(error("(a[5m])"), None);
         assert_eq!(
             duration("1y2w3d4h5m6s7ms"),
             Some(((((365 + 17) * 24 + 4) * 60 + 5) * 60 + 6) * 1000 + 7)

@@ -80,7 +80,11 @@ fn errors_say_where_and_what() {
     );
     assert_eq!(
         err("foo{"),
-        "1:5: parse error: unexpected end of input in label matching, expected label"
+        "1:5: parse error: unexpected end of input inside braces"
+    );
+    assert_eq!(
+        err("sum(rate(x[5m])"),
+        "1:16: parse error: unclosed left parenthesis"
     );
     assert_eq!(
         err("rate(foo)"),
