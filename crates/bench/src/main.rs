@@ -5,6 +5,7 @@
 
 mod load;
 mod procfs;
+mod query;
 mod servers;
 
 use std::path::PathBuf;
@@ -69,6 +70,20 @@ enum What {
         #[arg(long, default_value_t = 24)]
         hours: i64,
     },
+    /// Latency of typical dashboard queries, both systems holding the same data.
+    Query {
+        /// Pods; each has 4 request counters and a memory gauge, every fifth a 12-bucket
+        /// latency histogram (2,500 pods: 10,000 request counters, 18,500 series).
+        #[arg(long, default_value_t = 2500)]
+        pods: usize,
+        /// Hours of data at 15 s.
+        #[arg(long, default_value_t = 6)]
+        hours: i64,
+        /// Timed runs of each query per system (after one untimed run whose results are
+        /// compared).
+        #[arg(long, default_value_t = 15)]
+        reps: usize,
+    },
 }
 
 struct Measured {
@@ -118,6 +133,7 @@ async fn run(
             load::send(client, &url, bodies, series.div_ceil(2000), 4).await
         }
         What::Disk { nodes, pods, hours } => disk(bin, tmp, client, nodes, pods, hours).await,
+        What::Query { pods, hours, reps } => query::run(bin, tmp, client, pods, hours, reps).await,
     }
 }
 

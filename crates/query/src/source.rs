@@ -24,7 +24,7 @@ impl<T: Read> Source for T {
         maxt: i64,
     ) -> Result<Vec<SeriesSamples>, QueryError> {
         let mut v = Read::select(self, matchers, mint, maxt)?;
-        v.sort_by(|a, b| a.labels.cmp(&b.labels));
+        v.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
         Ok(v)
     }
 }
@@ -40,7 +40,7 @@ impl Source for StoreSource<'_> {
         maxt: i64,
     ) -> Result<Vec<SeriesSamples>, QueryError> {
         let mut v = self.0.select(matchers, mint, maxt)?;
-        v.sort_by(|a, b| a.labels.cmp(&b.labels));
+        v.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
         Ok(v)
     }
 }

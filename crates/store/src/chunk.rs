@@ -103,43 +103,53 @@ impl Chunk {
 
     /// Parses stored bytes.
     pub fn from_bytes(b: &[u8]) -> Result<Self, StoreError> {
-        if b.len() < HEADER || !matches!(b[0], GORILLA | PCO) {
-            return Err(StoreError::Corrupt("chunk header".into()));
-        }
-        let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        let i64_at = |i: usize| i64::from_le_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]));
+        let (encoding, count, min_t, max_t) = header(b)?;
         Ok(Self {
-            encoding: b[0],
-            count: u32_at(1),
-            min_t: i64_at(5),
-            max_t: i64_at(13),
+            encoding,
+            count,
+            min_t,
+            max_t,
             payload: b[HEADER..].to_vec(),
         })
     }
 
+    /// The time range of a stored chunk, read from its header without copying it.
+    pub fn span_of(b: &[u8]) -> Option<(i64, i64)> {
+        header(b).ok().map(|(_, _, min_t, max_t)| (min_t, max_t))
+    }
+
+    /// Appends the samples of a stored chunk with timestamps in `[mint, maxt]` to `out`,
+    /// straight from its bytes.
+    pub fn decode_stored(
+        b: &[u8],
+        mint: i64,
+        maxt: i64,
+        out: &mut Vec<(i64, f64)>,
+    ) -> Result<(), StoreError> {
+        let (encoding, count, min_t, _) = header(b)?;
+        decode_payload(encoding, count, min_t, &b[HEADER..], (mint, maxt), out)
+    }
+
     /// Appends the samples to `out`.
     pub fn decode_into(&self, out: &mut Vec<(i64, f64)>) -> Result<(), StoreError> {
-        let bad =
-            || StoreError::Corrupt(format!("chunk of {} samples at {}", self.count, self.min_t));
-        match self.encoding {
-            GORILLA => gorilla::decode(&self.payload, self.count, out).ok_or_else(bad),
-            PCO => {
-                let p = &self.payload;
-                let tl =
-                    u32::from_le_bytes(p.get(..4).ok_or_else(bad)?.try_into().map_err(|_| bad())?)
-                        as usize;
-                let tb = p.get(4..4 + tl).ok_or_else(bad)?;
-                let vb = p.get(4 + tl..).ok_or_else(bad)?;
-                let ts: Vec<i64> = simple_decompress(tb).map_err(|_| bad())?;
-                let vs: Vec<f64> = simple_decompress(vb).map_err(|_| bad())?;
-                if ts.len() != vs.len() || ts.len() != self.count as usize {
-                    return Err(bad());
-                }
-                out.extend(ts.into_iter().zip(vs));
-                Ok(())
-            }
-            _ => Err(bad()),
-        }
+        self.decode_range(i64::MIN, i64::MAX, out)
+    }
+
+    /// Appends the samples with timestamps in `[mint, maxt]` to `out`.
+    pub fn decode_range(
+        &self,
+        mint: i64,
+        maxt: i64,
+        out: &mut Vec<(i64, f64)>,
+    ) -> Result<(), StoreError> {
+        decode_payload(
+            self.encoding,
+            self.count,
+            self.min_t,
+            &self.payload,
+            (mint, maxt),
+            out,
+        )
     }
 
     /// The samples.
@@ -153,6 +163,62 @@ impl Chunk {
         let mut out = Vec::with_capacity((self.count as usize).min(bound));
         self.decode_into(&mut out)?;
         Ok(out)
+    }
+}
+
+/// Encoding, count, first and last timestamp of stored chunk bytes.
+fn header(b: &[u8]) -> Result<(u8, u32, i64, i64), StoreError> {
+    let bad = || StoreError::Corrupt("chunk header".into());
+    if b.len() < HEADER || !matches!(b[0], GORILLA | PCO) {
+        return Err(bad());
+    }
+    let count = b
+        .get(1..5)
+        .and_then(|x| x.try_into().ok())
+        .map(u32::from_le_bytes);
+    let at = |i: usize| {
+        b.get(i..i + 8)
+            .and_then(|x| x.try_into().ok())
+            .map(i64::from_le_bytes)
+    };
+    Ok((
+        b[0],
+        count.ok_or_else(bad)?,
+        at(5).ok_or_else(bad)?,
+        at(13).ok_or_else(bad)?,
+    ))
+}
+
+/// Appends the samples of a payload with timestamps in `range` to `out`.
+fn decode_payload(
+    encoding: u8,
+    count: u32,
+    min_t: i64,
+    p: &[u8],
+    (mint, maxt): (i64, i64),
+    out: &mut Vec<(i64, f64)>,
+) -> Result<(), StoreError> {
+    let bad = || StoreError::Corrupt(format!("chunk of {count} samples at {min_t}"));
+    match encoding {
+        GORILLA => gorilla::decode_range(p, count, mint, maxt, out).ok_or_else(bad),
+        PCO => {
+            let tl = u32::from_le_bytes(p.get(..4).ok_or_else(bad)?.try_into().map_err(|_| bad())?)
+                as usize;
+            let tb = p.get(4..4 + tl).ok_or_else(bad)?;
+            let vb = p.get(4 + tl..).ok_or_else(bad)?;
+            let ts: Vec<i64> = simple_decompress(tb).map_err(|_| bad())?;
+            let vs: Vec<f64> = simple_decompress(vb).map_err(|_| bad())?;
+            if ts.len() != vs.len() || ts.len() != count as usize {
+                return Err(bad());
+            }
+            out.extend(
+                ts.into_iter()
+                    .zip(vs)
+                    .filter(|s| s.0 >= mint && s.0 <= maxt),
+            );
+            Ok(())
+        }
+        _ => Err(bad()),
     }
 }
 

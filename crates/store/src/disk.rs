@@ -297,13 +297,13 @@ impl Disk {
         self.db.persist(PersistMode::SyncData).map_err(db_err)
     }
 
-    /// Chunks of series `r` overlapping `[mint, maxt]`, with their flush sequence.
+    /// Stored chunks of series `r` overlapping `[mint, maxt]`, with their flush sequence.
     pub fn chunks(
         &self,
         r: SeriesRef,
         mint: i64,
         maxt: i64,
-    ) -> Result<Vec<(u64, Chunk)>, StoreError> {
+    ) -> Result<Vec<(u64, fjall::Slice)>, StoreError> {
         let days: Vec<Keyspace> = self
             .days_mut()?
             .range(mint.div_euclid(DAY_MS)..=maxt.div_euclid(DAY_MS))
@@ -319,10 +319,10 @@ impl Disk {
                 if min_t > maxt {
                     break;
                 }
-                let c = Chunk::from_bytes(&v)?;
-                if c.max_t >= mint {
-                    out.push((seq, c));
+                if Chunk::span_of(&v).is_some_and(|(_, max_t)| max_t < mint) {
+                    continue;
                 }
+                out.push((seq, v));
             }
         }
         Ok(out)

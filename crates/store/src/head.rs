@@ -40,6 +40,9 @@ pub struct MemSeries {
     pub first_t: i64,
     /// Newest timestamp accepted.
     pub max_t: i64,
+    /// Newest timestamp on disk outside the head's `recent` chunks: a read of a range after it
+    /// needs nothing from the disk.
+    pub disk_max_t: i64,
     last_bits: u64,
 }
 
@@ -51,6 +54,7 @@ impl Default for MemSeries {
             ooo: Vec::new(),
             first_t: i64::MAX,
             max_t: i64::MIN,
+            disk_max_t: i64::MIN,
             last_bits: 0,
         }
     }
@@ -146,19 +150,22 @@ impl MemSeries {
 
     /// Appends the samples in `[mint, maxt]` held in memory (not sorted across chunks).
     pub fn samples_in(&self, mint: i64, maxt: i64, out: &mut Vec<(i64, f64)>) {
-        let mut tmp = Vec::new();
         for c in &self.sealed {
-            if c.max_t >= mint && c.min_t <= maxt && c.decode_into(&mut tmp).is_ok() {
-                out.extend(tmp.drain(..).filter(|s| s.0 >= mint && s.0 <= maxt));
+            if c.max_t >= mint && c.min_t <= maxt {
+                let at = out.len();
+                if c.decode_range(mint, maxt, out).is_err() {
+                    out.truncate(at);
+                }
             }
-            tmp.clear();
         }
         if let Some(o) = &self.open
             && o.min_t <= maxt
             && o.enc.last_t() >= mint
-            && gorilla::decode(o.enc.bytes(), o.enc.count(), &mut tmp).is_some()
         {
-            out.extend(tmp.drain(..).filter(|s| s.0 >= mint && s.0 <= maxt));
+            let at = out.len();
+            if gorilla::decode_range(o.enc.bytes(), o.enc.count(), mint, maxt, out).is_none() {
+                out.truncate(at);
+            }
         }
         out.extend(
             self.ooo
@@ -192,6 +199,7 @@ impl MemSeries {
         Self {
             first_t,
             max_t,
+            disk_max_t: max_t,
             ..Self::default()
         }
     }
@@ -204,8 +212,12 @@ pub struct Head {
     pub index: Index,
     /// Series data, by ref.
     pub series: Vec<MemSeries>,
-    /// Chunks taken by a flush that is still writing them; readers see them here until then.
-    pub flushing: Vec<(SeriesRef, Chunk)>,
+    /// The chunks of the last flush, in ref order (older chunks first within a series): kept
+    /// in memory until the next flush, so that readers see them while they are written, and
+    /// recent data is read without touching the disk.
+    pub recent: Vec<(SeriesRef, Chunk)>,
+    /// The last flush failed to write `recent`; the next one writes them again.
+    pub unwritten: bool,
     /// Series `0..persisted` are on disk; later ones are only in the WAL until the next flush.
     pub persisted: usize,
 }

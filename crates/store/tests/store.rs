@@ -79,6 +79,46 @@ fn appended_samples_survive_restart_flush_and_compaction() {
 }
 
 #[test]
+fn reads_across_flushes_see_every_sample_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let db = open(tmp.path(), &clock);
+    let s = series(900, 15_000, |i| i as f64);
+    let expect: Vec<(i64, u64)> = s.iter().map(|(t, v)| (*t, v.to_bits())).collect();
+    let t = |i: usize| s[i].0;
+    // Three flushes: the first only on disk, the last kept in memory as well, then the head.
+    up(&db, "a", &s[..300]);
+    db.flush().unwrap();
+    up(&db, "a", &s[300..600]);
+    db.flush().unwrap();
+    // An out-of-order sample (within the 10-minute window) after the flush.
+    up(&db, "a", &s[600..880]);
+    up(&db, "a", &s[881..899]);
+    assert_eq!(up(&db, "a", &s[880..881]).appended, 1);
+    up(&db, "b", &[(t(10), 7.0)]);
+    up(&db, "a", &s[899..]);
+    for (from, to) in [
+        (0, 899),
+        (250, 350),
+        (550, 650),
+        (610, 620),
+        (880, 899),
+        (299, 300),
+    ] {
+        assert_eq!(
+            values(&db, "a", t(from), t(to)),
+            expect[from..=to],
+            "{from}..={to}"
+        );
+    }
+    // A flush with nothing new leaves everything on disk only.
+    db.flush().unwrap();
+    db.flush().unwrap();
+    assert_eq!(values(&db, "a", 0, i64::MAX), expect);
+    assert_eq!(values(&db, "b", 0, i64::MAX), vec![(t(10), 7f64.to_bits())]);
+}
+
+#[test]
 fn out_of_order_window_and_duplicates() {
     let tmp = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(T0);

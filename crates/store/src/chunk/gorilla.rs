@@ -152,6 +152,18 @@ impl Encoder {
 
 /// Decodes `count` samples from Gorilla bytes.
 pub fn decode(bytes: &[u8], count: u32, out: &mut Vec<(i64, f64)>) -> Option<()> {
+    decode_range(bytes, count, i64::MIN, i64::MAX, out)
+}
+
+/// Appends the samples with timestamps in `[mint, maxt]` to `out`, stopping at the first sample
+/// after `maxt` (a chunk's timestamps only grow).
+pub fn decode_range(
+    bytes: &[u8],
+    count: u32,
+    mint: i64,
+    maxt: i64,
+    out: &mut Vec<(i64, f64)>,
+) -> Option<()> {
     let mut r = BitReader::new(bytes);
     let (mut t, mut v, mut delta) = (0i64, 0u64, 0i64);
     let (mut leading, mut trailing) = (0u32, 0u32);
@@ -182,7 +194,12 @@ pub fn decode(bytes: &[u8], count: u32, out: &mut Vec<(i64, f64)>) -> Option<()>
                 }
             }
         }
-        out.push((t, f64::from_bits(v)));
+        if t > maxt {
+            break;
+        }
+        if t >= mint {
+            out.push((t, f64::from_bits(v)));
+        }
     }
     Some(())
 }

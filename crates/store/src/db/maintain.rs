@@ -104,18 +104,35 @@ impl Db {
                     (r, head.index.labels(r), head.series[i].first_t)
                 })
                 .collect();
+            // The previous flush's chunks are on disk now, unless that flush failed: then they
+            // are written again with this one.
+            let previous = std::mem::take(&mut head.recent);
             let mut chunks = Vec::new();
-            let mut last = Vec::new();
-            for (i, s) in head.series.iter_mut().enumerate() {
-                if s.is_empty() {
-                    continue;
+            if head.unwritten {
+                chunks = previous;
+            } else {
+                for (r, c) in &previous {
+                    if let Some(s) = head.series.get_mut(r.0 as usize) {
+                        s.disk_max_t = s.disk_max_t.max(c.max_t);
+                    }
                 }
-                let r = SeriesRef(i as u32);
-                last.push((r, s.max_t));
-                chunks.extend(s.take_chunks().into_iter().map(|c| (r, c)));
             }
+            for (i, s) in head.series.iter_mut().enumerate() {
+                if !s.is_empty() {
+                    let r = SeriesRef(i as u32);
+                    chunks.extend(s.take_chunks().into_iter().map(|c| (r, c)));
+                }
+            }
+            // In ref order, older chunks first within a series.
+            chunks.sort_by_key(|(r, _)| *r);
+            let mut last: Vec<(SeriesRef, i64)> = chunks
+                .iter()
+                .map(|(r, _)| (*r, head.series[r.0 as usize].max_t))
+                .collect();
+            last.dedup();
             let checkpoint = wal.rotate()?;
-            head.flushing = chunks.clone();
+            head.recent = chunks.clone();
+            head.unwritten = true;
             (series, chunks, last, checkpoint, head.series.len())
         };
         let seq = self
@@ -130,8 +147,8 @@ impl Db {
             checkpoint,
         });
         let mut head = self.head_write()?;
-        head.flushing.clear();
         written?;
+        head.unwritten = false;
         head.persisted = persisted;
         drop(head);
         self.wal()?.remove_before(checkpoint)?;

@@ -3,6 +3,7 @@
 use kubepulse_model::{K8sEvent, Labels, ObjectRef, ObjectState, Sample};
 
 use super::Db;
+use crate::chunk::Chunk;
 use crate::{EventQuery, Matcher, Read, SeriesRef, SeriesSamples, StoreError};
 
 impl Db {
@@ -27,15 +28,19 @@ impl Db {
     }
 }
 
-/// A selected series with the samples the head held: ref, labels, samples.
-type HeadPart = (SeriesRef, Labels, Vec<(i64, f64)>);
+/// A selected series with the samples the head held: ref, labels, samples, and whether the
+/// disk may hold more in the range.
+type HeadPart = (SeriesRef, Labels, Vec<(i64, f64)>, bool);
 
 /// Sorts samples by time and keeps the last written of equal timestamps (the input lists older
-/// sources first).
+/// sources first). Samples already in strictly increasing order, the usual case, are only
+/// converted.
 fn merge(mut v: Vec<(i64, f64)>) -> Vec<Sample> {
-    v.reverse();
-    v.sort_by_key(|s| s.0);
-    v.dedup_by_key(|s| s.0);
+    if !v.windows(2).all(|w| w[0].0 < w[1].0) {
+        v.reverse();
+        v.sort_by_key(|s| s.0);
+        v.dedup_by_key(|s| s.0);
+    }
     v.into_iter().map(|(t, v)| Sample { t, v }).collect()
 }
 
@@ -47,7 +52,9 @@ impl Read for Db {
         maxt: i64,
     ) -> Result<Vec<SeriesSamples>, StoreError> {
         // The head is read before the disk: a flush that moves data in between makes it appear
-        // twice (and the merge keeps one), never zero times.
+        // twice (and the merge keeps one), never zero times. A series whose samples on disk
+        // (beyond the last flush, which the head keeps) all precede the range is read from
+        // memory alone.
         let mut found: Vec<HeadPart> = Vec::new();
         {
             let head = self.head_read()?;
@@ -59,29 +66,37 @@ impl Read for Db {
                     continue;
                 }
                 let mut mem = Vec::new();
-                for (fr, c) in head.flushing.iter().filter(|(fr, _)| *fr == r) {
-                    let _ = fr;
+                let from = head.recent.partition_point(|(fr, _)| *fr < r);
+                for (_, c) in head.recent[from..].iter().take_while(|(fr, _)| *fr == r) {
                     if c.max_t >= mint && c.min_t <= maxt {
-                        let mut tmp = Vec::new();
-                        c.decode_into(&mut tmp)?;
-                        mem.extend(tmp.into_iter().filter(|x| x.0 >= mint && x.0 <= maxt));
+                        c.decode_range(mint, maxt, &mut mem)?;
                     }
                 }
                 s.samples_in(mint, maxt, &mut mem);
-                found.push((r, head.index.labels(r), mem));
+                found.push((r, head.index.labels(r), mem, s.disk_max_t >= mint));
             }
         }
         let mut out = Vec::with_capacity(found.len());
-        for (r, labels, mem) in found {
+        for (r, labels, mem, on_disk) in found {
+            if !on_disk {
+                let samples = merge(mem);
+                if !samples.is_empty() {
+                    out.push(SeriesSamples { labels, samples });
+                }
+                continue;
+            }
             let mut chunks = self.inner.disk.chunks(r, mint, maxt)?;
             chunks.sort_by_key(|(seq, _)| *seq);
             let mut all = Vec::new();
             for (_, c) in chunks {
-                c.decode_into(&mut all)?;
+                Chunk::decode_stored(&c, mint, maxt, &mut all)?;
             }
-            all.retain(|x| x.0 >= mint && x.0 <= maxt);
-            all.extend(mem);
-            let samples = merge(all);
+            let samples = if all.is_empty() {
+                merge(mem)
+            } else {
+                all.extend(mem);
+                merge(all)
+            };
             if !samples.is_empty() {
                 out.push(SeriesSamples { labels, samples });
             }

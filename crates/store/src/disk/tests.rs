@@ -24,7 +24,7 @@ fn read(d: &Disk, r: u32) -> Vec<(i64, f64)> {
     chunks.sort_by_key(|(s, _)| *s);
     let mut m = BTreeMap::new();
     for (_, c) in chunks {
-        m.extend(c.samples().unwrap());
+        m.extend(Chunk::from_bytes(&c).unwrap().samples().unwrap());
     }
     m.into_iter().collect()
 }
