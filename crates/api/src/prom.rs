@@ -105,6 +105,11 @@ impl ApiError {
             ErrorKind::BadData => ("bad_data", StatusCode::BAD_REQUEST),
             ErrorKind::Execution => ("execution", StatusCode::UNPROCESSABLE_ENTITY),
             ErrorKind::Timeout => ("timeout", StatusCode::SERVICE_UNAVAILABLE),
+            // Prometheus' "client closed connection"; nobody reads it.
+            ErrorKind::Canceled => (
+                "canceled",
+                StatusCode::from_u16(499).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            ),
             ErrorKind::Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
         };
         let message = match e {

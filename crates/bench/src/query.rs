@@ -175,8 +175,8 @@ pub async fn run(
         let _ = std::fs::remove_dir_all(d);
         std::fs::create_dir_all(d)?;
     }
-    // Maintenance every minute, so that after the load the data is on disk as it is in a
-    // running system; the compaction window is the default.
+    // Maintenance every minute, so that after the load the data is on disk; the compaction
+    // window is the default.
     let kp = servers::kubepulse(bin, &kp_dir, "  flush_interval: 1m\n")?;
     let prom = servers::prometheus(&prom_dir)?;
     for s in [&kp, &prom] {
@@ -210,8 +210,10 @@ pub async fn run(
         a?;
         p?;
     }
-    eprintln!("letting both settle for 90 s (KubePulse flushes, Prometheus compacts its head)");
-    tokio::time::sleep(Duration::from_secs(90)).await;
+    // After two flushes KubePulse holds the last hour (its memory window) in memory and the
+    // rest on disk; Prometheus compacts its head every minute.
+    eprintln!("letting both settle for 150 s (KubePulse flushes twice, Prometheus compacts)");
+    tokio::time::sleep(Duration::from_secs(150)).await;
 
     println!(
         "| query | range | KubePulse median | Prometheus median | KubePulse p90 | Prometheus p90 | KubePulse / Prometheus |"

@@ -1,6 +1,8 @@
 //! The query engine: parses a query, evaluates it at one instant or over a range of steps,
 //! and shapes the result as the Prometheus API returns it.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use kubepulse_model::Labels;
@@ -23,6 +25,30 @@ pub struct EngineOptions {
     pub timeout: Duration,
     /// Step of subqueries written without one (ms).
     pub subquery_step: i64,
+    /// Set when whoever asked no longer waits for the answer.
+    pub cancel: Cancel,
+}
+
+/// A flag that stops an evaluation in progress; clones share it.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// Stops the evaluations that hold this flag.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// True once [`Cancel::cancel`] was called.
+    pub fn is_canceled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for Cancel {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Default for EngineOptions {
@@ -32,6 +58,7 @@ impl Default for EngineOptions {
             max_samples: 50_000_000,
             timeout: Duration::from_secs(120),
             subquery_step: 60_000,
+            cancel: Cancel::default(),
         }
     }
 }

@@ -17,6 +17,9 @@ pub enum QueryError {
     /// The query ran out of time.
     #[error("query timed out in {0}")]
     Timeout(&'static str),
+    /// The client went away before the answer.
+    #[error("query was canceled in {0}")]
+    Canceled(&'static str),
     /// The store failed.
     #[error("{0}")]
     Storage(String),
@@ -31,6 +34,8 @@ pub enum ErrorKind {
     Execution,
     /// `timeout`, 503.
     Timeout,
+    /// `canceled`, 499.
+    Canceled,
     /// `internal`, 500.
     Internal,
 }
@@ -42,6 +47,7 @@ impl QueryError {
             Self::Parse(_) => ErrorKind::BadData,
             Self::Execution(_) | Self::TooManySamples(_) => ErrorKind::Execution,
             Self::Timeout(_) => ErrorKind::Timeout,
+            Self::Canceled(_) => ErrorKind::Canceled,
             Self::Storage(_) => ErrorKind::Internal,
         }
     }

@@ -88,13 +88,19 @@ impl<'a> Evaluator<'a> {
         Ok(())
     }
 
-    /// Fails once the query has run longer than its timeout (checked cheaply).
+    /// Fails once the query has run longer than its timeout or was canceled (checked
+    /// cheaply).
     pub fn check_time(&mut self) -> Result<(), QueryError> {
         self.ticks = self.ticks.wrapping_add(1);
-        if self.ticks.is_multiple_of(256)
-            && self.clock.elapsed_secs() > self.opts.timeout.as_secs_f64()
-        {
+        // The first call and every 256th after it.
+        if self.ticks % 256 != 1 {
+            return Ok(());
+        }
+        if self.clock.elapsed_secs() > self.opts.timeout.as_secs_f64() {
             return Err(QueryError::Timeout("expression evaluation"));
+        }
+        if self.opts.cancel.is_canceled() {
+            return Err(QueryError::Canceled("expression evaluation"));
         }
         Ok(())
     }

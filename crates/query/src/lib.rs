@@ -11,7 +11,7 @@ pub mod promqltest;
 mod source;
 pub mod value;
 
-pub use engine::{Engine, EngineOptions, QueryResult, QueryValue, Sample};
+pub use engine::{Cancel, Engine, EngineOptions, QueryResult, QueryValue, Sample};
 pub use error::{ErrorKind, QueryError};
 pub use source::{MemSource, Source, StoreSource};
 pub use value::{Series, Steps, Value};

@@ -175,3 +175,19 @@ proptest! {
             }
     }
 }
+
+/// A canceled evaluation stops with Prometheus' `canceled` error; an uncanceled one with the
+/// same options answers.
+#[test]
+fn canceled_evaluations_stop() {
+    let src = data();
+    let opts = EngineOptions::default();
+    let q = "sum_over_time(rate(a_total[1m])[10m:1s])";
+    let engine = Engine::new(opts.clone());
+    assert!(engine.range(&src, q, 0, 900_000, 15_000).is_ok());
+    opts.cancel.cancel();
+    let err = Engine::new(opts)
+        .range(&src, q, 0, 900_000, 15_000)
+        .unwrap_err();
+    assert_eq!(err.kind(), kubepulse_query::ErrorKind::Canceled, "{err}");
+}

@@ -133,6 +133,7 @@ impl QueryConfig {
             timeout: std::time::Duration::from_millis(self.timeout.ms().max(0) as u64),
             max_samples: self.max_samples,
             subquery_step: self.default_subquery_step.ms(),
+            cancel: kubepulse_query::Cancel::default(),
         }
     }
 }

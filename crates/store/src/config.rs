@@ -17,6 +17,10 @@ pub struct StoreConfig {
     pub flush_interval: DurationMs,
     /// Flushed chunks are compacted into one chunk per series per window of this length.
     pub compaction_window: DurationMs,
+    /// Flushed chunks whose newest sample is at most this old also stay in memory, so that
+    /// queries over recent data (dashboards, rules) never read the disk. 0s keeps only the last
+    /// flush's chunks.
+    pub memory_window: DurationMs,
     /// How often the WAL is synced to the device (0s: on every write). Writes survive a killed
     /// process as soon as they are acknowledged; this bounds what a machine crash can lose.
     pub wal_sync_interval: DurationMs,
@@ -35,6 +39,7 @@ impl Default for StoreConfig {
             out_of_order_window: DurationMs::mins(10),
             flush_interval: DurationMs::mins(15),
             compaction_window: DurationMs(6 * 3_600_000),
+            memory_window: DurationMs(3_600_000),
             wal_sync_interval: DurationMs::secs(1),
             max_label_name_bytes: 1024,
             max_label_value_bytes: 16 * 1024,
@@ -82,6 +87,12 @@ impl StoreConfig {
                     "{} must divide a day and be at least the flush interval",
                     self.compaction_window
                 ),
+            ));
+        }
+        if !(0..=DAY_MS).contains(&self.memory_window.ms()) {
+            return Err(bad(
+                "memory_window",
+                format!("{} must be between 0s and 1d", self.memory_window),
             ));
         }
         if !(0..=60_000).contains(&self.wal_sync_interval.ms()) {

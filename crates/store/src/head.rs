@@ -40,8 +40,8 @@ pub struct MemSeries {
     pub first_t: i64,
     /// Newest timestamp accepted.
     pub max_t: i64,
-    /// Newest timestamp on disk outside the head's `recent` chunks: a read of a range after it
-    /// needs nothing from the disk.
+    /// Newest timestamp on disk outside the head's `recent` chunks: a read of a range that
+    /// starts after it needs nothing from the disk.
     pub disk_max_t: i64,
     last_bits: u64,
 }
@@ -212,12 +212,12 @@ pub struct Head {
     pub index: Index,
     /// Series data, by ref.
     pub series: Vec<MemSeries>,
-    /// The chunks of the last flush, in ref order (older chunks first within a series): kept
-    /// in memory until the next flush, so that readers see them while they are written, and
-    /// recent data is read without touching the disk.
+    /// Flushed chunks kept in memory, in ref order (older chunks first within a series): the
+    /// last flush's, so that readers see them while they are written, and every chunk within
+    /// the memory window, so that recent data is read without touching the disk.
     pub recent: Vec<(SeriesRef, Chunk)>,
-    /// The last flush failed to write `recent`; the next one writes them again.
-    pub unwritten: bool,
+    /// Chunks of a flush that failed to write them; the next flush writes them again.
+    pub unwritten: Vec<(SeriesRef, Chunk)>,
     /// Series `0..persisted` are on disk; later ones are only in the WAL until the next flush.
     pub persisted: usize,
 }

@@ -80,23 +80,36 @@ fn appended_samples_survive_restart_flush_and_compaction() {
 
 #[test]
 fn reads_across_flushes_see_every_sample_once() {
-    let tmp = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(T0);
-    let db = open(tmp.path(), &clock);
+    // With flushed chunks kept in memory for an hour, and with only the last flush's kept.
+    for window in [3_600_000, 0] {
+        let tmp = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(T0 + 4 * 3_600_000);
+        let cfg = StoreConfig {
+            memory_window: kubepulse_model::DurationMs(window),
+            ..StoreConfig::default()
+        };
+        let db = Db::open(tmp.path(), cfg, Arc::new(clock.clone()))
+            .unwrap()
+            .0;
+        reads_across_flushes(&db);
+    }
+}
+
+fn reads_across_flushes(db: &Db) {
     let s = series(900, 15_000, |i| i as f64);
     let expect: Vec<(i64, u64)> = s.iter().map(|(t, v)| (*t, v.to_bits())).collect();
     let t = |i: usize| s[i].0;
     // Three flushes: the first only on disk, the last kept in memory as well, then the head.
-    up(&db, "a", &s[..300]);
+    up(db, "a", &s[..300]);
     db.flush().unwrap();
-    up(&db, "a", &s[300..600]);
+    up(db, "a", &s[300..600]);
     db.flush().unwrap();
     // An out-of-order sample (within the 10-minute window) after the flush.
-    up(&db, "a", &s[600..880]);
-    up(&db, "a", &s[881..899]);
-    assert_eq!(up(&db, "a", &s[880..881]).appended, 1);
-    up(&db, "b", &[(t(10), 7.0)]);
-    up(&db, "a", &s[899..]);
+    up(db, "a", &s[600..880]);
+    up(db, "a", &s[881..899]);
+    assert_eq!(up(db, "a", &s[880..881]).appended, 1);
+    up(db, "b", &[(t(10), 7.0)]);
+    up(db, "a", &s[899..]);
     for (from, to) in [
         (0, 899),
         (250, 350),
@@ -106,7 +119,7 @@ fn reads_across_flushes_see_every_sample_once() {
         (299, 300),
     ] {
         assert_eq!(
-            values(&db, "a", t(from), t(to)),
+            values(db, "a", t(from), t(to)),
             expect[from..=to],
             "{from}..={to}"
         );
@@ -114,8 +127,8 @@ fn reads_across_flushes_see_every_sample_once() {
     // A flush with nothing new leaves everything on disk only.
     db.flush().unwrap();
     db.flush().unwrap();
-    assert_eq!(values(&db, "a", 0, i64::MAX), expect);
-    assert_eq!(values(&db, "b", 0, i64::MAX), vec![(t(10), 7f64.to_bits())]);
+    assert_eq!(values(db, "a", 0, i64::MAX), expect);
+    assert_eq!(values(db, "b", 0, i64::MAX), vec![(t(10), 7f64.to_bits())]);
 }
 
 #[test]

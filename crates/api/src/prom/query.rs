@@ -8,7 +8,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kubepulse_query::parse::parse;
-use kubepulse_query::{Engine, QueryError, QueryResult, StoreSource};
+use kubepulse_query::{Cancel, Engine, QueryError, QueryResult, StoreSource};
 
 use super::params::{MAX_TIME, MIN_TIME, Params, duration, time};
 use super::{ApiError, json, success};
@@ -21,6 +21,7 @@ const MAX_POINTS: i64 = 11_000;
 /// The engine for one request: the server's, with the request's timeout and lookback.
 fn engine(s: &AppState, p: &Params) -> Result<Engine, ApiError> {
     let mut opts = s.query.engine.options().clone();
+    opts.cancel = Cancel::default();
     if let Some(t) = p.get("timeout") {
         let ms = duration(t)
             .map_err(|e| ApiError::bad_data(format!("invalid parameter \"timeout\": {e}")))?;
@@ -38,6 +39,15 @@ fn engine(s: &AppState, p: &Params) -> Result<Engine, ApiError> {
     Ok(Engine::new(opts))
 }
 
+/// Cancels the evaluation it guards when dropped.
+struct CancelOnDrop(Cancel);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
 /// Runs an evaluation on the blocking pool once a slot is free, within the timeout.
 async fn evaluate(
     s: &AppState,
@@ -50,6 +60,8 @@ async fn evaluate(
         .map_err(|_| ApiError::query(QueryError::Timeout("query queue"), ""))?
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let read = s.read.clone();
+    // Dropped with this future when the client goes away: the evaluation stops.
+    let _cancel_on_drop = CancelOnDrop(engine.options().cancel.clone());
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
         f(&engine, &StoreSource(&*read))

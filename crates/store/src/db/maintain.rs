@@ -6,7 +6,9 @@ use kubepulse_model::clock::Stopwatch;
 use tracing::{debug, info};
 
 use super::Db;
+use crate::chunk::Chunk;
 use crate::disk::Flush;
+use crate::head::Head;
 use crate::{DAY_MS, SeriesRef, StoreError};
 
 /// When each job last ran.
@@ -95,6 +97,7 @@ impl Db {
 
     /// Writes every in-memory chunk to disk and truncates the WAL. Returns the chunks written.
     pub fn flush(&self) -> Result<u64, StoreError> {
+        let now = self.inner.clock.now_ms();
         let (series, chunks, last, checkpoint, persisted) = {
             let mut head = self.head_write()?;
             let mut wal = self.wal()?;
@@ -104,19 +107,8 @@ impl Db {
                     (r, head.index.labels(r), head.series[i].first_t)
                 })
                 .collect();
-            // The previous flush's chunks are on disk now, unless that flush failed: then they
-            // are written again with this one.
-            let previous = std::mem::take(&mut head.recent);
-            let mut chunks = Vec::new();
-            if head.unwritten {
-                chunks = previous;
-            } else {
-                for (r, c) in &previous {
-                    if let Some(s) = head.series.get_mut(r.0 as usize) {
-                        s.disk_max_t = s.disk_max_t.max(c.max_t);
-                    }
-                }
-            }
+            // Chunks a failed flush left behind are written again with this one.
+            let mut chunks = std::mem::take(&mut head.unwritten);
             for (i, s) in head.series.iter_mut().enumerate() {
                 if !s.is_empty() {
                     let r = SeriesRef(i as u32);
@@ -130,9 +122,8 @@ impl Db {
                 .map(|(r, _)| (*r, head.series[r.0 as usize].max_t))
                 .collect();
             last.dedup();
+            retain_recent(&mut head, &chunks, now - self.inner.cfg.memory_window.ms());
             let checkpoint = wal.rotate()?;
-            head.recent = chunks.clone();
-            head.unwritten = true;
             (series, chunks, last, checkpoint, head.series.len())
         };
         let seq = self
@@ -147,8 +138,12 @@ impl Db {
             checkpoint,
         });
         let mut head = self.head_write()?;
-        written?;
-        head.unwritten = false;
+        if let Err(e) = written {
+            // They stay readable in `recent` (the retry adds them there a second time; reads
+            // merge equal samples).
+            head.unwritten = chunks;
+            return Err(e);
+        }
         head.persisted = persisted;
         drop(head);
         self.wal()?.remove_before(checkpoint)?;
@@ -198,6 +193,10 @@ impl Db {
         days.extend(self.inner.events.days());
         days.sort_unstable();
         days.dedup();
+        // Flushed chunks kept in memory go with their day.
+        self.head_write()?
+            .recent
+            .retain(|(_, c)| c.min_t >= cutoff * DAY_MS);
         for day in days.into_iter().filter(|&d| d < cutoff) {
             self.inner.disk.drop_day(day)?;
             self.inner.events.drop_day(day)?;
@@ -244,4 +243,21 @@ impl Db {
         }
         m.disk_bytes.set(self.inner.disk.disk_bytes() as i64);
     }
+}
+
+/// Keeps the flushed `chunks` in memory, with the earlier ones whose newest sample is at or
+/// after `keep_from`; what leaves memory is on disk, and each series remembers how far.
+fn retain_recent(head: &mut Head, chunks: &[(SeriesRef, Chunk)], keep_from: i64) {
+    let mut recent = std::mem::take(&mut head.recent);
+    recent.retain(|(r, c)| {
+        let keep = c.max_t >= keep_from;
+        if !keep && let Some(s) = head.series.get_mut(r.0 as usize) {
+            s.disk_max_t = s.disk_max_t.max(c.max_t);
+        }
+        keep
+    });
+    recent.extend(chunks.iter().cloned());
+    // Stable: within a series, earlier flushes stay first.
+    recent.sort_by_key(|(r, _)| *r);
+    head.recent = recent;
 }

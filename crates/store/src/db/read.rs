@@ -28,9 +28,9 @@ impl Db {
     }
 }
 
-/// A selected series with the samples the head held: ref, labels, samples, and whether the
-/// disk may hold more in the range.
-type HeadPart = (SeriesRef, Labels, Vec<(i64, f64)>, bool);
+/// A selected series with the samples memory held: ref, labels, samples, and, when the disk
+/// holds samples in the range that memory may not, the newest timestamp to read from disk.
+type HeadPart = (SeriesRef, Labels, Vec<(i64, f64)>, Option<i64>);
 
 /// Sorts samples by time and keeps the last written of equal timestamps (the input lists older
 /// sources first). Samples already in strictly increasing order, the usual case, are only
@@ -42,6 +42,37 @@ fn merge(mut v: Vec<(i64, f64)>) -> Vec<Sample> {
         v.dedup_by_key(|s| s.0);
     }
     v.into_iter().map(|(t, v)| Sample { t, v }).collect()
+}
+
+fn increasing(v: &[(i64, f64)]) -> bool {
+    v.windows(2).all(|w| w[0].0 < w[1].0)
+}
+
+/// Merges older samples `disk` with newer `mem`: the newer wins on equal timestamps.
+fn merge_two(disk: Vec<(i64, f64)>, mem: Vec<(i64, f64)>) -> Vec<Sample> {
+    if !increasing(&disk) || !increasing(&mem) {
+        let mut all = disk;
+        all.extend(mem);
+        return merge(all);
+    }
+    let mut out = Vec::with_capacity(disk.len() + mem.len());
+    let (mut a, mut b) = (disk.into_iter().peekable(), mem.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x.0 < y.0 => a.next(),
+            (Some(x), Some(y)) if x.0 == y.0 => {
+                a.next();
+                b.next()
+            }
+            (_, Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, None) => break,
+        };
+        if let Some((t, v)) = next {
+            out.push(Sample { t, v });
+        }
+    }
+    out
 }
 
 impl Read for Db {
@@ -73,29 +104,25 @@ impl Read for Db {
                     }
                 }
                 s.samples_in(mint, maxt, &mut mem);
-                found.push((r, head.index.labels(r), mem, s.disk_max_t >= mint));
+                let disk_to = (s.disk_max_t >= mint).then_some(s.disk_max_t.min(maxt));
+                found.push((r, head.index.labels(r), mem, disk_to));
             }
         }
         let mut out = Vec::with_capacity(found.len());
-        for (r, labels, mem, on_disk) in found {
-            if !on_disk {
-                let samples = merge(mem);
-                if !samples.is_empty() {
-                    out.push(SeriesSamples { labels, samples });
+        for (r, labels, mem, disk_to) in found {
+            let mut disk = Vec::new();
+            if let Some(to) = disk_to {
+                // Everything on disk after `to` is also in memory.
+                let mut chunks = self.inner.disk.chunks(r, mint, to)?;
+                chunks.sort_by_key(|(seq, _)| *seq);
+                for (_, c) in chunks {
+                    Chunk::decode_stored(&c, mint, to, &mut disk)?;
                 }
-                continue;
             }
-            let mut chunks = self.inner.disk.chunks(r, mint, maxt)?;
-            chunks.sort_by_key(|(seq, _)| *seq);
-            let mut all = Vec::new();
-            for (_, c) in chunks {
-                Chunk::decode_stored(&c, mint, maxt, &mut all)?;
-            }
-            let samples = if all.is_empty() {
+            let samples = if disk.is_empty() {
                 merge(mem)
             } else {
-                all.extend(mem);
-                merge(all)
+                merge_two(disk, mem)
             };
             if !samples.is_empty() {
                 out.push(SeriesSamples { labels, samples });
@@ -163,6 +190,19 @@ impl Read for Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merge_two_prefers_memory() {
+        let s = |v: &[(i64, f64)]| v.iter().map(|&(t, v)| Sample { t, v }).collect::<Vec<_>>();
+        assert_eq!(
+            merge_two(vec![(1, 1.0), (2, 1.0), (4, 1.0)], vec![(2, 2.0), (3, 2.0)]),
+            s(&[(1, 1.0), (2, 2.0), (3, 2.0), (4, 1.0)])
+        );
+        assert_eq!(
+            merge_two(vec![(3, 1.0), (1, 1.0)], vec![(1, 2.0)]),
+            s(&[(1, 2.0), (3, 1.0)])
+        );
+    }
 
     #[test]
     fn merge_keeps_the_last_written() {
