@@ -5,6 +5,7 @@
 mod engine;
 mod error;
 mod eval;
+pub mod features;
 pub mod functions;
 pub mod parse;
 pub mod promqltest;

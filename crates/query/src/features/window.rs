@@ -1,0 +1,190 @@
+//! Statistics of one signal over a window of evenly spaced points, some of them missing: level,
+//! trend (slope and curvature of a least-squares fit), volatility, and a forecast of when the
+//! trend reaches a limit.
+
+/// What a window of a signal says.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowStats {
+    /// Newest present value (NaN when none).
+    pub last: f64,
+    /// Mean of the present values.
+    pub mean: f64,
+    /// Smallest present value.
+    pub min: f64,
+    /// Largest present value.
+    pub max: f64,
+    /// Slope of the least-squares line, per second.
+    pub slope: f64,
+    /// Second-order coefficient of the least-squares parabola, per second squared.
+    pub curvature: f64,
+    /// Standard deviation of the differences between consecutive present points.
+    pub volatility: f64,
+    /// Share of the window's points that are missing.
+    pub missing: f64,
+}
+
+impl WindowStats {
+    /// Names of the fields, in the order of [`WindowStats::values`].
+    pub const NAMES: [&'static str; 8] = [
+        "last",
+        "mean",
+        "min",
+        "max",
+        "slope",
+        "curvature",
+        "volatility",
+        "missing",
+    ];
+
+    /// The fields as a vector.
+    pub fn values(&self) -> [f64; 8] {
+        [
+            self.last,
+            self.mean,
+            self.min,
+            self.max,
+            self.slope,
+            self.curvature,
+            self.volatility,
+            self.missing,
+        ]
+    }
+
+    /// Seconds until the fitted line reaches `limit` from the last value, when it moves
+    /// towards it; `cap` otherwise, and at most `cap`.
+    pub fn seconds_to(&self, limit: f64, cap: f64) -> f64 {
+        let gap = limit - self.last;
+        if !gap.is_finite() || !self.slope.is_finite() {
+            return cap;
+        }
+        if gap <= 0.0 {
+            return 0.0;
+        }
+        if self.slope <= 0.0 {
+            return cap;
+        }
+        (gap / self.slope).min(cap)
+    }
+}
+
+/// Statistics of `points` (oldest first, `None` for missing), spaced `step_secs` apart.
+pub fn stats(points: &[Option<f64>], step_secs: f64) -> WindowStats {
+    let n = points.len().max(1) as f64;
+    let present: Vec<(f64, f64)> = points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            p.filter(|v| v.is_finite())
+                .map(|v| (i as f64 * step_secs, v))
+        })
+        .collect();
+    let missing = 1.0 - present.len() as f64 / n;
+    let Some(&(_, last)) = present.last() else {
+        return WindowStats {
+            last: f64::NAN,
+            mean: f64::NAN,
+            min: f64::NAN,
+            max: f64::NAN,
+            slope: 0.0,
+            curvature: 0.0,
+            volatility: 0.0,
+            missing,
+        };
+    };
+    let k = present.len() as f64;
+    let mean = present.iter().map(|p| p.1).sum::<f64>() / k;
+    let min = present.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let max = present
+        .iter()
+        .map(|p| p.1)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let diffs: Vec<f64> = present.windows(2).map(|w| w[1].1 - w[0].1).collect();
+    let volatility = std_dev(&diffs);
+    let (slope, curvature) = fit(&present);
+    WindowStats {
+        last,
+        mean,
+        min,
+        max,
+        slope,
+        curvature,
+        volatility,
+        missing,
+    }
+}
+
+fn std_dev(v: &[f64]) -> f64 {
+    if v.len() < 2 {
+        return 0.0;
+    }
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt()
+}
+
+/// Slope of the least-squares line, and the second-order coefficient of the least-squares
+/// parabola, over centred times (0 when there are too few points).
+fn fit(p: &[(f64, f64)]) -> (f64, f64) {
+    if p.len() < 2 {
+        return (0.0, 0.0);
+    }
+    let k = p.len() as f64;
+    let tm = p.iter().map(|x| x.0).sum::<f64>() / k;
+    let vm = p.iter().map(|x| x.1).sum::<f64>() / k;
+    // Centred moments of t and v.
+    let (mut s2, mut s3, mut s4, mut sv, mut s2v) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for &(t, v) in p {
+        let (x, y) = (t - tm, v - vm);
+        s2 += x * x;
+        s3 += x * x * x;
+        s4 += x * x * x * x;
+        sv += x * y;
+        s2v += (x * x) * y;
+    }
+    if s2 <= 0.0 {
+        return (0.0, 0.0);
+    }
+    let slope = sv / s2;
+    if p.len() < 3 {
+        return (slope, 0.0);
+    }
+    // v = a + b x + c (x² - s2/k): solve the 2×2 system for b and c.
+    let q2 = s4 - s2 * s2 / k;
+    let det = s2 * q2 - s3 * s3;
+    if det.abs() < f64::EPSILON * s2 * q2.abs().max(1.0) {
+        return (slope, 0.0);
+    }
+    let c = (s2 * s2v - s3 * sv) / det;
+    (slope, c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()))
+    }
+
+    #[test]
+    fn lines_parabolas_and_gaps() {
+        // v = 2 + 0.5 t, 15 s apart, one point missing.
+        let line: Vec<Option<f64>> = (0..13)
+            .map(|i| (i != 4).then_some(2.0 + 0.5 * 15.0 * i as f64))
+            .collect();
+        let s = stats(&line, 15.0);
+        assert!(close(s.slope, 0.5) && close(s.curvature, 0.0), "{s:?}");
+        assert!(close(s.last, 92.0) && close(s.min, 2.0) && close(s.missing, 1.0 / 13.0));
+        assert!(close(s.seconds_to(100.0, 3600.0), 16.0));
+        assert_eq!(s.seconds_to(50.0, 3600.0), 0.0);
+        // v = t², curvature 1.
+        let par: Vec<Option<f64>> = (0..13).map(|i| Some((i as f64 * 15.0).powi(2))).collect();
+        assert!(close(stats(&par, 15.0).curvature, 1.0));
+        // Nothing present.
+        let none = stats(&[None, None], 15.0);
+        assert!(none.last.is_nan() && none.missing == 1.0 && none.slope == 0.0);
+        // A flat series never reaches a limit above it.
+        let flat = stats(&[Some(1.0); 5], 15.0);
+        assert_eq!(flat.seconds_to(2.0, 600.0), 600.0);
+        assert_eq!(flat.volatility, 0.0);
+    }
+}

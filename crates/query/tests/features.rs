@@ -1,0 +1,102 @@
+//! Prediction features over a simulated cluster: every pod and node gets a row per step, and a
+//! leaking pod's memory features show the leak and forecast the limit while nothing else does.
+
+#![allow(clippy::unwrap_used)]
+
+use kubepulse_model::Labels;
+use kubepulse_query::features::{
+    FORECAST_CAP_SECS, FeatureRow, FeatureSpec, ObjectKind, compute, feature_names,
+};
+use kubepulse_query::{Engine, EngineOptions, MemSource};
+use kubepulse_sim::{Scenario, SimConfig, Simulator};
+
+fn value(names: &[String], row: &FeatureRow, name: &str) -> f64 {
+    row.values[names.iter().position(|n| n == name).unwrap()]
+}
+
+#[test]
+fn a_memory_leak_shows_in_its_pods_features_only() {
+    let cfg = SimConfig {
+        nodes: 4,
+        pods: 60,
+        chaos_per_hour: 0.0,
+        lookalikes: false,
+        rollouts_per_day: 0.0,
+        ..SimConfig::default()
+    };
+    let scenario = Scenario::parse(
+        "leak.yaml",
+        "faults:\n  - kind: memory_leak\n    at: 20m\n    target: {namespace: shop, workload: cart}\n    severity: 0.8\n    duration: 2h\n",
+    )
+    .unwrap();
+    let mut sim = Simulator::new(cfg, Some(&scenario), None).unwrap();
+    let t0 = sim.now();
+    let mut labels = std::collections::HashMap::new();
+    let mut samples: std::collections::HashMap<u32, Vec<(i64, f64)>> = Default::default();
+    for _ in 0..(40 * 4) {
+        let b = sim.step();
+        for d in b.new_series {
+            let pairs = d.labels.iter().map(|l| (l.name.clone(), l.value.clone()));
+            labels.insert(d.id, Labels::from_pairs(pairs).unwrap());
+        }
+        for (id, v) in b.samples {
+            samples.entry(id).or_default().push((b.t, v));
+        }
+    }
+    let truth = sim.truth().clone();
+    let target = truth.faults[0].target.name.clone();
+    let oom = truth
+        .failures
+        .iter()
+        .find(|f| f.object.name == target)
+        .unwrap()
+        .t;
+    let mut src = MemSource::new();
+    for (id, s) in samples {
+        src.add(labels[&id].clone(), s);
+    }
+    let engine = Engine::new(EngineOptions::default());
+    let spec = FeatureSpec::default();
+    let (start, end) = (t0 + 25 * 60_000, oom - 60_000);
+    let pods = compute(&engine, &src, ObjectKind::Pod, start, end, spec).unwrap();
+    let names = feature_names(ObjectKind::Pod);
+    assert!(pods.iter().all(|r| r.values.len() == names.len()));
+    let steps = ((end - start) / spec.step + 1) as usize;
+    let objects: std::collections::BTreeSet<_> = pods.iter().map(|r| &r.name).collect();
+    assert!(objects.len() >= 55, "{} pods", objects.len());
+    assert!(pods.len() >= objects.len() * steps * 9 / 10);
+
+    let last = pods
+        .iter()
+        .filter(|r| r.name == target)
+        .max_by_key(|r| r.t)
+        .unwrap();
+    let eta = value(&names, last, "memory_limit_ratio.seconds_to_limit");
+    let real = (oom - last.t) as f64 / 1000.0;
+    assert!(
+        value(&names, last, "memory_limit_ratio.slope") > 0.0,
+        "{last:?}"
+    );
+    assert!(
+        (eta - real).abs() < 180.0,
+        "forecast {eta} s, real {real} s"
+    );
+    // No other pod is forecast to reach its memory limit within the hour.
+    let others = pods
+        .iter()
+        .filter(|r| r.name != target && r.t == last.t)
+        .filter(|r| {
+            value(&names, r, "memory_limit_ratio.seconds_to_limit") < FORECAST_CAP_SECS / 2.0
+        })
+        .count();
+    assert_eq!(others, 0);
+
+    let nodes = compute(&engine, &src, ObjectKind::Node, end, end, spec).unwrap();
+    let names = feature_names(ObjectKind::Node);
+    assert_eq!(nodes.len(), 4, "{nodes:?}");
+    for n in &nodes {
+        assert_eq!(value(&names, n, "ready.last"), 1.0);
+        let busy = value(&names, n, "cpu_busy_ratio.last");
+        assert!((0.0..=1.0).contains(&busy), "{busy}");
+    }
+}
