@@ -38,9 +38,9 @@ pub struct ForestParams {
 impl Default for ForestParams {
     fn default() -> Self {
         Self {
-            trees: 100,
-            max_depth: 14,
-            min_leaf: 3,
+            trees: 60,
+            max_depth: 10,
+            min_leaf: 5,
             mtry: 0,
             sample_fraction: 0.5,
             balanced: true,

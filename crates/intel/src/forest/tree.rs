@@ -6,29 +6,29 @@ use serde::{Deserialize, Serialize};
 
 use super::rng::Rng;
 
-/// A node: a split, or a leaf with class probabilities.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Node {
-    /// Rows with feature `feature` at or below `threshold` (or missing) go to `left`.
-    Split {
-        /// Feature index.
-        feature: u16,
-        /// Raw threshold.
-        threshold: f64,
-        /// Left child index.
-        left: u32,
-        /// Right child index.
-        right: u32,
-    },
-    /// Class probabilities, summing to 1.
-    Leaf(Vec<f32>),
+/// Marks a leaf in [`Node::feature`].
+pub const LEAF: u16 = u16::MAX;
+
+/// A node, in preorder: a split's left child follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    /// Feature a split tests, or [`LEAF`].
+    pub feature: u16,
+    /// Rows with the feature at or below it (or missing) go left.
+    pub threshold: f64,
+    /// A split's right child; a leaf's offset in [`Tree::leaves`].
+    pub next: u32,
 }
 
-/// A grown tree.
+/// A grown tree: nodes in preorder, and the leaves' class probabilities side by side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
     /// Nodes; the root is first.
     pub nodes: Vec<Node>,
+    /// `n_classes` probabilities per leaf.
+    pub leaves: Vec<f32>,
+    /// Classes.
+    pub n_classes: usize,
 }
 
 /// What growing a tree needs.
@@ -58,7 +58,11 @@ pub struct Grow<'a> {
 impl Tree {
     /// Grows a tree on rows `rows` (with repeats, for a bootstrap sample).
     pub fn grow(g: &Grow<'_>, mut rows: Vec<u32>, rng: &mut Rng) -> Tree {
-        let mut t = Tree { nodes: Vec::new() };
+        let mut t = Tree {
+            nodes: Vec::new(),
+            leaves: Vec::new(),
+            n_classes: g.n_classes,
+        };
         let len = rows.len();
         t.node(g, &mut rows, 0, len, 0, rng);
         t
@@ -83,29 +87,29 @@ impl Tree {
             best_split(g, &rows[lo..hi], &counts, rng)
         };
         let Some((feature, bin)) = split else {
-            let probs = counts
-                .iter()
-                .map(|c| if total > 0.0 { (c / total) as f32 } else { 0.0 })
-                .collect();
-            self.nodes.push(Node::Leaf(probs));
+            self.nodes.push(Node {
+                feature: LEAF,
+                threshold: 0.0,
+                next: self.leaves.len() as u32,
+            });
+            self.leaves.extend(
+                counts
+                    .iter()
+                    .map(|c| if total > 0.0 { (c / total) as f32 } else { 0.0 }),
+            );
             return id;
         };
         let col = &g.bins[feature * g.n_rows..(feature + 1) * g.n_rows];
         let mid = lo + partition(&mut rows[lo..hi], |r| col[r as usize] <= bin);
-        self.nodes.push(Node::Split {
+        self.nodes.push(Node {
             feature: feature as u16,
             threshold: (g.threshold)(feature, bin),
-            left: 0,
-            right: 0,
+            next: 0,
         });
-        let left = self.node(g, rows, lo, mid, depth + 1, rng);
+        self.node(g, rows, lo, mid, depth + 1, rng);
         let right = self.node(g, rows, mid, hi, depth + 1, rng);
-        if let Some(Node::Split {
-            left: l, right: r, ..
-        }) = self.nodes.get_mut(id as usize)
-        {
-            *l = left;
-            *r = right;
+        if let Some(n) = self.nodes.get_mut(id as usize) {
+            n.next = right;
         }
         id
     }
@@ -113,25 +117,19 @@ impl Tree {
     /// Class probabilities of the leaf that `x` reaches.
     pub fn leaf(&self, x: &[f64]) -> &[f32] {
         let mut i = 0usize;
-        loop {
-            match self.nodes.get(i) {
-                Some(Node::Split {
-                    feature,
-                    threshold,
-                    left,
-                    right,
-                }) => {
-                    let v = x.get(*feature as usize).copied().unwrap_or(f64::NAN);
-                    i = if v.is_nan() || v <= *threshold {
-                        *left
-                    } else {
-                        *right
-                    } as usize;
-                }
-                Some(Node::Leaf(p)) => return p,
-                None => return &[],
+        while let Some(n) = self.nodes.get(i) {
+            if n.feature == LEAF {
+                let at = n.next as usize;
+                return self.leaves.get(at..at + self.n_classes).unwrap_or(&[]);
             }
+            let v = x.get(n.feature as usize).copied().unwrap_or(f64::NAN);
+            i = if v.is_nan() || v <= n.threshold {
+                i + 1
+            } else {
+                n.next as usize
+            };
         }
+        &[]
     }
 }
 
