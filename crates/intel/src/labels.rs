@@ -1,0 +1,178 @@
+//! Training targets: a window is labelled with the failure its object suffers within the
+//! horizon after the window ends, or `none`. Windows after a failure, until the object has been
+//! healthy again for a while, are left out: they show the failure, not its run-up.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+/// What a prediction says will go wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureClass {
+    /// Nothing within the horizon.
+    None,
+    /// Killed or evicted for memory.
+    Oom,
+    /// Restarting in back-off.
+    CrashLoop,
+    /// Out of CPU: failing readiness or breaching latency.
+    CpuSaturation,
+    /// A node's disk fills up.
+    DiskPressure,
+    /// A node goes down.
+    NodeFailure,
+    /// Calls into or out of the object degrade on the network.
+    NetworkDegradation,
+    /// Pods cannot be placed.
+    Unschedulable,
+    /// Something the object calls fails.
+    DependencyFailure,
+}
+
+impl FailureClass {
+    /// Every class, in index order.
+    pub const ALL: [FailureClass; 9] = [
+        Self::None,
+        Self::Oom,
+        Self::CrashLoop,
+        Self::CpuSaturation,
+        Self::DiskPressure,
+        Self::NodeFailure,
+        Self::NetworkDegradation,
+        Self::Unschedulable,
+        Self::DependencyFailure,
+    ];
+
+    /// The class's index, for models.
+    pub fn index(self) -> u16 {
+        Self::ALL.iter().position(|c| *c == self).unwrap_or(0) as u16
+    }
+
+    /// The class of an index.
+    pub fn from_index(i: usize) -> Self {
+        Self::ALL.get(i).copied().unwrap_or(Self::None)
+    }
+
+    /// The name used in series labels and the API.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Oom => "oom",
+            Self::CrashLoop => "crash_loop",
+            Self::CpuSaturation => "cpu_saturation",
+            Self::DiskPressure => "disk_pressure",
+            Self::NodeFailure => "node_failure",
+            Self::NetworkDegradation => "network_degradation",
+            Self::Unschedulable => "unschedulable",
+            Self::DependencyFailure => "dependency_failure",
+        }
+    }
+}
+
+/// A failure of one object at one time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// When it became visible (ms).
+    pub t: i64,
+    /// The object, as the feature rows name it (`namespace/name`, or the node name).
+    pub object: String,
+    /// What happened.
+    pub class: FailureClass,
+}
+
+/// How windows are labelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Horizon {
+    /// A failure this soon after a window's end labels it (ms).
+    pub ahead: i64,
+    /// After a failure, windows are left out for this long (ms).
+    pub settle: i64,
+}
+
+impl Default for Horizon {
+    fn default() -> Self {
+        Self {
+            ahead: 300_000,
+            settle: 600_000,
+        }
+    }
+}
+
+/// Labels failures by object, for windows ending at given times.
+pub struct Labeller {
+    by_object: HashMap<String, Vec<(i64, FailureClass)>>,
+    horizon: Horizon,
+}
+
+impl Labeller {
+    /// A labeller of `failures` with `horizon`.
+    pub fn new(failures: &[Failure], horizon: Horizon) -> Self {
+        let mut by_object: HashMap<String, Vec<(i64, FailureClass)>> = HashMap::new();
+        for f in failures.iter().filter(|f| f.class != FailureClass::None) {
+            by_object
+                .entry(f.object.clone())
+                .or_default()
+                .push((f.t, f.class));
+        }
+        by_object.values_mut().for_each(|v| v.sort_by_key(|x| x.0));
+        Self { by_object, horizon }
+    }
+
+    /// The label of `object`'s window ending at `t`: the first failure in `(t, t + ahead]`, or
+    /// `None` (the outer one) when the window lies in a failure's aftermath and should not be
+    /// used.
+    pub fn label(&self, object: &str, t: i64) -> Option<FailureClass> {
+        let Some(fs) = self.by_object.get(object) else {
+            return Some(FailureClass::None);
+        };
+        let i = fs.partition_point(|f| f.0 <= t);
+        if i > 0 && t - fs[i - 1].0 < self.horizon.settle {
+            return None;
+        }
+        match fs.get(i) {
+            Some(&(ft, class)) if ft - t <= self.horizon.ahead => Some(class),
+            _ => Some(FailureClass::None),
+        }
+    }
+
+    /// The time of the next failure of `object` after `t`, if any.
+    pub fn next_failure(&self, object: &str, t: i64) -> Option<(i64, FailureClass)> {
+        let fs = self.by_object.get(object)?;
+        fs.get(fs.partition_point(|f| f.0 <= t)).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_before_during_and_after_a_failure() {
+        let f = [Failure {
+            t: 1_000_000,
+            object: "shop/cart-1".into(),
+            class: FailureClass::Oom,
+        }];
+        let l = Labeller::new(&f, Horizon::default());
+        let at = |t| l.label("shop/cart-1", t);
+        assert_eq!(at(600_000), Some(FailureClass::None), "6 min 40 s ahead");
+        assert_eq!(at(700_000), Some(FailureClass::Oom), "exactly 5 min ahead");
+        assert_eq!(at(999_999), Some(FailureClass::Oom));
+        assert_eq!(at(1_000_000), None, "the failure itself");
+        assert_eq!(at(1_599_999), None, "its aftermath");
+        assert_eq!(at(1_600_000), Some(FailureClass::None));
+        assert_eq!(l.label("shop/other", 900_000), Some(FailureClass::None));
+        assert_eq!(
+            l.next_failure("shop/cart-1", 0),
+            Some((1_000_000, FailureClass::Oom))
+        );
+        for c in FailureClass::ALL {
+            assert_eq!(FailureClass::from_index(c.index() as usize), c);
+        }
+        assert_eq!(
+            serde_json::to_string(&FailureClass::CrashLoop).unwrap_or_default(),
+            "\"crash_loop\""
+        );
+    }
+}
