@@ -43,7 +43,7 @@ pub enum Command {
     /// Run KubePulse: ingestion, storage and the HTTP API on one port. With no cluster and no
     /// scrape jobs configured, it runs the built-in simulated cluster.
     #[command(
-        after_help = "Examples:\n  kubepulse serve                                   the simulated cluster on 127.0.0.1:9800\n  kubepulse serve --listen 0.0.0.0:9800 --data-dir /var/lib/kubepulse\n  kubepulse --config kubepulse.yaml serve           scrape the jobs of the configuration\n  kubepulse serve --simulate                        the simulated cluster even when other sources are configured\n\nEndpoints: POST /api/v1/write (remote_write), POST /v1/metrics (OTLP/HTTP), OTLP/gRPC on the same\nport, GET /metrics, /-/healthy, /-/ready."
+        after_help = "Examples:\n  kubepulse serve                                   the simulated cluster on 127.0.0.1:9800\n  kubepulse serve --listen 0.0.0.0:9800 --data-dir /var/lib/kubepulse\n  kubepulse --config kubepulse.yaml serve           scrape the jobs of the configuration\n  kubepulse serve --simulate                        the simulated cluster even when other sources are configured\n\nEndpoints: POST /api/v1/write (remote_write), POST /v1/metrics (OTLP/HTTP), OTLP/gRPC on the same\nport, the Prometheus HTTP API (/api/v1/query, /api/v1/query_range, /api/v1/series, /api/v1/labels, …),\nGET /metrics, /-/healthy, /-/ready."
     )]
     Serve(ServeArgs),
     /// Write a labelled dataset from the simulated cluster.
