@@ -1,7 +1,9 @@
 //! KubePulse's algorithms, free of storage and HTTP: they take matrices and series and return
-//! plain data: the random forest behind failure prediction and its training targets.
+//! plain data: the random forest behind failure prediction, its training targets, and its
+//! event-level scoring.
 
 mod error;
+pub mod evaluate;
 pub mod forest;
 pub mod labels;
 
