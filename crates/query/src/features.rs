@@ -285,3 +285,44 @@ fn grid(
     }
     Ok(out)
 }
+
+/// A pod serving a service, and when it did (first and last step it was seen, ms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The pod.
+    pub pod: String,
+    /// First step it served the service.
+    pub from: i64,
+    /// Last step it served the service.
+    pub to: i64,
+}
+
+/// The pods behind each service (`namespace`, `service`) between `start` and `end`, from the
+/// application request counters, seen every `step`.
+pub fn service_members(
+    engine: &Engine,
+    src: &dyn Source,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<BTreeMap<(String, String), Vec<Member>>, QueryError> {
+    let mut out: BTreeMap<(String, String), Vec<Member>> = BTreeMap::new();
+    let q = "group by (namespace, service, pod) (http_requests_total)";
+    let QueryValue::Matrix(m) = engine.range(src, q, start, end, step.max(1))?.value else {
+        return Ok(out);
+    };
+    for s in m {
+        let get = |n: &str| s.labels.get(n).unwrap_or_default().to_string();
+        let (Some(first), Some(last)) = (s.points.first(), s.points.last()) else {
+            continue;
+        };
+        out.entry((get("namespace"), get("service")))
+            .or_default()
+            .push(Member {
+                pod: get("pod"),
+                from: first.0,
+                to: last.0,
+            });
+    }
+    Ok(out)
+}

@@ -5,7 +5,7 @@
 
 use kubepulse_model::Labels;
 use kubepulse_query::features::{
-    FORECAST_CAP_SECS, FeatureRow, FeatureSpec, ObjectKind, compute, feature_names,
+    FORECAST_CAP_SECS, FeatureRow, FeatureSpec, ObjectKind, compute, feature_names, service_members,
 };
 use kubepulse_query::{Engine, EngineOptions, MemSource};
 use kubepulse_sim::{Scenario, SimConfig, Simulator};
@@ -90,6 +90,19 @@ fn a_memory_leak_shows_in_its_pods_features_only() {
         })
         .count();
     assert_eq!(others, 0);
+
+    // The leaking pod serves the cart service, alongside its other replicas.
+    let members = service_members(&engine, &src, start, end, 60_000).unwrap();
+    let cart = members
+        .iter()
+        .find(|(_, m)| m.iter().any(|p| p.pod == target))
+        .unwrap();
+    assert_eq!(cart.0.0, "shop");
+    assert!(
+        cart.1
+            .iter()
+            .all(|m| m.from >= start && m.to <= end && m.from <= m.to)
+    );
 
     let nodes = compute(&engine, &src, ObjectKind::Node, end, end, spec).unwrap();
     let names = feature_names(ObjectKind::Node);
