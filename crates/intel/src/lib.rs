@@ -6,5 +6,6 @@ mod error;
 pub mod evaluate;
 pub mod forest;
 pub mod labels;
+pub mod model;
 
 pub use error::{ErrorKind, IntelError};

@@ -51,6 +51,12 @@ pub enum Command {
         after_help = "Examples:\n  kubepulse simulate --out data/quick                       6 nodes, 120 pods, 1 hour\n  kubepulse simulate --seed 7 --nodes 50 --pods 1000 --duration 24h --out data/day\n  kubepulse simulate --scenario examples/scenarios/memory-leak.yaml --duration 2h --out data/leak\n  kubepulse simulate --chaos-per-hour 0 --no-lookalikes --duration 30m --out data/quiet"
     )]
     Simulate(SimulateArgs),
+    /// Train the failure model on datasets from `kubepulse simulate`, or on a cluster simulated
+    /// for the purpose.
+    #[command(
+        after_help = "Examples:\n  kubepulse train --simulate --out model.json                  2 hours of a simulated cluster\n  kubepulse train --simulate --seed 4 --duration 6h --chaos-per-hour 6 --out model.json\n  kubepulse train --data data/day1 --data data/day2 --out model.json"
+    )]
+    Train(TrainArgs),
     /// Inspect a data directory.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -67,6 +73,35 @@ pub enum Command {
     Config(ConfigCommand),
     /// Print version and build information.
     Version,
+}
+
+/// `kubepulse train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// A dataset directory written by `kubepulse simulate` (repeatable).
+    #[arg(long = "data", conflicts_with = "simulate")]
+    pub data: Vec<PathBuf>,
+    /// Simulate a cluster to train on instead.
+    #[arg(long)]
+    pub simulate: bool,
+    /// Simulator seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Simulated nodes.
+    #[arg(long, default_value_t = 6)]
+    pub nodes: u32,
+    /// Simulated pods.
+    #[arg(long, default_value_t = 120)]
+    pub pods: u32,
+    /// Simulated time.
+    #[arg(long, default_value = "2h")]
+    pub duration: String,
+    /// Random faults per simulated hour.
+    #[arg(long, default_value_t = 4.0)]
+    pub chaos_per_hour: f64,
+    /// Where to write the model.
+    #[arg(long, default_value = "model.json")]
+    pub out: PathBuf,
 }
 
 /// `kubepulse promql-test`.

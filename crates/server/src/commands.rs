@@ -5,6 +5,7 @@ mod promql_test;
 mod serve;
 mod simulate;
 mod store;
+mod train;
 mod version;
 
 use std::process::ExitCode;
@@ -20,6 +21,7 @@ pub fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config::run(&cfg, cmd),
         Command::Store(cmd) => store::run(&cfg, cmd),
         Command::PromqlTest(args) => promql_test::run(&args),
+        Command::Train(args) => train::run(&cfg, &args),
         Command::Version => version::run(),
     }
 }

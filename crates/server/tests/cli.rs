@@ -23,7 +23,7 @@ fn text(o: &Output) -> (String, String) {
 fn help_teaches_by_example() {
     let (out, _) = text(&kubepulse(&["--help"]));
     assert!(out.contains("Examples:") && out.contains("kubepulse simulate --nodes 50"));
-    for sub in ["simulate", "config"] {
+    for sub in ["simulate", "config", "train"] {
         let (out, _) = text(&kubepulse(&[sub, "--help"]));
         assert!(out.contains("Example"), "{sub} --help has examples:\n{out}");
     }
@@ -154,4 +154,50 @@ fn promql_test_runs_prometheus_scripts_and_reports_failures() {
         "{out}"
     );
     assert!(out.ends_with("0 passed, 1 failed, 0 skipped\n"), "{out}");
+}
+
+#[test]
+fn train_writes_a_model_file_and_refuses_bad_arguments() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("model.json");
+    let o = kubepulse(&[
+        "train",
+        "--simulate",
+        "--nodes",
+        "2",
+        "--pods",
+        "30",
+        "--duration",
+        "20m",
+        "--chaos-per-hour",
+        "6",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let model =
+        kubepulse_intel::model::FailureModel::from_json(&std::fs::read_to_string(&out).unwrap())
+            .unwrap();
+    assert!(
+        model.pod.windows > 30 * 40,
+        "{} pod windows",
+        model.pod.windows
+    );
+    assert_eq!(model.pod.features.len(), model.pod.forest.n_features);
+    assert!(model.trained_on.contains("seed 1"));
+    // Neither data nor simulation, a dataset that is not one, a zero duration, a bad size.
+    for args in [
+        vec!["train"],
+        vec!["train", "--simulate", "--pods", "16"],
+        vec!["train", "--data", tmp.path().to_str().unwrap()],
+        vec!["train", "--simulate", "--duration", "0s"],
+    ] {
+        let o = kubepulse(&args);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        let (_, err) = text(&o);
+        assert!(
+            !err.is_empty() && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
 }
