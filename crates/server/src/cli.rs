@@ -57,6 +57,9 @@ pub enum Command {
         after_help = "Examples:\n  kubepulse train --simulate --out model.json                  2 hours of a simulated cluster\n  kubepulse train --simulate --seed 4 --duration 6h --chaos-per-hour 6 --out model.json\n  kubepulse train --data data/day1 --data data/day2 --out model.json"
     )]
     Train(TrainArgs),
+    /// Evaluate models on held-out data.
+    #[command(subcommand)]
+    Evaluate(EvaluateCommand),
     /// Inspect a data directory.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -75,13 +78,13 @@ pub enum Command {
     Version,
 }
 
-/// `kubepulse train`.
+/// Where training or evaluation data comes from.
 #[derive(Debug, Args)]
-pub struct TrainArgs {
+pub struct EpisodeArgs {
     /// A dataset directory written by `kubepulse simulate` (repeatable).
     #[arg(long = "data", conflicts_with = "simulate")]
     pub data: Vec<PathBuf>,
-    /// Simulate a cluster to train on instead.
+    /// Simulate a cluster instead.
     #[arg(long)]
     pub simulate: bool,
     /// Simulator seed.
@@ -99,9 +102,38 @@ pub struct TrainArgs {
     /// Random faults per simulated hour.
     #[arg(long, default_value_t = 4.0)]
     pub chaos_per_hour: f64,
+}
+
+/// `kubepulse train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The data.
+    #[command(flatten)]
+    pub episodes: EpisodeArgs,
     /// Where to write the model.
     #[arg(long, default_value = "model.json")]
     pub out: PathBuf,
+}
+
+/// `kubepulse evaluate …`.
+#[derive(Debug, Subcommand)]
+pub enum EvaluateCommand {
+    /// Score a failure model on data it was not trained on: per-type precision, recall and F1
+    /// of windows, and failures announced 1, 5 and 10 minutes ahead, lead time and false alarms.
+    #[command(
+        after_help = "Examples:\n  kubepulse evaluate prediction --model model.json --simulate --seed 2\n  kubepulse evaluate prediction --model model.json --data data/held-out --out report.md"
+    )]
+    Prediction {
+        /// The model file.
+        #[arg(long)]
+        model: PathBuf,
+        /// The data.
+        #[command(flatten)]
+        episodes: EpisodeArgs,
+        /// Also write the report (markdown) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// `kubepulse promql-test`.

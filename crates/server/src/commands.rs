@@ -1,6 +1,7 @@
 //! Dispatch of subcommands.
 
 mod config;
+mod evaluate;
 mod promql_test;
 mod serve;
 mod simulate;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
         Command::Store(cmd) => store::run(&cfg, cmd),
         Command::PromqlTest(args) => promql_test::run(&args),
         Command::Train(args) => train::run(&cfg, &args),
+        Command::Evaluate(cmd) => evaluate::run(&cfg, cmd),
         Command::Version => version::run(),
     }
 }

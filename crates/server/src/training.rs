@@ -8,10 +8,15 @@ use std::path::Path;
 use anyhow::Context;
 use kubepulse_intel::labels::{Failure, FailureClass, Horizon, Labeller};
 use kubepulse_model::Labels;
+use kubepulse_model::parse_duration;
 use kubepulse_query::features::{FeatureSpec, ObjectKind, compute, service_members};
 use kubepulse_query::{Engine, MemSource};
 use kubepulse_sim::dataset::DatasetReader;
 use kubepulse_sim::{FailureType, SimConfig, Simulator, Truth};
+use tracing::info;
+
+use crate::cli::EpisodeArgs;
+use crate::config::Config;
 
 /// A stretch of a cluster's life: its series, what failed, and when it ran.
 pub struct Episode {
@@ -94,6 +99,46 @@ impl Episode {
             end,
         })
     }
+}
+
+/// The episodes `args` name, and a sentence saying what they are.
+pub fn load(cfg: &Config, args: &EpisodeArgs) -> anyhow::Result<(Vec<Episode>, String)> {
+    if args.simulate {
+        let minutes = parse_duration(&args.duration)
+            .map_err(|e| anyhow::anyhow!("--duration: {e}"))?
+            / 60_000;
+        if minutes <= 0 {
+            anyhow::bail!("--duration: must be at least a minute");
+        }
+        let mut sc = cfg.simulator.cluster.clone();
+        sc.seed = args.seed;
+        sc.nodes = args.nodes;
+        sc.pods = args.pods;
+        sc.chaos_per_hour = args.chaos_per_hour;
+        sc.validate()?;
+        info!(
+            seed = sc.seed,
+            nodes = sc.nodes,
+            pods = sc.pods,
+            minutes,
+            "simulating"
+        );
+        let what = format!(
+            "simulated: seed {}, {} nodes, {} pods, {} min, {} faults/h",
+            sc.seed, sc.nodes, sc.pods, minutes, sc.chaos_per_hour
+        );
+        return Ok((vec![Episode::simulate(sc, minutes)?], what));
+    }
+    if args.data.is_empty() {
+        anyhow::bail!("give --data DIR (repeatable) or --simulate");
+    }
+    let mut eps = Vec::new();
+    for d in &args.data {
+        info!(dataset = %d.display(), "reading");
+        eps.push(Episode::from_dataset(d)?);
+    }
+    let names: Vec<String> = args.data.iter().map(|d| d.display().to_string()).collect();
+    Ok((eps, format!("datasets: {}", names.join(", "))))
 }
 
 /// The class a failure type trains; `None` for failures nothing can announce or that the

@@ -185,6 +185,50 @@ fn train_writes_a_model_file_and_refuses_bad_arguments() {
     );
     assert_eq!(model.pod.features.len(), model.pod.forest.n_features);
     assert!(model.trained_on.contains("seed 1"));
+    // Scored on another seed: the report names both and has a table per kind.
+    let report = tmp.path().join("report.md");
+    let o = kubepulse(&[
+        "evaluate",
+        "prediction",
+        "--model",
+        out.to_str().unwrap(),
+        "--simulate",
+        "--seed",
+        "2",
+        "--nodes",
+        "2",
+        "--pods",
+        "30",
+        "--duration",
+        "20m",
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    let (stdout, _) = text(&o);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let written = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(stdout, written);
+    for part in [
+        "seed 1",
+        "seed 2",
+        "## Pods",
+        "## Nodes",
+        "announced ≥ 1 min",
+    ] {
+        assert!(written.contains(part), "{part} missing:\n{written}");
+    }
+    let o = kubepulse(&[
+        "evaluate",
+        "prediction",
+        "--model",
+        report.to_str().unwrap(),
+        "--simulate",
+    ]);
+    let (_, err) = text(&o);
+    assert!(
+        !o.status.success() && err.contains("not a model file"),
+        "{err}"
+    );
     // Neither data nor simulation, a dataset that is not one, a zero duration, a bad size.
     for args in [
         vec!["train"],

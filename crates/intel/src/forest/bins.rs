@@ -63,16 +63,16 @@ impl Binner {
     }
 
     /// The raw threshold equivalent to "bin ≤ `b`" for feature `f`: values at or below it (and
-    /// missing values) go left.
+    /// missing values) go left. Always finite, so that model files (JSON) keep it.
     pub fn threshold(&self, f: usize, b: u8) -> f64 {
         match b {
-            0 => f64::NEG_INFINITY,
+            0 => f64::MIN,
             _ => self
                 .edges
                 .get(f)
                 .and_then(|e| e.get(b as usize - 1))
                 .copied()
-                .unwrap_or(f64::INFINITY),
+                .unwrap_or(f64::MAX),
         }
     }
 }
@@ -93,8 +93,9 @@ mod tests {
             let rows: Vec<Vec<f64>> = vals.iter().map(|v| vec![*v]).collect();
             let binner = Binner::fit(&rows, 1, 32, 1000);
             let left_by_bin = binner.bin(0, probe) <= b;
-            let left_by_value = probe <= binner.threshold(0, b);
-            prop_assert_eq!(left_by_bin, left_by_value);
+            let threshold = binner.threshold(0, b);
+            prop_assert!(threshold.is_finite());
+            prop_assert_eq!(left_by_bin, probe <= threshold);
         }
     }
 

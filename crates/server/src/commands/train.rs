@@ -7,54 +7,18 @@ use kubepulse_intel::forest::{Forest, ForestParams};
 use kubepulse_intel::labels::{FailureClass, Horizon};
 use kubepulse_intel::model::{FORMAT, FailureModel, KindModel, VERSION};
 use kubepulse_model::clock::Stopwatch;
-use kubepulse_model::parse_duration;
 use kubepulse_query::Engine;
 use kubepulse_query::features::{FeatureSpec, ObjectKind, feature_names};
 use tracing::info;
 
 use crate::cli::TrainArgs;
 use crate::config::Config;
-use crate::training::{Episode, Windows, windows};
+use crate::training::{Windows, load, windows};
 
 /// Trains and writes the model.
 pub fn run(cfg: &Config, args: &TrainArgs) -> anyhow::Result<ExitCode> {
     let clock = Stopwatch::start();
-    let (episodes, trained_on) = if args.simulate {
-        let minutes = parse_duration(&args.duration)
-            .map_err(|e| anyhow::anyhow!("--duration: {e}"))?
-            / 60_000;
-        if minutes <= 0 {
-            anyhow::bail!("--duration: must be at least a minute");
-        }
-        let mut sc = cfg.simulator.cluster.clone();
-        sc.seed = args.seed;
-        sc.nodes = args.nodes;
-        sc.pods = args.pods;
-        sc.chaos_per_hour = args.chaos_per_hour;
-        sc.validate()?;
-        info!(
-            seed = sc.seed,
-            nodes = sc.nodes,
-            pods = sc.pods,
-            minutes,
-            "simulating"
-        );
-        let what = format!(
-            "simulated: seed {}, {} nodes, {} pods, {} min, {} faults/h",
-            sc.seed, sc.nodes, sc.pods, minutes, sc.chaos_per_hour
-        );
-        (vec![Episode::simulate(sc, minutes)?], what)
-    } else if args.data.is_empty() {
-        anyhow::bail!("give --data DIR (repeatable) or --simulate");
-    } else {
-        let mut eps = Vec::new();
-        for d in &args.data {
-            info!(dataset = %d.display(), "reading");
-            eps.push(Episode::from_dataset(d)?);
-        }
-        let names: Vec<String> = args.data.iter().map(|d| d.display().to_string()).collect();
-        (eps, format!("datasets: {}", names.join(", ")))
-    };
+    let (episodes, trained_on) = load(cfg, &args.episodes)?;
     let engine = Engine::new(cfg.query.engine_options());
     let spec = FeatureSpec::default();
     let horizon = Horizon::default();
