@@ -70,6 +70,18 @@ impl Forest {
         n_classes: usize,
         p: &ForestParams,
     ) -> Result<Self, IntelError> {
+        Self::train_oob(rows, labels, n_classes, p).map(|(f, _)| f)
+    }
+
+    /// Trains like [`Forest::train`], and also returns each row's out-of-bag class
+    /// probabilities: the mean over the trees whose sample left the row out (NaN when every
+    /// tree saw it), an honest estimate of how the forest scores rows it has not seen.
+    pub fn train_oob(
+        rows: &[Vec<f64>],
+        labels: &[u16],
+        n_classes: usize,
+        p: &ForestParams,
+    ) -> Result<(Self, Vec<Vec<f64>>), IntelError> {
         let n_features = rows.first().map_or(0, Vec::len);
         if rows.is_empty() || n_features == 0 || n_classes == 0 {
             return Err(IntelError::Data(
@@ -127,20 +139,38 @@ impl Forest {
         };
         let mut rng = Rng::new(p.seed);
         let per_tree = ((rows.len() as f64 * p.sample_fraction).ceil() as usize).max(1);
-        let trees = (0..p.trees)
-            .map(|_| {
-                let sample: Vec<u32> = (0..per_tree)
-                    .map(|_| rng.below(rows.len()) as u32)
-                    .collect();
-                let mut tree_rng = Rng::new(rng.next_u64());
-                Tree::grow(&g, sample, &mut tree_rng)
-            })
-            .collect();
-        Ok(Self {
+        let mut oob = vec![vec![0.0; n_classes]; rows.len()];
+        let mut oob_trees = vec![0u32; rows.len()];
+        let mut seen = vec![false; rows.len()];
+        let mut trees = Vec::with_capacity(p.trees);
+        for _ in 0..p.trees {
+            let sample: Vec<u32> = (0..per_tree)
+                .map(|_| rng.below(rows.len()) as u32)
+                .collect();
+            seen.iter_mut().for_each(|s| *s = false);
+            for &r in &sample {
+                seen[r as usize] = true;
+            }
+            let mut tree_rng = Rng::new(rng.next_u64());
+            let tree = Tree::grow(&g, sample, &mut tree_rng);
+            for (i, row) in rows.iter().enumerate().filter(|(i, _)| !seen[*i]) {
+                for (acc, v) in oob[i].iter_mut().zip(tree.leaf(row)) {
+                    *acc += f64::from(*v);
+                }
+                oob_trees[i] += 1;
+            }
+            trees.push(tree);
+        }
+        for (p, n) in oob.iter_mut().zip(&oob_trees) {
+            p.iter_mut()
+                .for_each(|v| *v = if *n > 0 { *v / f64::from(*n) } else { f64::NAN });
+        }
+        let forest = Self {
             n_classes,
             n_features,
             trees,
-        })
+        };
+        Ok((forest, oob))
     }
 
     /// Class probabilities of one row.
@@ -211,6 +241,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f, again);
+        // Out-of-bag scores are about as good as held-out ones.
+        let (_, oob) = Forest::train_oob(
+            &rows,
+            &labels,
+            2,
+            &ForestParams {
+                trees: 30,
+                ..ForestParams::default()
+            },
+        )
+        .unwrap();
+        let right = oob
+            .iter()
+            .zip(&labels)
+            .filter(|(p, y)| !p[1].is_nan() && u16::from(p[1] > 0.5) == **y)
+            .count();
+        assert!(right >= 3880, "{right} of 4000 out-of-bag rows right");
     }
 
     #[test]

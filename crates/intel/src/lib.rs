@@ -2,6 +2,7 @@
 //! plain data: the random forest behind failure prediction, its training targets, and its
 //! event-level scoring.
 
+pub mod calibrate;
 mod error;
 pub mod evaluate;
 pub mod forest;
