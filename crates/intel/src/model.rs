@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::IntelError;
+use crate::calibrate::Isotonic;
 use crate::forest::Forest;
 
 /// Format tag of model files.
@@ -22,6 +23,20 @@ pub struct KindModel {
     pub windows: usize,
     /// Of which labelled with a failure.
     pub positives: usize,
+    /// From the forest's probability of any failure to a calibrated one.
+    pub calibration: Isotonic,
+    /// Calibrated probability at or above which the model alarms.
+    pub threshold: f64,
+}
+
+impl KindModel {
+    /// Class probabilities of a row, and the calibrated probability of any failure.
+    pub fn score(&self, row: &[f64]) -> (Vec<f64>, f64) {
+        let p = self.forest.predict_proba(row);
+        let fail = 1.0 - p.first().copied().unwrap_or(1.0);
+        let calibrated = self.calibration.apply(fail);
+        (p, calibrated)
+    }
 }
 
 /// A trained failure model.

@@ -48,10 +48,12 @@ fn prediction(
     let (episodes, what) = load(cfg, args)?;
     let engine = Engine::new(cfg.query.engine_options());
     let mut report = format!(
-        "# Failure prediction: evaluation\n\nModel: `{}`, trained on {}.\nEvaluated on {what}.\nA window alarms when the probability of a failure within {} s is at least 0.5.\n",
+        "# Failure prediction: evaluation\n\nModel: `{}`, trained on {}.\nEvaluated on {what}.\nA window alarms when the calibrated probability of a failure within {} s reaches the model's threshold (pods {:.2}, nodes {:.2}).\n",
         model_path.display(),
         model.trained_on,
-        model.horizon_ms / 1000
+        model.horizon_ms / 1000,
+        model.pod.threshold,
+        model.node.threshold
     );
     for (kind, km, title) in [
         (ObjectKind::Pod, &model.pod, "Pods"),
@@ -102,9 +104,8 @@ fn score_kind(
             .zip(&w.times)
             .zip(w.rows.iter().zip(&w.labels))
         {
-            let p = km.forest.predict_proba(row);
-            let fail = 1.0 - p.first().copied().unwrap_or(1.0);
-            let predicted = if fail >= 0.5 {
+            let (p, fail) = km.score(row);
+            let predicted = if fail >= km.threshold {
                 (1..p.len())
                     .max_by(|a, b| p[*a].total_cmp(&p[*b]))
                     .unwrap_or(0)
@@ -132,6 +133,7 @@ fn score_kind(
         &scores,
         &fails,
         &EventScoring {
+            threshold: km.threshold,
             horizon: model.horizon_ms,
             step: model.step_ms,
             ..EventScoring::default()
