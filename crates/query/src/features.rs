@@ -95,6 +95,28 @@ pub const POD_SIGNALS: &[Signal] = &[
         "http_latency_seconds",
         r#"sum by (namespace, pod) (rate(http_request_duration_seconds_sum[1m])) / sum by (namespace, pod) (rate(http_request_duration_seconds_count[1m]))"#,
     ),
+    signal(
+        "last_terminated_oom",
+        r#"max by (namespace, pod) (kube_pod_container_status_last_terminated_reason{reason="OOMKilled"})"#,
+    ),
+    signal(
+        "crash_loop_back_off",
+        r#"max by (namespace, pod) (kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"})"#,
+    ),
+    // The node the pod runs on.
+    signal(
+        "node_memory_used_ratio",
+        r#"max by (namespace, pod) (kube_pod_info * on (node) group_left max by (node) (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes))"#,
+    ),
+    signal(
+        "node_cpu_busy_ratio",
+        r#"max by (namespace, pod) (kube_pod_info * on (node) group_left avg by (node) (1 - rate(node_cpu_seconds_total{mode="idle"}[1m])))"#,
+    ),
+    Signal {
+        name: "node_fs_used_ratio",
+        expr: r#"max by (namespace, pod) (kube_pod_info * on (node) group_left max by (node) (1 - node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}))"#,
+        limit: Some(0.9),
+    },
 ];
 
 /// Node signals.
@@ -325,4 +347,25 @@ pub fn service_members(
             });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_signal_parses_and_names_are_unique() {
+        for kind in [ObjectKind::Pod, ObjectKind::Node] {
+            for s in signals(kind) {
+                if let Err(e) = crate::parse::parse(s.expr) {
+                    panic!("{}: {}", s.name, e.render(s.expr));
+                }
+            }
+            let mut names = feature_names(kind);
+            let n = names.len();
+            names.sort();
+            names.dedup();
+            assert_eq!(names.len(), n);
+        }
+    }
 }
