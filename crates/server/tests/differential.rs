@@ -378,6 +378,19 @@ async fn pair() -> Pair {
     let mut prom = Peer::start("prometheus", "prometheus", &args).unwrap();
     prom.wait_port(prom_port, Duration::from_secs(30)).unwrap();
     let client = kubepulse_ingest::http_client().unwrap();
+    // Listening is not ready: Prometheus answers 503 until its storage is open.
+    for port in [kp.port, prom_port] {
+        let mut tries = 0;
+        loop {
+            let url = format!("http://127.0.0.1:{port}/-/ready");
+            match client.get(&url).send().await {
+                Ok(r) if r.status().is_success() => break,
+                _ if tries < 300 => tries += 1,
+                other => panic!("{url} not ready: {other:?}"),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 
     let now = kubepulse_model::Clock::now_ms(&kubepulse_model::SystemClock) / 60_000 * 60_000;
     let start = now - (POINTS - 1) * STEP;
