@@ -36,10 +36,7 @@ async fn post(
         .header("content-encoding", "snappy")
         .body(Body::from(body))
         .unwrap();
-    let resp = router(state.clone()).oneshot(req).await.unwrap();
-    let status = resp.status();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
+    support::call(state, req).await
 }
 
 async fn write(state: &AppState, series: &[Sent<'_>]) -> (StatusCode, String) {
