@@ -136,3 +136,44 @@ fn deltas_accumulate_across_exports() {
         vec![2.0, 4.0]
     );
 }
+
+#[test]
+fn sums_and_histograms_without_a_temporality_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::open(
+        tmp.path(),
+        StoreConfig::default(),
+        Arc::new(ManualClock::new(1_544_712_660_300)),
+    )
+    .unwrap()
+    .0;
+    let text = String::from_utf8(example()).unwrap().replace(
+        "\"aggregationTemporality\": 1",
+        "\"aggregationTemporality\": 0",
+    );
+    let req = decode(text.as_bytes(), true).unwrap();
+    let e = receive(
+        &req,
+        &OtlpMetrics::default(),
+        &db,
+        &IngestMetrics::default(),
+    )
+    .unwrap();
+    assert!(e.rejected_points >= 2, "{e:?}");
+    for what in ["sum", "histogram"] {
+        assert!(
+            e.messages
+                .iter()
+                .any(|m| m.starts_with(what) && m.ends_with("has no aggregation temporality")),
+            "{what}: {:?}",
+            e.messages
+        );
+    }
+    // The gauges still arrive.
+    let names: Vec<String> = series(&db).into_iter().map(|s| s.0).collect();
+    assert!(names.iter().any(|n| n.starts_with("my_gauge")), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.contains("my_counter_total")),
+        "{names:?}"
+    );
+}

@@ -75,6 +75,13 @@ fn truncate<T>(items: &mut Vec<T>, limit: usize, warnings: &mut Vec<String>) {
     }
 }
 
+/// A list of strings, truncated at `limit`, as the answer.
+fn string_list(mut items: Vec<String>, limit: usize) -> Response {
+    let mut warnings = Vec::new();
+    truncate(&mut items, limit, &mut warnings);
+    success(&json::strings(items.iter().map(String::as_str)), &warnings)
+}
+
 /// `GET|POST /api/v1/series`.
 pub async fn series(
     State(s): State<AppState>,
@@ -89,7 +96,7 @@ pub async fn series(
     let (start, end, limit) = window(&p)?;
     let sets = match_sets(&p, true)?;
     let read = s.read.clone();
-    let found = blocking(move || {
+    let mut found = blocking(move || {
         let mut all = BTreeSet::new();
         for m in &sets {
             all.extend(read.series(m, start, end)?);
@@ -97,7 +104,6 @@ pub async fn series(
         Ok(all.into_iter().collect::<Vec<Labels>>())
     })
     .await?;
-    let mut found = found;
     let mut warnings = Vec::new();
     truncate(&mut found, limit, &mut warnings);
     let mut data = String::from("[");
@@ -157,13 +163,8 @@ pub async fn labels(
     let p = Params::new(q.as_deref(), &headers, &body);
     let (start, end, limit) = window(&p)?;
     let sets = match_sets(&p, false)?;
-    let mut names = names_or_values(s.read.clone(), None, sets, start, end).await?;
-    let mut warnings = Vec::new();
-    truncate(&mut names, limit, &mut warnings);
-    Ok(success(
-        &json::strings(names.iter().map(String::as_str)),
-        &warnings,
-    ))
+    let names = names_or_values(s.read.clone(), None, sets, start, end).await?;
+    Ok(string_list(names, limit))
 }
 
 /// `GET /api/v1/label/<name>/values`.
@@ -179,13 +180,8 @@ pub async fn label_values(
     let p = Params::new(q.as_deref(), &headers, &[]);
     let (start, end, limit) = window(&p)?;
     let sets = match_sets(&p, false)?;
-    let mut values = names_or_values(s.read.clone(), Some(name), sets, start, end).await?;
-    let mut warnings = Vec::new();
-    truncate(&mut values, limit, &mut warnings);
-    Ok(success(
-        &json::strings(values.iter().map(String::as_str)),
-        &warnings,
-    ))
+    let values = names_or_values(s.read.clone(), Some(name), sets, start, end).await?;
+    Ok(string_list(values, limit))
 }
 
 /// `GET /api/v1/metadata`.

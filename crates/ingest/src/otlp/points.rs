@@ -56,6 +56,28 @@ impl Ctx<'_> {
         ));
     }
 
+    /// Whether a `what` metric's temporality is delta (or else cumulative); `None`, with its
+    /// `points` rejected, when it is neither.
+    fn is_delta(
+        &mut self,
+        what: &str,
+        temporality: i32,
+        points: usize,
+        m: &Metric,
+    ) -> Option<bool> {
+        if temporality == AggregationTemporality::Delta as i32 {
+            return Some(true);
+        }
+        if temporality == AggregationTemporality::Cumulative as i32 {
+            return Some(false);
+        }
+        self.reject(
+            points,
+            format!("{what} {:?} has no aggregation temporality", m.name),
+        );
+        None
+    }
+
     fn reject(&mut self, n: usize, why: String) {
         self.export.rejected_points += n as i64;
         if self.export.messages.len() < 8 {
@@ -118,14 +140,11 @@ pub(super) fn metric_points(ctx: &mut Ctx<'_>, m: &Metric) -> u64 {
                 MetricType::Gauge
             };
             ctx.describe(&name, family_kind, m);
-            let is_delta = s.aggregation_temporality == AggregationTemporality::Delta as i32;
-            if !is_delta && s.aggregation_temporality != AggregationTemporality::Cumulative as i32 {
-                ctx.reject(
-                    s.data_points.len(),
-                    format!("sum {:?} has no aggregation temporality", m.name),
-                );
+            let Some(is_delta) =
+                ctx.is_delta("sum", s.aggregation_temporality, s.data_points.len(), m)
+            else {
                 return 0;
-            }
+            };
             for p in &s.data_points {
                 latest = latest.max(p.time_unix_nano);
                 let Some(mut v) = number(&p.value) else {
@@ -161,14 +180,14 @@ pub(super) fn metric_points(ctx: &mut Ctx<'_>, m: &Metric) -> u64 {
         metric::Data::Histogram(h) => {
             let name = metric_name(&m.name, &m.unit, NameKind::Other);
             ctx.describe(&name, MetricType::Histogram, m);
-            let is_delta = h.aggregation_temporality == AggregationTemporality::Delta as i32;
-            if !is_delta && h.aggregation_temporality != AggregationTemporality::Cumulative as i32 {
-                ctx.reject(
-                    h.data_points.len(),
-                    format!("histogram {:?} has no aggregation temporality", m.name),
-                );
+            let Some(is_delta) = ctx.is_delta(
+                "histogram",
+                h.aggregation_temporality,
+                h.data_points.len(),
+                m,
+            ) else {
                 return 0;
-            }
+            };
             for p in &h.data_points {
                 latest = latest.max(p.time_unix_nano);
                 let labels = attribute_labels(&p.attributes);
