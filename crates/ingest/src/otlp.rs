@@ -91,19 +91,6 @@ fn ms(ns: u64) -> i64 {
     (ns / 1_000_000) as i64
 }
 
-/// Formats a bucket bound or quantile as Prometheus does: the shortest decimal that round-trips,
-/// never in exponent form (Rust's float formatting already is), `+Inf` for infinity.
-pub fn format_bound(v: f64) -> String {
-    if v.is_infinite() {
-        return if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    format!("{v}")
-}
-
 impl OtlpMetrics {
     /// Translates an export request into series.
     pub fn translate(
@@ -235,18 +222,5 @@ pub fn receive(
             Ok(export)
         }
         Err(e) => Err(e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bounds_never_use_exponents() {
-        assert_eq!(format_bound(1.0), "1");
-        assert_eq!(format_bound(0.005), "0.005");
-        assert_eq!(format_bound(1e6), "1000000");
-        assert_eq!(format_bound(f64::INFINITY), "+Inf");
     }
 }

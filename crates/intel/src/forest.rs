@@ -209,16 +209,11 @@ mod tests {
     #[test]
     fn learns_a_rare_class_and_generalises() {
         let (rows, labels) = data(4000, 1);
-        let f = Forest::train(
-            &rows,
-            &labels,
-            2,
-            &ForestParams {
-                trees: 30,
-                ..ForestParams::default()
-            },
-        )
-        .unwrap();
+        let params = ForestParams {
+            trees: 30,
+            ..ForestParams::default()
+        };
+        let f = Forest::train(&rows, &labels, 2, &params).unwrap();
         let (test, truth) = data(2000, 2);
         let mut correct = 0;
         for (x, y) in test.iter().zip(&truth) {
@@ -230,28 +225,9 @@ mod tests {
         }
         assert!(correct >= 1940, "{correct} of 2000 held-out rows right");
         // The same seed grows the same forest.
-        let again = Forest::train(
-            &rows,
-            &labels,
-            2,
-            &ForestParams {
-                trees: 30,
-                ..ForestParams::default()
-            },
-        )
-        .unwrap();
+        let (again, oob) = Forest::train_oob(&rows, &labels, 2, &params).unwrap();
         assert_eq!(f, again);
         // Out-of-bag scores are about as good as held-out ones.
-        let (_, oob) = Forest::train_oob(
-            &rows,
-            &labels,
-            2,
-            &ForestParams {
-                trees: 30,
-                ..ForestParams::default()
-            },
-        )
-        .unwrap();
         let right = oob
             .iter()
             .zip(&labels)

@@ -9,6 +9,7 @@
 pub mod clock;
 pub mod error;
 pub mod event;
+pub mod gofloat;
 pub mod labels;
 pub mod log;
 pub mod metric;

@@ -267,7 +267,7 @@ fn eval_range(
     {
         ev.warnings.insert(format!(
             "PromQL warning: quantile value should be between 0 and 1, got {}",
-            stats::format_g(*q)
+            kubepulse_model::gofloat::format_g(*q)
         ));
     }
     let input: RangeInput = ev.range_input(args[m], steps)?;

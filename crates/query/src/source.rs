@@ -16,19 +16,6 @@ pub trait Source: Sync {
     ) -> Result<Vec<SeriesSamples>, QueryError>;
 }
 
-impl<T: Read> Source for T {
-    fn select(
-        &self,
-        matchers: &[Matcher],
-        mint: i64,
-        maxt: i64,
-    ) -> Result<Vec<SeriesSamples>, QueryError> {
-        let mut v = Read::select(self, matchers, mint, maxt)?;
-        v.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
-        Ok(v)
-    }
-}
-
 /// The store behind a `dyn Read`, as a source.
 pub struct StoreSource<'a>(pub &'a dyn Read);
 

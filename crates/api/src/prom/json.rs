@@ -3,6 +3,7 @@
 //! formats, and scalars with a plain float timestamp.
 
 use kubepulse_model::Labels;
+use kubepulse_model::gofloat::{format_e, format_f};
 use kubepulse_query::{QueryValue, Series};
 
 /// Appends `s` as a JSON string, escaped as Go's `encoding/json` does.
@@ -53,55 +54,14 @@ pub fn timestamp(out: &mut String, ms: i64) {
     }
 }
 
-/// Go's shortest `'e'` format: `1e+21`, `1.5e-07`.
-fn go_exp(v: f64) -> String {
-    let s = format!("{v:e}");
-    match s.split_once('e') {
-        Some((m, e)) => {
-            let (sign, digits) = e.strip_prefix('-').map_or(("+", e), |d| ("-", d));
-            format!("{m}e{sign}{digits:0>2}")
-        }
-        None => s,
-    }
-}
-
-fn special(v: f64) -> Option<&'static str> {
-    if v.is_nan() {
-        Some("NaN")
-    } else if v == f64::INFINITY {
-        Some("+Inf")
-    } else if v == f64::NEG_INFINITY {
-        Some("-Inf")
-    } else {
-        None
-    }
-}
-
-/// A sample value as Prometheus writes it (`'e'` below 1e-6 and from 1e21, else `'f'`).
+/// A sample value as Prometheus writes it, and a float as Go's `encoding/json` writes a
+/// number: `'e'` below 1e-6 and from 1e21, else `'f'` (`NaN`, `+Inf`, `-Inf` by name).
 pub fn sample_value(v: f64) -> String {
-    if let Some(s) = special(v) {
-        return s.into();
-    }
     let a = v.abs();
     if a != 0.0 && !(1e-6..1e21).contains(&a) {
-        go_exp(v)
+        format_e(v)
     } else {
-        format!("{v}")
-    }
-}
-
-/// A scalar value: always plain decimal.
-pub fn scalar_value(v: f64) -> String {
-    special(v).map_or_else(|| format!("{v}"), str::to_string)
-}
-
-/// A float as Go's `encoding/json` writes a number.
-fn number(v: f64) -> String {
-    let a = v.abs();
-    if a != 0.0 && !(1e-6..1e21).contains(&a) {
-        go_exp(v)
-    } else {
-        format!("{v}")
+        format_f(v)
     }
 }
 
@@ -131,14 +91,14 @@ pub fn query_data(out: &mut String, v: &QueryValue) {
     match v {
         QueryValue::Scalar(t, v) => {
             out.push_str("{\"resultType\":\"scalar\",\"result\":[");
-            out.push_str(&number(*t as f64 / 1000.0));
+            out.push_str(&sample_value(*t as f64 / 1000.0));
             out.push_str(",\"");
-            out.push_str(&scalar_value(*v));
+            out.push_str(&format_f(*v));
             out.push_str("\"]}");
         }
         QueryValue::String(t, s) => {
             out.push_str("{\"resultType\":\"string\",\"result\":[");
-            out.push_str(&number(*t as f64 / 1000.0));
+            out.push_str(&sample_value(*t as f64 / 1000.0));
             out.push(',');
             string(out, s);
             out.push_str("]}");
@@ -237,8 +197,7 @@ mod tests {
         assert_eq!(sample_value(0.1 + 0.2), "0.30000000000000004");
         assert_eq!(sample_value(-0.0), "-0");
         assert_eq!(sample_value(f64::NEG_INFINITY), "-Inf");
-        assert_eq!(scalar_value(1e21), "1000000000000000000000");
-        assert_eq!(number(4.05), "4.05");
+        assert_eq!(sample_value(4.05), "4.05");
         let mut e = String::new();
         string(&mut e, "<&>\"é\\\u{2028}");
         assert_eq!(e, "\"\\u003c\\u0026\\u003e\\\"é\\\\\\u2028\"");

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use kubepulse_model::gofloat::format_f;
 use kubepulse_model::{MetricMeta, MetricType, STALE_NAN};
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, Metric, metric, number_data_point,
@@ -11,7 +12,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::delta::DeltaState;
 use super::names::{NameKind, metric_name};
-use super::{Export, OwnedSeries, attribute_labels, format_bound, ms};
+use super::{Export, OwnedSeries, attribute_labels, ms};
 
 /// Where the points of one resource's metrics go.
 pub(super) struct Ctx<'a> {
@@ -223,7 +224,7 @@ pub(super) fn metric_points(ctx: &mut Ctx<'_>, m: &Metric) -> u64 {
                     ctx.push(
                         &format!("{name}_bucket"),
                         &labels,
-                        &[("le", format_bound(*bound))],
+                        &[("le", format_f(*bound))],
                         t,
                         stale(p.flags, cum),
                     );
@@ -278,7 +279,7 @@ pub(super) fn metric_points(ctx: &mut Ctx<'_>, m: &Metric) -> u64 {
                     ctx.push(
                         &name,
                         &labels,
-                        &[("quantile", format_bound(q.quantile))],
+                        &[("quantile", format_f(q.quantile))],
                         t,
                         stale(p.flags, q.value),
                     );

@@ -14,7 +14,9 @@ use promql_parser::parser::{AggregateExpr, LabelModifier};
 use super::{Evaluator, Output, StepWalk, keep_only, with_label, without_names};
 use crate::QueryError;
 use crate::error::exec;
-use crate::functions::stats::{format_f, format_g, kahan_inc, quantile};
+use kubepulse_model::gofloat::{format_f, format_g};
+
+use crate::functions::stats::{kahan_inc, quantile};
 use crate::parse::is_label_name;
 use crate::value::{Series, Steps, Value};
 

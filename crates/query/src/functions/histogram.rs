@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use kubepulse_model::Labels;
 use promql_parser::parser::Expr;
 
-use super::stats::format_g;
 use crate::QueryError;
 use crate::eval::{Evaluator, NAME, Output, StepWalk};
 use crate::value::{Steps, Value};
+use kubepulse_model::gofloat::format_g;
 
 /// Go's `strconv.ParseFloat` for an `le` value.
 fn parse_le(s: &str) -> Option<f64> {

@@ -133,18 +133,9 @@ pub fn predict_linear(w: Window<'_>, at: i64, secs: f64) -> Option<f64> {
     Some(slope * secs + intercept)
 }
 
+/// Go's `%f` (six decimals), for messages.
 fn go_f(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
-    } else {
-        format!("{v:.6}")
-    }
+    kubepulse_model::gofloat::special(v).map_or_else(|| format!("{v:.6}"), str::to_string)
 }
 
 /// `holt_winters` (double exponential smoothing) with smoothing factor `sf` and trend factor

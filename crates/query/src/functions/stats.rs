@@ -66,44 +66,6 @@ pub fn go_min(a: f64, b: f64) -> f64 {
     }
 }
 
-/// Go's float formatting with `'f'` and the shortest precision (`+Inf`, `-Inf`, `NaN`).
-pub fn format_f(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{v}")
-    }
-}
-
-/// Go's `%g` for annotation messages.
-pub fn format_g(v: f64) -> String {
-    if !v.is_finite() {
-        return format_f(v);
-    }
-    let exp = if v == 0.0 {
-        0
-    } else {
-        v.abs().log10().floor() as i32
-    };
-    if !(-4..6).contains(&exp) {
-        let s = format!("{v:e}");
-        // Go writes the exponent with a sign and at least two digits.
-        match s.split_once('e') {
-            Some((m, e)) => {
-                let (sign, digits) = e.strip_prefix('-').map_or(("+", e), |d| ("-", d));
-                format!("{m}e{sign}{digits:0>2}")
-            }
-            None => s,
-        }
-    } else {
-        format!("{v}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,10 +84,5 @@ mod tests {
         assert!(go_max(1.0, f64::NAN).is_nan());
         assert!(go_min(0.0, -0.0).is_sign_negative());
         assert!(go_max(-0.0, 0.0).is_sign_positive());
-        assert_eq!(format_f(1e21), "1000000000000000000000");
-        assert_eq!(format_g(2.0), "2");
-        assert_eq!(format_g(1e-7), "1e-07");
-        assert_eq!(format_g(1234567.0), "1.234567e+06");
-        assert_eq!(format_g(123456.0), "123456");
     }
 }
