@@ -9,30 +9,19 @@ use std::time::Duration;
 
 use kubepulse_model::SystemClock;
 use kubepulse_store::{Db, MatchOp, Matcher, Read, StoreConfig};
-use kubepulse_testkit::{Peer, free_port};
+use kubepulse_testkit::free_port;
 
 #[tokio::test]
 async fn prometheus_remote_writes_into_kubepulse() {
     let tmp = tempfile::tempdir().unwrap();
     let mut kp = support::serve(support::QUIET, &tmp.path().join("data"));
     let prom_port = free_port();
-    let prom_dir = tmp.path().join("prometheus");
-    std::fs::create_dir_all(&prom_dir).unwrap();
     let cfg = format!(
         "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:{prom_port}']\nremote_write:\n  - url: http://127.0.0.1:{}/api/v1/write\n    queue_config:\n      batch_send_deadline: 1s\n      min_backoff: 100ms\n      max_backoff: 1s\n",
         kp.port
     );
-    std::fs::write(prom_dir.join("prometheus.yml"), cfg).unwrap();
-    let args = vec![
-        format!(
-            "--config.file={}",
-            prom_dir.join("prometheus.yml").display()
-        ),
-        format!("--storage.tsdb.path={}", prom_dir.join("data").display()),
-        format!("--web.listen-address=127.0.0.1:{prom_port}"),
-    ];
-    let mut prom = Peer::start("prometheus", "prometheus", &args).unwrap();
-    prom.wait_port(prom_port, Duration::from_secs(30)).unwrap();
+    let prom = kubepulse_testkit::prometheus(&tmp.path().join("prometheus"), prom_port, &cfg, &[])
+        .unwrap();
     let client = kubepulse_ingest::http_client().unwrap();
     let metric = |name: &'static str| {
         let client = client.clone();

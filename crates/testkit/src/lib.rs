@@ -42,6 +42,23 @@ pub fn which(program: &str) -> Option<PathBuf> {
     })
 }
 
+/// Starts Prometheus on loopback `port` with `config` (its YAML) and its data in `dir`, with
+/// `extra` flags, and waits for it to listen.
+pub fn prometheus(dir: &Path, port: u16, config: &str, extra: &[&str]) -> anyhow::Result<Peer> {
+    std::fs::create_dir_all(dir)?;
+    let cfg = dir.join("prometheus.yml");
+    std::fs::write(&cfg, config)?;
+    let mut args = vec![
+        format!("--config.file={}", cfg.display()),
+        format!("--storage.tsdb.path={}", dir.join("data").display()),
+        format!("--web.listen-address=127.0.0.1:{port}"),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let mut peer = Peer::start("prometheus", "prometheus", &args)?;
+    peer.wait_port(port, Duration::from_secs(30))?;
+    Ok(peer)
+}
+
 /// A process started for a test; killed when dropped.
 #[derive(Debug)]
 pub struct Peer {

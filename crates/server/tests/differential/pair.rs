@@ -112,24 +112,13 @@ pub async fn pair() -> Pair {
     let tmp = tempfile::tempdir().unwrap();
     let kp = support::serve(support::QUIET, &tmp.path().join("data"));
     let prom_port = free_port();
-    let prom_dir = tmp.path().join("prometheus");
-    std::fs::create_dir_all(&prom_dir).unwrap();
-    std::fs::write(
-        prom_dir.join("prometheus.yml"),
+    let prom = kubepulse_testkit::prometheus(
+        &tmp.path().join("prometheus"),
+        prom_port,
         "global:\n  scrape_interval: 15s\n",
+        &["--web.enable-remote-write-receiver"],
     )
     .unwrap();
-    let args = vec![
-        format!(
-            "--config.file={}",
-            prom_dir.join("prometheus.yml").display()
-        ),
-        format!("--storage.tsdb.path={}", prom_dir.join("data").display()),
-        format!("--web.listen-address=127.0.0.1:{prom_port}"),
-        "--web.enable-remote-write-receiver".to_string(),
-    ];
-    let mut prom = Peer::start("prometheus", "prometheus", &args).unwrap();
-    prom.wait_port(prom_port, Duration::from_secs(30)).unwrap();
     let client = kubepulse_ingest::http_client().unwrap();
     // Listening is not ready: Prometheus answers 503 until its storage is open.
     for port in [kp.port, prom_port] {
