@@ -23,15 +23,7 @@ fn escape(v: &str) -> String {
 }
 
 fn value_text(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{v:e}")
-    }
+    kubepulse_model::gofloat::special(v).map_or_else(|| format!("{v:e}"), str::to_string)
 }
 
 fn line(s: &Sample, openmetrics: bool) -> String {

@@ -2,7 +2,7 @@
 //! (range functions) or per sample (instant-vector functions).
 
 mod date;
-mod histogram;
+pub(crate) mod histogram;
 mod labels;
 pub mod over_time;
 pub mod range;

@@ -29,17 +29,7 @@ pub struct Report {
 
 /// Prometheus' float comparison for tests: equal, both NaN, or within a relative 1e-6.
 pub fn almost_equal(a: f64, b: f64) -> bool {
-    const MIN_NORMAL: f64 = 2.2250738585072014e-308;
-    const EPSILON: f64 = 0.000001;
-    if (a.is_nan() && b.is_nan()) || a == b {
-        return true;
-    }
-    let abs_sum = a.abs() + b.abs();
-    let diff = (a - b).abs();
-    if a == 0.0 || b == 0.0 || abs_sum < MIN_NORMAL {
-        return diff < EPSILON * MIN_NORMAL;
-    }
-    diff / abs_sum.min(f64::MAX) < EPSILON
+    crate::functions::histogram::almost_equal(a, b, 1e-6)
 }
 
 /// Runs a script's text.

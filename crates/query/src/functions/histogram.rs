@@ -33,7 +33,8 @@ fn parse_le(s: &str) -> Option<f64> {
     s.parse().ok()
 }
 
-fn almost_equal(a: f64, b: f64, eps: f64) -> bool {
+/// Prometheus' float comparison: equal, both NaN, or within a relative `eps`.
+pub fn almost_equal(a: f64, b: f64, eps: f64) -> bool {
     const MIN_NORMAL: f64 = 2.2250738585072014e-308;
     if (a.is_nan() && b.is_nan()) || a == b {
         return true;
