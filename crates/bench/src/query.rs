@@ -221,25 +221,22 @@ pub async fn run(
     println!("|---|---|---|---|---|---|---|");
     let mut ratios = Vec::new();
     for c in cases() {
-        let form = |_: ()| -> (String, Vec<(&str, String)>) {
-            let secs = |ms: i64| format!("{}", ms as f64 / 1000.0);
-            match c.range {
-                None => (
-                    "query".into(),
-                    vec![("query", c.expr.to_string()), ("time", secs(end))],
-                ),
-                Some(r) => (
-                    "query_range".into(),
-                    vec![
-                        ("query", c.expr.to_string()),
-                        ("start", secs(end - r)),
-                        ("end", secs(end)),
-                        ("step", "15".into()),
-                    ],
-                ),
-            }
+        let secs = |ms: i64| format!("{}", ms as f64 / 1000.0);
+        let (path, params) = match c.range {
+            None => (
+                "query",
+                vec![("query", c.expr.to_string()), ("time", secs(end))],
+            ),
+            Some(r) => (
+                "query_range",
+                vec![
+                    ("query", c.expr.to_string()),
+                    ("start", secs(end - r)),
+                    ("end", secs(end)),
+                    ("step", "15".into()),
+                ],
+            ),
         };
-        let (path, params) = form(());
         let urls = [kp.port, prom.port].map(|p| format!("http://127.0.0.1:{p}/api/v1/{path}"));
         let first = [
             post(client, &urls[0], &params).await?,

@@ -238,6 +238,7 @@ pub fn compute(
     objects.sort();
     objects.dedup();
     let step_secs = step as f64 / 1000.0;
+    let absent = vec![None; w + 1];
     let mut rows = Vec::new();
     for key in objects {
         for i in w..len {
@@ -246,7 +247,7 @@ pub fn compute(
             for (s, g) in signals(kind).iter().zip(&grids) {
                 let st = match g.get(key) {
                     Some(points) => stats(&points[i - w..=i], step_secs),
-                    None => stats(&vec![None; w + 1], step_secs),
+                    None => stats(&absent, step_secs),
                 };
                 present |= st.missing < 1.0;
                 values.extend(st.values());
