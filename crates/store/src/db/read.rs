@@ -82,10 +82,11 @@ impl Read for Db {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<SeriesSamples>, StoreError> {
-        // The head is read before the disk: a flush that moves data in between makes it appear
-        // twice (and the merge keeps one), never zero times. A series whose samples on disk
-        // (beyond the last flush, which the head keeps) all precede the range is read from
-        // memory alone.
+        // Memory is read before the disk, under the head lock: the head and the flushed chunks
+        // kept in memory hold every sample after the series' `disk_max_t`, so the disk is read
+        // only up to it (a series whose range starts after it is read from memory alone). A
+        // flush in between can make a sample appear twice (the merge keeps one), never zero
+        // times.
         let mut found: Vec<HeadPart> = Vec::new();
         {
             let head = self.head_read()?;
