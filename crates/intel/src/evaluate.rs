@@ -49,6 +49,19 @@ pub struct EventReport {
     pub false_alarms: usize,
     /// Object-hours scored.
     pub object_hours: f64,
+    /// Every failure scored, in object order, with its lead time when it was announced.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// What became of one failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The object that failed.
+    pub object: String,
+    /// When (ms).
+    pub t: i64,
+    /// How long before it an alarm episode announcing it started (ms), if one did.
+    pub lead: Option<i64>,
 }
 
 impl EventReport {
@@ -93,6 +106,11 @@ pub fn score_events(
                 .filter(|&&(start, end)| start < f && end + s.horizon >= f)
                 .map(|&(start, _)| (f - start).min(s.max_lead))
                 .max();
+            report.outcomes.push(Outcome {
+                object: object.clone(),
+                t: f,
+                lead,
+            });
             if let Some(l) = lead {
                 for (i, min) in [60_000, 300_000, 600_000].iter().enumerate() {
                     if l >= *min {
@@ -107,6 +125,11 @@ pub fn score_events(
     for (object, fails) in failures {
         if !scores.contains_key(object) {
             report.failures += fails.len();
+            report.outcomes.extend(fails.iter().map(|&t| Outcome {
+                object: object.clone(),
+                t,
+                lead: None,
+            }));
         }
     }
     leads.sort_by(f64::total_cmp);
@@ -164,6 +187,12 @@ mod tests {
         assert_eq!(r.ahead, [1, 1, 1]);
         assert_eq!(r.median_lead_secs, 660.0);
         assert_eq!(r.false_alarms, 1);
+        let leads: Vec<_> = r.outcomes.iter().map(|o| (o.object.as_str(), o.lead)).collect();
+        assert_eq!(
+            leads,
+            [("a", Some(11 * min)), ("b", None), ("c", None)],
+            "one outcome per failure"
+        );
         assert!((r.object_hours - (240.0 + 2.0) * 15.0 / 3600.0).abs() < 1e-9);
         let recall = r.recall_ahead();
         assert!((recall[1] - 1.0 / 3.0).abs() < 1e-12);

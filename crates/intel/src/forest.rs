@@ -64,8 +64,8 @@ pub struct Forest {
 impl Forest {
     /// Trains on `rows` (each `n_features` long; NaN for missing) with classes `labels` in
     /// `0..n_classes`.
-    pub fn train(
-        rows: &[Vec<f64>],
+    pub fn train<R: AsRef<[f64]>>(
+        rows: &[R],
         labels: &[u16],
         n_classes: usize,
         p: &ForestParams,
@@ -76,13 +76,29 @@ impl Forest {
     /// Trains like [`Forest::train`], and also returns each row's out-of-bag class
     /// probabilities: the mean over the trees whose sample left the row out (NaN when every
     /// tree saw it), an honest estimate of how the forest scores rows it has not seen.
-    pub fn train_oob(
-        rows: &[Vec<f64>],
+    pub fn train_oob<R: AsRef<[f64]>>(
+        rows: &[R],
         labels: &[u16],
         n_classes: usize,
         p: &ForestParams,
     ) -> Result<(Self, Vec<Vec<f64>>), IntelError> {
-        let n_features = rows.first().map_or(0, Vec::len);
+        Self::train_grouped(rows, labels, None, n_classes, p, &mut || {})
+    }
+
+    /// Trains like [`Forest::train_oob`]; with `groups` (one id per row), each tree's sample
+    /// draws whole groups with replacement, so that a row is out of bag only when nothing of
+    /// its group was drawn: neighbouring windows of one object are nearly alike, and
+    /// out-of-bag scores are only honest when the object was not seen at all. `on_tree` is
+    /// called after each tree.
+    pub fn train_grouped<R: AsRef<[f64]>>(
+        rows: &[R],
+        labels: &[u16],
+        groups: Option<&[u32]>,
+        n_classes: usize,
+        p: &ForestParams,
+        on_tree: &mut dyn FnMut(),
+    ) -> Result<(Self, Vec<Vec<f64>>), IntelError> {
+        let n_features = rows.first().map_or(0, |r| r.as_ref().len());
         if rows.is_empty() || n_features == 0 || n_classes == 0 {
             return Err(IntelError::Data(
                 "no rows, features or classes to train on".into(),
@@ -95,11 +111,14 @@ impl Forest {
                 labels.len()
             )));
         }
-        if let Some(i) = rows.iter().position(|r| r.len() != n_features) {
+        if let Some(i) = rows.iter().position(|r| r.as_ref().len() != n_features) {
             return Err(IntelError::Data(format!(
                 "row {i} has {} features, not {n_features}",
-                rows[i].len()
+                rows[i].as_ref().len()
             )));
+        }
+        if groups.is_some_and(|g| g.len() != rows.len()) {
+            return Err(IntelError::Data("one group per row is needed".into()));
         }
         if let Some(l) = labels.iter().find(|l| **l as usize >= n_classes) {
             return Err(IntelError::Data(format!(
@@ -139,14 +158,18 @@ impl Forest {
         };
         let mut rng = Rng::new(p.seed);
         let per_tree = ((rows.len() as f64 * p.sample_fraction).ceil() as usize).max(1);
+        let members = groups.map(group_members);
         let mut oob = vec![vec![0.0; n_classes]; rows.len()];
         let mut oob_trees = vec![0u32; rows.len()];
         let mut seen = vec![false; rows.len()];
         let mut trees = Vec::with_capacity(p.trees);
         for _ in 0..p.trees {
-            let sample: Vec<u32> = (0..per_tree)
-                .map(|_| rng.below(rows.len()) as u32)
-                .collect();
+            let sample = match &members {
+                Some(m) => group_sample(m, per_tree, &mut rng),
+                None => (0..per_tree)
+                    .map(|_| rng.below(rows.len()) as u32)
+                    .collect(),
+            };
             seen.iter_mut().for_each(|s| *s = false);
             for &r in &sample {
                 seen[r as usize] = true;
@@ -154,12 +177,13 @@ impl Forest {
             let mut tree_rng = Rng::new(rng.next_u64());
             let tree = Tree::grow(&g, sample, &mut tree_rng);
             for (i, row) in rows.iter().enumerate().filter(|(i, _)| !seen[*i]) {
-                for (acc, v) in oob[i].iter_mut().zip(tree.leaf(row)) {
+                for (acc, v) in oob[i].iter_mut().zip(tree.leaf(row.as_ref())) {
                     *acc += f64::from(*v);
                 }
                 oob_trees[i] += 1;
             }
             trees.push(tree);
+            on_tree();
         }
         for (p, n) in oob.iter_mut().zip(&oob_trees) {
             p.iter_mut()
@@ -171,6 +195,20 @@ impl Forest {
             trees,
         };
         Ok((forest, oob))
+    }
+
+    /// How much each feature moved `x`'s probability of leaving class 0 (the mean over trees of
+    /// the changes along its path), and the starting point those changes add to: the two sum to
+    /// the forest's probability of a class other than 0, before calibration.
+    pub fn contributions(&self, x: &[f64]) -> (Vec<f64>, f64) {
+        let mut out = vec![0.0; self.n_features];
+        let mut base = 0.0;
+        for t in &self.trees {
+            base += t.contributions(x, &mut out);
+        }
+        let n = self.trees.len().max(1) as f64;
+        out.iter_mut().for_each(|v| *v /= n);
+        (out, base / n)
     }
 
     /// Class probabilities of one row.
@@ -185,6 +223,29 @@ impl Forest {
         p.iter_mut().for_each(|v| *v /= n);
         p
     }
+}
+
+/// The rows of each group, groups in order of first appearance.
+fn group_members(groups: &[u32]) -> Vec<Vec<u32>> {
+    let mut index = std::collections::HashMap::new();
+    let mut out: Vec<Vec<u32>> = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        let k = *index.entry(*g).or_insert_with(|| {
+            out.push(Vec::new());
+            out.len() - 1
+        });
+        out[k].push(i as u32);
+    }
+    out
+}
+
+/// Whole groups drawn with replacement until at least `want` rows are in the sample.
+fn group_sample(members: &[Vec<u32>], want: usize, rng: &mut Rng) -> Vec<u32> {
+    let mut sample = Vec::with_capacity(want + want / 8);
+    while sample.len() < want && !members.is_empty() {
+        sample.extend_from_slice(&members[rng.below(members.len())]);
+    }
+    sample
 }
 
 #[cfg(test)]
@@ -224,6 +285,15 @@ mod tests {
             }
         }
         assert!(correct >= 1940, "{correct} of 2000 held-out rows right");
+        // Contributions add up to the probability of class 1, and the informative features
+        // carry it.
+        let x = &test[truth.iter().position(|y| *y == 1).unwrap()];
+        let (c, base) = f.contributions(x);
+        let p = f.predict_proba(x);
+        assert!((c.iter().sum::<f64>() + base - p[1]).abs() < 1e-4, "{c:?} {base} {p:?}");
+        let mut order: Vec<usize> = (0..c.len()).collect();
+        order.sort_by(|a, b| c[*b].total_cmp(&c[*a]));
+        assert!(order[..2].contains(&2) && order[..2].contains(&5), "{c:?}");
         // The same seed grows the same forest.
         let (again, oob) = Forest::train_oob(&rows, &labels, 2, &params).unwrap();
         assert_eq!(f, again);
@@ -237,9 +307,32 @@ mod tests {
     }
 
     #[test]
+    fn grouped_bagging_leaves_whole_groups_out() {
+        let (rows, labels) = data(2000, 3);
+        // Twenty groups of 100 consecutive rows.
+        let groups: Vec<u32> = (0..2000).map(|i| i / 100).collect();
+        let params = ForestParams {
+            trees: 20,
+            ..ForestParams::default()
+        };
+        let mut trees = 0;
+        let (f, oob) =
+            Forest::train_grouped(&rows, &labels, Some(&groups), 2, &params, &mut || trees += 1)
+                .unwrap();
+        assert_eq!((trees, f.trees.len()), (20, 20));
+        // Rows of a group are out of bag together: the same trees scored them.
+        for g in oob.chunks(100) {
+            let nan = g.iter().filter(|p| p[0].is_nan()).count();
+            assert!(nan == 0 || nan == 100, "{nan} of a group never out of bag");
+        }
+        assert!(oob.iter().filter(|p| !p[0].is_nan()).count() >= 1000);
+        assert!(Forest::train_grouped(&rows, &labels, Some(&groups[1..]), 2, &params, &mut || {}).is_err());
+    }
+
+    #[test]
     fn bad_training_data_is_refused() {
         let p = ForestParams::default();
-        assert!(Forest::train(&[], &[], 2, &p).is_err());
+        assert!(Forest::train::<Vec<f64>>(&[], &[], 2, &p).is_err());
         assert!(Forest::train(&[vec![1.0]], &[0, 1], 2, &p).is_err());
         assert!(Forest::train(&[vec![1.0], vec![1.0, 2.0]], &[0, 1], 2, &p).is_err());
         assert!(Forest::train(&[vec![1.0]], &[3], 2, &p).is_err());

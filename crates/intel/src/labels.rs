@@ -1,6 +1,8 @@
 //! Training targets: a window is labelled with the failure its object suffers within the
 //! horizon after the window ends, or `none`. Windows after a failure, until the object has been
-//! healthy again for a while, are left out: they show the failure, not its run-up.
+//! healthy again for a while, are left out: they show the failure, not its run-up. So are the
+//! windows just before the horizon (a grace period): they show the run-up already, and calling
+//! them healthy would teach the model to raise its alarms as late as possible.
 
 use std::collections::HashMap;
 
@@ -79,6 +81,10 @@ pub struct Failure {
     pub object: String,
     /// What happened.
     pub class: FailureClass,
+    /// What caused it (a fault kind such as `memory_leak`), when known.
+    pub cause: Option<String>,
+    /// How long the cause had been acting when the failure came (ms), when known.
+    pub runup: Option<i64>,
 }
 
 /// How windows are labelled.
@@ -88,6 +94,8 @@ pub struct Horizon {
     pub ahead: i64,
     /// After a failure, windows are left out for this long (ms).
     pub settle: i64,
+    /// Windows whose next failure is this much further than `ahead` are left out (ms).
+    pub grace: i64,
 }
 
 impl Default for Horizon {
@@ -95,8 +103,18 @@ impl Default for Horizon {
         Self {
             ahead: 300_000,
             settle: 600_000,
+            grace: 300_000,
         }
     }
+}
+
+/// A window's label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    /// The failure within the horizon, or `none`.
+    pub class: FailureClass,
+    /// Whether a model should learn from it (false in the grace period).
+    pub trainable: bool,
 }
 
 /// Labels failures by object, for windows ending at given times.
@@ -120,19 +138,24 @@ impl Labeller {
     }
 
     /// The label of `object`'s window ending at `t`: the first failure in `(t, t + ahead]`, or
-    /// `None` (the outer one) when the window lies in a failure's aftermath and should not be
-    /// used.
-    pub fn label(&self, object: &str, t: i64) -> Option<FailureClass> {
+    /// `none`; windows in the grace period before the horizon are labelled `none` but not
+    /// [`Target::trainable`]. `None` when the window lies in a failure's aftermath and should
+    /// not be used at all.
+    pub fn label(&self, object: &str, t: i64) -> Option<Target> {
+        let target = |class, trainable| Some(Target { class, trainable });
         let Some(fs) = self.by_object.get(object) else {
-            return Some(FailureClass::None);
+            return target(FailureClass::None, true);
         };
         let i = fs.partition_point(|f| f.0 <= t);
         if i > 0 && t - fs[i - 1].0 < self.horizon.settle {
             return None;
         }
         match fs.get(i) {
-            Some(&(ft, class)) if ft - t <= self.horizon.ahead => Some(class),
-            _ => Some(FailureClass::None),
+            Some(&(ft, class)) if ft - t <= self.horizon.ahead => target(class, true),
+            Some(&(ft, _)) if ft - t <= self.horizon.ahead + self.horizon.grace => {
+                target(FailureClass::None, false)
+            }
+            _ => target(FailureClass::None, true),
         }
     }
 
@@ -153,16 +176,23 @@ mod tests {
             t: 1_000_000,
             object: "shop/cart-1".into(),
             class: FailureClass::Oom,
+            cause: None,
+            runup: None,
         }];
         let l = Labeller::new(&f, Horizon::default());
-        let at = |t| l.label("shop/cart-1", t);
-        assert_eq!(at(600_000), Some(FailureClass::None), "6 min 40 s ahead");
-        assert_eq!(at(700_000), Some(FailureClass::Oom), "exactly 5 min ahead");
-        assert_eq!(at(999_999), Some(FailureClass::Oom));
+        let at = |t| l.label("shop/cart-1", t).map(|x| (x.class, x.trainable));
+        use FailureClass::{None as Healthy, Oom};
+        assert_eq!(at(300_000), Some((Healthy, true)), "11 min 40 s ahead");
+        assert_eq!(at(600_000), Some((Healthy, false)), "6 min 40 s ahead: grace");
+        assert_eq!(at(700_000), Some((Oom, true)), "exactly 5 min ahead");
+        assert_eq!(at(999_999), Some((Oom, true)));
         assert_eq!(at(1_000_000), None, "the failure itself");
         assert_eq!(at(1_599_999), None, "its aftermath");
-        assert_eq!(at(1_600_000), Some(FailureClass::None));
-        assert_eq!(l.label("shop/other", 900_000), Some(FailureClass::None));
+        assert_eq!(at(1_600_000), Some((Healthy, true)));
+        assert_eq!(
+            l.label("shop/other", 900_000).map(|x| x.class),
+            Some(Healthy)
+        );
         assert_eq!(
             l.next_failure("shop/cart-1", 0),
             Some((1_000_000, FailureClass::Oom))

@@ -33,8 +33,10 @@ fn a_memory_leak_shows_in_its_pods_features_only() {
     let t0 = sim.now();
     let mut labels = std::collections::HashMap::new();
     let mut samples: std::collections::HashMap<u32, Vec<(i64, f64)>> = Default::default();
+    let mut events = Vec::new();
     for _ in 0..(40 * 4) {
         let b = sim.step();
+        events.extend(b.events);
         for d in b.new_series {
             let pairs = d.labels.iter().map(|l| (l.name.clone(), l.value.clone()));
             labels.insert(d.id, Labels::from_pairs(pairs).unwrap());
@@ -58,7 +60,7 @@ fn a_memory_leak_shows_in_its_pods_features_only() {
     let engine = Engine::new(EngineOptions::default());
     let spec = FeatureSpec::default();
     let (start, end) = (t0 + 25 * 60_000, oom - 60_000);
-    let pods = compute(&engine, &src, ObjectKind::Pod, start, end, spec).unwrap();
+    let pods = compute(&engine, &src, &events, ObjectKind::Pod, start, end, spec).unwrap();
     let names = feature_names(ObjectKind::Pod);
     assert!(pods.iter().all(|r| r.values.len() == names.len()));
     let steps = ((end - start) / spec.step + 1) as usize;
@@ -104,7 +106,7 @@ fn a_memory_leak_shows_in_its_pods_features_only() {
             .all(|m| m.from >= start && m.to <= end && m.from <= m.to)
     );
 
-    let nodes = compute(&engine, &src, ObjectKind::Node, end, end, spec).unwrap();
+    let nodes = compute(&engine, &src, &events, ObjectKind::Node, end, end, spec).unwrap();
     let names = feature_names(ObjectKind::Node);
     assert_eq!(nodes.len(), 4, "{nodes:?}");
     for n in &nodes {

@@ -84,24 +84,27 @@ pub struct EpisodeArgs {
     /// A dataset directory written by `kubepulse simulate` (repeatable).
     #[arg(long = "data", conflicts_with = "simulate")]
     pub data: Vec<PathBuf>,
-    /// Simulate a cluster instead.
+    /// Simulate clusters instead: one per seed and size.
     #[arg(long)]
     pub simulate: bool,
-    /// Simulator seed.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Simulated nodes.
-    #[arg(long, default_value_t = 6)]
-    pub nodes: u32,
-    /// Simulated pods.
-    #[arg(long, default_value_t = 120)]
-    pub pods: u32,
-    /// Simulated time.
+    /// Simulator seeds, comma-separated (one simulated cluster per seed and size).
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    pub seed: Vec<u64>,
+    /// Simulated nodes, comma-separated: one size per value, paired with `--pods`.
+    #[arg(long, value_delimiter = ',', default_value = "6")]
+    pub nodes: Vec<u32>,
+    /// Simulated pods, comma-separated, paired with `--nodes`.
+    #[arg(long, value_delimiter = ',', default_value = "120")]
+    pub pods: Vec<u32>,
+    /// Simulated time of each cluster.
     #[arg(long, default_value = "2h")]
     pub duration: String,
     /// Random faults per simulated hour.
     #[arg(long, default_value_t = 4.0)]
     pub chaos_per_hour: f64,
+    /// Kinds of random faults, comma-separated (default: every kind).
+    #[arg(long, value_delimiter = ',')]
+    pub chaos_kinds: Vec<String>,
 }
 
 /// `kubepulse train`.
@@ -113,6 +116,9 @@ pub struct TrainArgs {
     /// Where to write the model.
     #[arg(long, default_value = "model.json")]
     pub out: PathBuf,
+    /// Do not draw a progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `kubepulse evaluate …`.
@@ -130,9 +136,14 @@ pub enum EvaluateCommand {
         /// The data.
         #[command(flatten)]
         episodes: EpisodeArgs,
-        /// Also write the report (markdown) here.
+        /// Also write the report (markdown) here, and its plots (SVG) beside it.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write every scored window of the objects that fail or that the model suspects (a
+        /// probability of 0.2 or more), with features, label and scores, to `<dump>-pods.csv`
+        /// and `<dump>-nodes.csv`.
+        #[arg(long)]
+        dump: Option<PathBuf>,
     },
 }
 

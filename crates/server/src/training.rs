@@ -7,12 +7,15 @@ use std::path::Path;
 
 use anyhow::Context;
 use kubepulse_intel::labels::{Failure, FailureClass, Horizon, Labeller};
-use kubepulse_model::Labels;
+pub use kubepulse_intel::train::Windows;
+use kubepulse_model::{K8sEvent, Labels};
 use kubepulse_model::parse_duration;
-use kubepulse_query::features::{FeatureSpec, ObjectKind, compute, service_members};
+use kubepulse_query::features::{
+    FeatureSpec, ObjectKind, compute, feature_names, service_members,
+};
 use kubepulse_query::{Engine, MemSource};
 use kubepulse_sim::dataset::DatasetReader;
-use kubepulse_sim::{FailureType, SimConfig, Simulator, Truth};
+use kubepulse_sim::{FailureType, FaultKind, SimConfig, Simulator, Truth};
 use tracing::info;
 
 use crate::cli::EpisodeArgs;
@@ -22,6 +25,10 @@ use crate::config::Config;
 pub struct Episode {
     /// The series.
     pub src: MemSource,
+    /// Kubernetes events, oldest first.
+    pub events: Vec<K8sEvent>,
+    /// Nodes in the cluster.
+    pub nodes: usize,
     /// Ground truth.
     pub truth: Truth,
     /// First step (ms).
@@ -37,9 +44,11 @@ impl Episode {
         let step = sim.config().step.ms();
         let mut labels: BTreeMap<u32, Labels> = BTreeMap::new();
         let mut samples: BTreeMap<u32, Vec<(i64, f64)>> = BTreeMap::new();
+        let mut events = Vec::new();
         let start = sim.now() + step;
         for _ in 0..(minutes * 60_000 / step) {
             let b = sim.step();
+            events.extend(b.events);
             for d in b.new_series {
                 let pairs = d.labels.iter().map(|l| (l.name.clone(), l.value.clone()));
                 labels.insert(d.id, Labels::from_pairs(pairs)?);
@@ -54,8 +63,11 @@ impl Episode {
                 src.add(l.clone(), s);
             }
         }
+        let nodes = count_nodes(labels.values());
         Ok(Self {
             src,
+            events,
+            nodes,
             truth: sim.truth().clone(),
             start,
             end: sim.now(),
@@ -92,8 +104,12 @@ impl Episode {
                 .with_context(|| format!("{}: series {id} has no labels", dir.display()))?;
             src.add(l.clone(), s);
         }
+        let mut events: Vec<K8sEvent> = r.jsonl("events.jsonl.zst")?;
+        events.sort_by_key(|e| e.last_timestamp);
         Ok(Self {
             src,
+            events,
+            nodes: count_nodes(labels.values()),
             truth: r.truth()?,
             start,
             end,
@@ -101,33 +117,48 @@ impl Episode {
     }
 }
 
+/// Distinct nodes that kube-state-metrics lists.
+fn count_nodes<'a>(series: impl Iterator<Item = &'a Labels>) -> usize {
+    let mut nodes: Vec<&str> = series
+        .filter(|l| l.get(kubepulse_model::METRIC_NAME) == Some("kube_node_info"))
+        .filter_map(|l| l.get("node"))
+        .collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    nodes.len()
+}
+
+/// The baseline's windows: the instantaneous CPU feature of each row, and the node count of
+/// its cluster (`nodes`, one per row).
+pub fn baseline_rows(kind: ObjectKind, w: &Windows, nodes: &[f64]) -> anyhow::Result<Windows> {
+    let cpu = match kind {
+        ObjectKind::Pod => "cpu_limit_ratio.last",
+        ObjectKind::Node => "cpu_busy_ratio.last",
+    };
+    let names = feature_names(kind);
+    let i = names
+        .iter()
+        .position(|n| n == cpu)
+        .ok_or_else(|| anyhow::anyhow!("no feature {cpu}"))?;
+    Ok(Windows {
+        rows: w
+            .rows
+            .iter()
+            .zip(nodes)
+            .map(|(r, n)| vec![r[i], *n])
+            .collect(),
+        objects: w.objects.clone(),
+        times: w.times.clone(),
+        labels: w.labels.clone(),
+        to_failure: w.to_failure.clone(),
+        trainable: w.trainable.clone(),
+    })
+}
+
 /// The episodes `args` name, and a sentence saying what they are.
 pub fn load(cfg: &Config, args: &EpisodeArgs) -> anyhow::Result<(Vec<Episode>, String)> {
     if args.simulate {
-        let minutes = parse_duration(&args.duration)
-            .map_err(|e| anyhow::anyhow!("--duration: {e}"))?
-            / 60_000;
-        if minutes <= 0 {
-            anyhow::bail!("--duration: must be at least a minute");
-        }
-        let mut sc = cfg.simulator.cluster.clone();
-        sc.seed = args.seed;
-        sc.nodes = args.nodes;
-        sc.pods = args.pods;
-        sc.chaos_per_hour = args.chaos_per_hour;
-        sc.validate()?;
-        info!(
-            seed = sc.seed,
-            nodes = sc.nodes,
-            pods = sc.pods,
-            minutes,
-            "simulating"
-        );
-        let what = format!(
-            "simulated: seed {}, {} nodes, {} pods, {} min, {} faults/h",
-            sc.seed, sc.nodes, sc.pods, minutes, sc.chaos_per_hour
-        );
-        return Ok((vec![Episode::simulate(sc, minutes)?], what));
+        return simulate_all(cfg, args);
     }
     if args.data.is_empty() {
         anyhow::bail!("give --data DIR (repeatable) or --simulate");
@@ -139,6 +170,85 @@ pub fn load(cfg: &Config, args: &EpisodeArgs) -> anyhow::Result<(Vec<Episode>, S
     }
     let names: Vec<String> = args.data.iter().map(|d| d.display().to_string()).collect();
     Ok((eps, format!("datasets: {}", names.join(", "))))
+}
+
+/// One simulated cluster per seed and size, run on as many threads as there are cores.
+fn simulate_all(cfg: &Config, args: &EpisodeArgs) -> anyhow::Result<(Vec<Episode>, String)> {
+    let minutes = parse_duration(&args.duration)
+        .map_err(|e| anyhow::anyhow!("--duration: {e}"))?
+        / 60_000;
+    if minutes <= 0 {
+        anyhow::bail!("--duration: must be at least a minute");
+    }
+    if args.nodes.len() != args.pods.len() {
+        anyhow::bail!(
+            "--nodes and --pods pair up: {} sizes of nodes but {} of pods",
+            args.nodes.len(),
+            args.pods.len()
+        );
+    }
+    let mut kinds = Vec::new();
+    for k in &args.chaos_kinds {
+        kinds.push(FaultKind::parse(k).ok_or_else(|| {
+            anyhow::anyhow!("--chaos-kinds: no fault kind {k:?}")
+        })?);
+    }
+    let mut configs = Vec::new();
+    for &seed in &args.seed {
+        for (&nodes, &pods) in args.nodes.iter().zip(&args.pods) {
+            let mut sc = cfg.simulator.cluster.clone();
+            sc.seed = seed;
+            sc.nodes = nodes;
+            sc.pods = pods;
+            sc.chaos_per_hour = args.chaos_per_hour;
+            if !kinds.is_empty() {
+                sc.chaos_kinds = kinds.clone();
+            }
+            sc.validate()?;
+            configs.push(sc);
+        }
+    }
+    info!(clusters = configs.len(), minutes, "simulating");
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut episodes: Vec<Option<Episode>> = (0..configs.len()).map(|_| None).collect();
+    for (chunk, slots) in configs.chunks(threads).zip(episodes.chunks_mut(threads)) {
+        let results: Vec<anyhow::Result<Episode>> = std::thread::scope(|s| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|sc| s.spawn(move || Episode::simulate(sc.clone(), minutes)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a simulation thread panicked")))
+                })
+                .collect()
+        });
+        for (slot, r) in slots.iter_mut().zip(results) {
+            *slot = Some(r?);
+        }
+    }
+    let sizes: Vec<String> = args
+        .nodes
+        .iter()
+        .zip(&args.pods)
+        .map(|(n, p)| format!("{n} nodes/{p} pods"))
+        .collect();
+    let seeds: Vec<String> = args.seed.iter().map(ToString::to_string).collect();
+    let mix = if args.chaos_kinds.is_empty() {
+        "every kind".to_string()
+    } else {
+        args.chaos_kinds.join(", ")
+    };
+    let what = format!(
+        "simulated: seeds {}, {}, {} min each, {} faults/h ({mix})",
+        seeds.join(", "),
+        sizes.join(" and "),
+        minutes,
+        args.chaos_per_hour
+    );
+    Ok((episodes.into_iter().flatten().collect(), what))
 }
 
 /// The class a failure type trains; `None` for failures nothing can announce or that the
@@ -166,47 +276,32 @@ pub fn failures(ep: &Episode, engine: &Engine, kind: ObjectKind) -> anyhow::Resu
             continue;
         };
         let o = &f.object;
+        let fault = f.fault.and_then(|id| ep.truth.fault(id));
+        let cause = fault.map(|x| x.kind.as_str().to_string());
+        let runup = fault.map(|x| f.t - x.start);
+        let failure = |object: String| Failure {
+            t: f.t,
+            object,
+            class,
+            cause: cause.clone(),
+            runup,
+        };
         match (kind, o.kind.as_str()) {
-            (ObjectKind::Pod, "Pod") => out.push(Failure {
-                t: f.t,
-                object: format!("{}/{}", o.namespace, o.name),
-                class,
-            }),
+            (ObjectKind::Pod, "Pod") => out.push(failure(format!("{}/{}", o.namespace, o.name))),
             (ObjectKind::Pod, "Service") => {
                 let key = (o.namespace.clone(), o.name.clone());
                 for m in members.get(&key).into_iter().flatten() {
                     if m.from <= f.t && f.t <= m.to + 60_000 {
-                        out.push(Failure {
-                            t: f.t,
-                            object: format!("{}/{}", o.namespace, m.pod),
-                            class,
-                        });
+                        out.push(failure(format!("{}/{}", o.namespace, m.pod)));
                     }
                 }
             }
-            (ObjectKind::Node, "Node") => out.push(Failure {
-                t: f.t,
-                object: o.name.clone(),
-                class,
-            }),
+            (ObjectKind::Node, "Node") => out.push(failure(o.name.clone())),
             _ => {}
         }
     }
     out.sort_by_key(|f| f.t);
     Ok(out)
-}
-
-/// Labelled feature windows of one kind of object.
-#[derive(Debug, Default)]
-pub struct Windows {
-    /// Object of each row.
-    pub objects: Vec<String>,
-    /// End of each row's window (ms).
-    pub times: Vec<i64>,
-    /// Features.
-    pub rows: Vec<Vec<f64>>,
-    /// Class index of each row.
-    pub labels: Vec<u16>,
 }
 
 /// Every labelled window of the episode's objects of `kind`, from the first full window on;
@@ -219,18 +314,35 @@ pub fn windows(
     horizon: Horizon,
 ) -> anyhow::Result<Windows> {
     let labeller = Labeller::new(&failures(ep, engine, kind)?, horizon);
-    let rows = compute(engine, &ep.src, kind, ep.start + spec.window, ep.end, spec)?;
+    let rows = compute(
+        engine,
+        &ep.src,
+        &ep.events,
+        kind,
+        ep.start + spec.window,
+        ep.end,
+        spec,
+    )?;
     let mut out = Windows::default();
     for r in rows {
         let object = match kind {
             ObjectKind::Pod => format!("{}/{}", r.namespace, r.name),
             ObjectKind::Node => r.name.clone(),
         };
-        if let Some(class) = labeller.label(&object, r.t) {
+        if let Some(target) = labeller.label(&object, r.t) {
+            let class = target.class;
+            let to_failure = match class {
+                FailureClass::None => 0,
+                _ => labeller
+                    .next_failure(&object, r.t)
+                    .map_or(0, |(ft, _)| ft - r.t),
+            };
+            out.trainable.push(target.trainable);
             out.objects.push(object);
             out.times.push(r.t);
             out.rows.push(r.values);
             out.labels.push(class.index());
+            out.to_failure.push(to_failure);
         }
     }
     Ok(out)

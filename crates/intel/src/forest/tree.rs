@@ -18,6 +18,10 @@ pub struct Node {
     pub threshold: f64,
     /// A split's right child; a leaf's offset in [`Tree::leaves`].
     pub next: u32,
+    /// Weighted share of the node's rows outside class 0 (class 0 is "nothing happens"):
+    /// how a row's path moves it is what explains a prediction.
+    #[serde(default)]
+    pub positive: f32,
 }
 
 /// A grown tree: nodes in preorder, and the leaves' class probabilities side by side.
@@ -80,6 +84,11 @@ impl Tree {
         let id = self.nodes.len() as u32;
         let counts = class_counts(g, &rows[lo..hi]);
         let total: f64 = counts.iter().sum();
+        let positive = if total > 0.0 {
+            (1.0 - counts.first().copied().unwrap_or(0.0) / total) as f32
+        } else {
+            0.0
+        };
         let pure = counts.iter().filter(|c| **c > 0.0).count() <= 1;
         let split = if depth >= g.max_depth || hi - lo < 2 * g.min_leaf || pure {
             None
@@ -91,6 +100,7 @@ impl Tree {
                 feature: LEAF,
                 threshold: 0.0,
                 next: self.leaves.len() as u32,
+                positive,
             });
             self.leaves.extend(
                 counts
@@ -105,6 +115,7 @@ impl Tree {
             feature: feature as u16,
             threshold: (g.threshold)(feature, bin),
             next: 0,
+            positive,
         });
         self.node(g, rows, lo, mid, depth + 1, rng);
         let right = self.node(g, rows, mid, hi, depth + 1, rng);
@@ -130,6 +141,34 @@ impl Tree {
             };
         }
         &[]
+    }
+}
+
+impl Tree {
+    /// Adds to `out[f]` how much each split on feature `f` along `x`'s path moved the share
+    /// outside class 0; returns the root's share (the path's starting point).
+    pub fn contributions(&self, x: &[f64], out: &mut [f64]) -> f64 {
+        let Some(root) = self.nodes.first() else {
+            return 0.0;
+        };
+        let mut i = 0usize;
+        while let Some(n) = self.nodes.get(i) {
+            if n.feature == LEAF {
+                break;
+            }
+            let v = x.get(n.feature as usize).copied().unwrap_or(f64::NAN);
+            let next = if v.is_nan() || v <= n.threshold {
+                i + 1
+            } else {
+                n.next as usize
+            };
+            if let (Some(child), Some(o)) = (self.nodes.get(next), out.get_mut(n.feature as usize))
+            {
+                *o += f64::from(child.positive - n.positive);
+            }
+            i = next;
+        }
+        f64::from(root.positive)
     }
 }
 

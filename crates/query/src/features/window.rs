@@ -53,17 +53,7 @@ impl WindowStats {
     /// Seconds until the fitted line reaches `limit` from the last value, when it moves
     /// towards it; `cap` otherwise, and at most `cap`.
     pub fn seconds_to(&self, limit: f64, cap: f64) -> f64 {
-        let gap = limit - self.last;
-        if !gap.is_finite() || !self.slope.is_finite() {
-            return cap;
-        }
-        if gap <= 0.0 {
-            return 0.0;
-        }
-        if self.slope <= 0.0 {
-            return cap;
-        }
-        (gap / self.slope).min(cap)
+        seconds_to(self.last, self.slope, limit, cap)
     }
 }
 
@@ -111,6 +101,50 @@ pub fn stats(points: &[Option<f64>], step_secs: f64) -> WindowStats {
         volatility,
         missing,
     }
+}
+
+/// The trend of a long window: the least-squares slope (per second) of the maxima of
+/// consecutive blocks of `block` points (the envelope that reaches a limit first, robust to a
+/// sawtooth shorter than a block), and the newest block's maximum. `(0, NaN)` when fewer than
+/// two blocks have a present point.
+pub fn envelope_trend(points: &[Option<f64>], step_secs: f64, block: usize) -> (f64, f64) {
+    let block = block.max(1);
+    // Blocks end at the newest point, so the last block is always whole.
+    let skip = points.len() % block;
+    let maxima: Vec<(f64, f64)> = points[skip..]
+        .chunks(block)
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let m = c
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|v| v.is_finite())
+                .fold(f64::NEG_INFINITY, f64::max);
+            m.is_finite()
+                .then_some(((i * block) as f64 * step_secs, m))
+        })
+        .collect();
+    match maxima.last() {
+        Some(&(_, last)) if maxima.len() >= 2 => (fit(&maxima).0, last),
+        _ => (0.0, f64::NAN),
+    }
+}
+
+/// Seconds until a value at `last` moving at `slope` per second reaches `limit`: 0 at or past
+/// it, `cap` when moving away from it or unknown, and at most `cap`.
+pub fn seconds_to(last: f64, slope: f64, limit: f64, cap: f64) -> f64 {
+    let gap = limit - last;
+    if !gap.is_finite() || !slope.is_finite() {
+        return cap;
+    }
+    if gap <= 0.0 {
+        return 0.0;
+    }
+    if slope <= 0.0 {
+        return cap;
+    }
+    (gap / slope).min(cap)
 }
 
 fn std_dev(v: &[f64]) -> f64 {
@@ -186,5 +220,22 @@ mod tests {
         let flat = stats(&[Some(1.0); 5], 15.0);
         assert_eq!(flat.seconds_to(2.0, 600.0), 600.0);
         assert_eq!(flat.volatility, 0.0);
+    }
+
+    #[test]
+    fn the_envelope_of_a_sawtooth_climbs_with_its_peaks() {
+        // A sawtooth of period 4 around a line rising 0.01 per second; a 3-step burst
+        // (shorter than a block) does not move the trend much, a gap does not stop it.
+        let points: Vec<Option<f64>> = (0..60)
+            .map(|i| (i != 30).then_some(0.5 + 0.01 * 15.0 * i as f64 + 0.1 * (i % 4) as f64))
+            .collect();
+        let (slope, last) = envelope_trend(&points, 15.0, 4);
+        assert!((slope - 0.01).abs() < 1e-9, "{slope}");
+        assert!(close(last, 0.5 + 0.15 * 59.0 + 0.3), "{last}");
+        let (slope, last) = envelope_trend(&[None; 12], 15.0, 4);
+        assert!(slope == 0.0 && last.is_nan());
+        assert_eq!(seconds_to(0.5, 0.01, 1.0, 600.0), 50.0);
+        assert_eq!(seconds_to(0.5, -0.01, 1.0, 600.0), 600.0);
+        assert_eq!(seconds_to(1.5, 0.0, 1.0, 600.0), 0.0);
     }
 }

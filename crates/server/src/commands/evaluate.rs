@@ -1,21 +1,26 @@
-//! `kubepulse evaluate prediction`: a failure model scored on data it was not trained on, per
-//! window (precision, recall and F1 per class, confusion matrix) and per failure (announced 1, 5
-//! and 10 minutes ahead, median lead time, false alarms per 1,000 object-hours).
+//! `kubepulse evaluate prediction`: a failure model scored on data it was not trained on, side by
+//! side with two baselines on the same windows (the static threshold rules people run today,
+//! and a forest on instantaneous CPU and the cluster's node count): failures announced 1, 5 and
+//! 10 minutes ahead, lead times, false alarms per 1,000 object-hours, recall at the rules'
+//! false-alarm rate, per class and per cause; per window precision, recall, F1, confusion and
+//! calibration. Writes markdown, and SVG plots of the operating curves.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+mod collect;
+mod plot;
+mod report;
+
 use std::path::Path;
 use std::process::ExitCode;
 
-use kubepulse_intel::evaluate::{EventReport, EventScoring, score_events};
-use kubepulse_intel::labels::{FailureClass, Horizon};
-use kubepulse_intel::model::{FailureModel, KindModel};
+use kubepulse_intel::model::FailureModel;
 use kubepulse_query::Engine;
-use kubepulse_query::features::{FeatureSpec, ObjectKind, feature_names};
+use kubepulse_query::features::ObjectKind;
 
+use super::train::check_features;
 use crate::cli::{EpisodeArgs, EvaluateCommand};
 use crate::config::Config;
-use crate::training::{Episode, failures, load, windows};
+use crate::training::load;
+use collect::ripening;
 
 /// Runs an evaluation.
 pub fn run(cfg: &Config, cmd: EvaluateCommand) -> anyhow::Result<ExitCode> {
@@ -24,15 +29,21 @@ pub fn run(cfg: &Config, cmd: EvaluateCommand) -> anyhow::Result<ExitCode> {
             model,
             episodes,
             out,
-        } => prediction(cfg, &model, &episodes, out.as_deref()),
+            dump,
+        } => prediction(cfg, &model, &episodes, out.as_deref(), dump.as_deref()),
     }
 }
 
-/// What one kind of object scored.
-struct KindScore {
-    /// `confusion[truth][predicted]`, window counts.
-    confusion: Vec<Vec<usize>>,
-    events: EventReport,
+/// Reads a model file.
+pub fn read_model(path: &Path) -> anyhow::Result<FailureModel> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let model =
+        FailureModel::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    check_features(&model.pod, ObjectKind::Pod)
+        .and_then(|()| check_features(&model.node, ObjectKind::Node))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(model)
 }
 
 fn prediction(
@@ -40,169 +51,70 @@ fn prediction(
     model_path: &Path,
     args: &EpisodeArgs,
     out: Option<&Path>,
+    dump: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(model_path)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
-    let model = FailureModel::from_json(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", model_path.display()))?;
+    let model = read_model(model_path)?;
     let (episodes, what) = load(cfg, args)?;
     let engine = Engine::new(cfg.query.engine_options());
-    let mut report = format!(
-        "# Failure prediction: evaluation\n\nModel: `{}`, trained on {}.\nEvaluated on {what}.\nA window alarms when the calibrated probability of a failure within {} s reaches the model's threshold (pods {:.2}, nodes {:.2}).\n",
+    let mut text = format!(
+        "# Failure prediction: evaluation\n\nModel: `{}`, trained on {}.\nEvaluated on {what}.\n\nA window alarms when the calibrated probability of a failure class within {} s reaches that class's threshold (the tables' threshold scales them all; 1 is the model's own); consecutive alarms form an episode. A failure is announced L ahead when an episode started at least L before it and was still alarming within the horizon before it; an episode that no failure follows within the horizon is a false alarm. Windows in the 10 minutes after a failure are not scored. Ripening failures: an OOM kill from a memory leak, disk pressure from a filling disk, CPU saturation from a CPU hog and a crash loop after a bad rollout, whose fault acted at least 10 minutes before the failure.\n",
         model_path.display(),
         model.trained_on,
         model.horizon_ms / 1000,
-        model.pod.threshold,
-        model.node.threshold
     );
-    for (kind, km, title) in [
-        (ObjectKind::Pod, &model.pod, "Pods"),
-        (ObjectKind::Node, &model.node, "Nodes"),
+    let mut plots = Vec::new();
+    for (kind, title, slug) in [
+        (ObjectKind::Pod, "Pods", "pods"),
+        (ObjectKind::Node, "Nodes", "nodes"),
     ] {
-        if km.features != feature_names(kind) {
-            anyhow::bail!(
-                "{}: the model was trained on other {} features than this build computes; train it again",
-                model_path.display(),
-                title.to_lowercase()
-            );
-        }
-        let s = score_kind(&engine, &episodes, kind, km, &model)?;
-        write_kind(&mut report, title, &s);
+        let mut file = match dump {
+            Some(p) => {
+                let name = format!("{}-{slug}.csv", p.with_extension("").display());
+                let f = std::fs::File::create(&name).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+                Some(std::io::BufWriter::new(f))
+            }
+            None => None,
+        };
+        let s = collect::score(
+            &engine,
+            &episodes,
+            kind,
+            &model,
+            file.as_mut().map(|f| f as &mut dyn std::io::Write),
+        )?;
+        let curves = [report::curve(&s, 0), report::curve(&s, 2)];
+        report::write_kind(&mut text, title, &s, &curves);
+        let rules = s.events(1, s.predictors[1].threshold);
+        let rules_point = (
+            rules.false_alarms_per_1000h(),
+            report::recall(&s, &rules, ripening, 300_000),
+        );
+        let svg = plot::svg(
+            &format!("{title}: ripening failures announced ≥ 5 min ahead"),
+            &[
+                (s.predictors[0].name, "steelblue", &curves[0]),
+                (s.predictors[2].name, "darkorange", &curves[1]),
+            ],
+            (
+                rules_point.0,
+                rules_point.1.0 as f64 / rules_point.1.1.max(1) as f64,
+            ),
+        );
+        plots.push((slug, svg));
     }
-    super::out(&report)?;
+    super::out(&text)?;
     if let Some(p) = out {
-        std::fs::write(p, &report).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+        let stem = p.with_extension("");
+        for (slug, svg) in &plots {
+            let file = format!("{}-{slug}.svg", stem.display());
+            std::fs::write(&file, svg).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+            let name = Path::new(&file)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            text.push_str(&format!("\n![{slug}]({name})\n"));
+        }
+        std::fs::write(p, &text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn score_kind(
-    engine: &Engine,
-    episodes: &[Episode],
-    kind: ObjectKind,
-    km: &KindModel,
-    model: &FailureModel,
-) -> anyhow::Result<KindScore> {
-    let n = FailureClass::ALL.len();
-    let mut confusion = vec![vec![0usize; n]; n];
-    let mut scores: BTreeMap<String, Vec<(i64, f64)>> = BTreeMap::new();
-    let mut fails: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    let spec = FeatureSpec {
-        window: model.window_ms,
-        step: model.step_ms,
-    };
-    let horizon = Horizon {
-        ahead: model.horizon_ms,
-        ..Horizon::default()
-    };
-    for (i, ep) in episodes.iter().enumerate() {
-        let w = windows(ep, engine, kind, spec, horizon)?;
-        let first = w.times.iter().min().copied().unwrap_or(i64::MAX);
-        for ((object, t), (row, label)) in w
-            .objects
-            .iter()
-            .zip(&w.times)
-            .zip(w.rows.iter().zip(&w.labels))
-        {
-            let (p, fail) = km.score(row);
-            let predicted = if fail >= km.threshold {
-                (1..p.len())
-                    .max_by(|a, b| p[*a].total_cmp(&p[*b]))
-                    .unwrap_or(0)
-            } else {
-                0
-            };
-            if let Some(row) = confusion.get_mut(*label as usize) {
-                row[predicted.min(n - 1)] += 1;
-            }
-            scores
-                .entry(format!("{i}:{object}"))
-                .or_default()
-                .push((*t, fail));
-        }
-        for f in failures(ep, engine, kind)? {
-            if f.t > first {
-                fails
-                    .entry(format!("{i}:{}", f.object))
-                    .or_default()
-                    .push(f.t);
-            }
-        }
-    }
-    let events = score_events(
-        &scores,
-        &fails,
-        &EventScoring {
-            threshold: km.threshold,
-            horizon: model.horizon_ms,
-            step: model.step_ms,
-            ..EventScoring::default()
-        },
-    );
-    Ok(KindScore { confusion, events })
-}
-
-fn write_kind(out: &mut String, title: &str, s: &KindScore) {
-    let _ = writeln!(out, "\n## {title}\n");
-    let _ = writeln!(
-        out,
-        "| class | precision | recall | F1 | windows |\n|---|---|---|---|---|"
-    );
-    let n = FailureClass::ALL.len();
-    for (k, class) in FailureClass::ALL.iter().enumerate().skip(1) {
-        let support: usize = s.confusion[k].iter().sum();
-        let predicted: usize = (0..n).map(|t| s.confusion[t][k]).sum();
-        if support == 0 && predicted == 0 {
-            continue;
-        }
-        let tp = s.confusion[k][k] as f64;
-        let p = if predicted > 0 {
-            tp / predicted as f64
-        } else {
-            0.0
-        };
-        let r = if support > 0 {
-            tp / support as f64
-        } else {
-            0.0
-        };
-        let f1 = if p + r > 0.0 {
-            2.0 * p * r / (p + r)
-        } else {
-            0.0
-        };
-        let _ = writeln!(
-            out,
-            "| {} | {p:.2} | {r:.2} | {f1:.2} | {support} |",
-            class.name()
-        );
-    }
-    let e = &s.events;
-    let [a1, a5, a10] = e.recall_ahead();
-    let _ = writeln!(
-        out,
-        "\n| failures | announced ≥ 1 min | ≥ 5 min | ≥ 10 min | median lead | false alarms | per 1,000 object-hours |\n|---|---|---|---|---|---|---|\n| {} | {:.0}% | {:.0}% | {:.0}% | {} | {} | {:.2} |",
-        e.failures,
-        a1 * 100.0,
-        a5 * 100.0,
-        a10 * 100.0,
-        if e.median_lead_secs.is_nan() {
-            "–".to_string()
-        } else {
-            format!("{:.0} s", e.median_lead_secs)
-        },
-        e.false_alarms,
-        e.false_alarms_per_1000h()
-    );
-    let _ = writeln!(out, "\nConfusion (rows: truth, columns: predicted):\n");
-    let names: Vec<&str> = FailureClass::ALL.iter().map(|c| c.name()).collect();
-    let _ = writeln!(out, "| | {} |", names.join(" | "));
-    let _ = writeln!(out, "|---|{}", "---|".repeat(n));
-    for (k, row) in s.confusion.iter().enumerate() {
-        if row.iter().sum::<usize>() == 0 {
-            continue;
-        }
-        let cells: Vec<String> = row.iter().map(ToString::to_string).collect();
-        let _ = writeln!(out, "| {} | {} |", names[k], cells.join(" | "));
-    }
 }

@@ -1,14 +1,15 @@
-//! `kubepulse train`: labelled feature windows from datasets or a simulated cluster, a forest per
-//! kind of object, written as a versioned model file.
+//! `kubepulse train`: labelled feature windows from datasets or simulated clusters, a forest per
+//! kind of object (and the CPU-and-node-count baseline beside it), written as a versioned model
+//! file.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use kubepulse_intel::calibrate::Isotonic;
-use kubepulse_intel::evaluate::{EventScoring, score_events};
-use kubepulse_intel::forest::{Forest, ForestParams};
-use kubepulse_intel::labels::{FailureClass, Horizon};
-use kubepulse_intel::model::{FORMAT, FailureModel, KindModel, VERSION};
+use indicatif::{ProgressBar, ProgressStyle};
+use kubepulse_intel::evaluate::EventScoring;
+use kubepulse_intel::forest::ForestParams;
+use kubepulse_intel::labels::Horizon;
+use kubepulse_intel::model::{Baseline, FORMAT, FailureModel, KindModel, VERSION};
+use kubepulse_intel::train::{Fit, Windows, fit};
 use kubepulse_model::clock::Stopwatch;
 use kubepulse_query::Engine;
 use kubepulse_query::features::{FeatureSpec, ObjectKind, feature_names};
@@ -16,123 +17,136 @@ use tracing::info;
 
 use crate::cli::TrainArgs;
 use crate::config::Config;
-use crate::training::{Windows, failures, load, windows};
-
-/// False alarms per 1,000 object-hours the alarm threshold is chosen to stay within.
-const FALSE_ALARM_BUDGET: f64 = 1.0;
-
-/// The lowest threshold whose alarms on `scores` stay within [`FALSE_ALARM_BUDGET`].
-fn choose_threshold(
-    w: &Windows,
-    scores: &[f64],
-    fails: &BTreeMap<String, Vec<i64>>,
-    horizon: Horizon,
-    spec: FeatureSpec,
-) -> f64 {
-    let mut by_object: BTreeMap<String, Vec<(i64, f64)>> = BTreeMap::new();
-    for ((o, t), p) in w.objects.iter().zip(&w.times).zip(scores) {
-        by_object
-            .entry(o.clone())
-            .or_default()
-            .push((*t, if p.is_nan() { 0.0 } else { *p }));
-    }
-    for v in by_object.values_mut() {
-        v.sort_by_key(|x| x.0);
-    }
-    (1..20)
-        .map(|i| f64::from(i) * 0.05)
-        .find(|&threshold| {
-            let r = score_events(
-                &by_object,
-                fails,
-                &EventScoring {
-                    threshold,
-                    horizon: horizon.ahead,
-                    step: spec.step,
-                    ..EventScoring::default()
-                },
-            );
-            r.false_alarms_per_1000h() <= FALSE_ALARM_BUDGET
-        })
-        .unwrap_or(0.95)
-}
+use crate::training::{Episode, baseline_rows, failures, load, windows};
 
 /// Trains and writes the model.
 pub fn run(cfg: &Config, args: &TrainArgs) -> anyhow::Result<ExitCode> {
     let clock = Stopwatch::start();
+    let bar = progress(args.quiet);
+    bar.set_message("simulating and reading");
     let (episodes, trained_on) = load(cfg, &args.episodes)?;
-    let engine = Engine::new(cfg.query.engine_options());
-    let spec = FeatureSpec::default();
-    let horizon = Horizon::default();
-    let mut kinds = Vec::new();
-    for kind in [ObjectKind::Pod, ObjectKind::Node] {
-        let mut all = Windows::default();
-        let mut fails: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-        for (i, ep) in episodes.iter().enumerate() {
-            let w = windows(ep, &engine, kind, spec, horizon)?;
-            all.objects
-                .extend(w.objects.iter().map(|o| format!("{i}:{o}")));
-            all.times.extend(w.times);
-            all.rows.extend(w.rows);
-            all.labels.extend(w.labels);
-            for f in failures(ep, &engine, kind)? {
-                fails
-                    .entry(format!("{i}:{}", f.object))
-                    .or_default()
-                    .push(f.t);
-            }
-        }
-        let positives = all.labels.iter().filter(|l| **l != 0).count();
-        info!(kind = ?kind, windows = all.rows.len(), positives, "training");
-        let (forest, oob) = Forest::train_oob(
-            &all.rows,
-            &all.labels,
-            FailureClass::ALL.len(),
-            &ForestParams::default(),
-        )?;
-        // Calibrated on out-of-bag scores; the alarm threshold is the lowest that keeps false
-        // alarms on them within budget.
-        let fail: Vec<f64> = oob.iter().map(|p| 1.0 - p[0]).collect();
-        let pairs: Vec<(f64, bool)> = fail
-            .iter()
-            .zip(&all.labels)
-            .map(|(p, l)| (*p, *l != 0))
-            .collect();
-        let calibration = Isotonic::fit(&pairs);
-        let calibrated: Vec<f64> = fail.iter().map(|p| calibration.apply(*p)).collect();
-        let threshold = choose_threshold(&all, &calibrated, &fails, horizon, spec);
-        info!(kind = ?kind, threshold, "calibrated");
-        kinds.push(KindModel {
-            features: feature_names(kind),
-            forest,
-            windows: all.rows.len(),
-            positives,
-            calibration,
-            threshold,
-        });
-    }
-    let node = kinds
-        .pop()
-        .ok_or_else(|| anyhow::anyhow!("no node model"))?;
-    let pod = kinds.pop().ok_or_else(|| anyhow::anyhow!("no pod model"))?;
-    let model = FailureModel {
-        format: FORMAT.into(),
-        version: VERSION,
-        horizon_ms: horizon.ahead,
-        window_ms: spec.window,
-        step_ms: spec.step,
-        pod,
-        node,
-        trained_on,
-    };
+    let model = train(cfg, &episodes, trained_on, &bar)?;
+    bar.finish_and_clear();
     std::fs::write(&args.out, model.to_json()?)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.out.display()))?;
     info!(
         out = %args.out.display(),
         seconds = clock.elapsed_secs(),
         pod_windows = model.pod.windows,
+
         node_windows = model.node.windows,
+
         "model written"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar on standard error, hidden when `quiet`.
+fn progress(quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    let style = ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} {elapsed}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style.progress_chars("=> "));
+    bar
+}
+
+/// Trains a model on `episodes`, advancing `bar` over features and trees.
+pub fn train(
+    cfg: &Config,
+    episodes: &[Episode],
+    trained_on: String,
+    bar: &ProgressBar,
+) -> anyhow::Result<FailureModel> {
+    let engine = Engine::new(cfg.query.engine_options());
+    let spec = FeatureSpec::default();
+    let horizon = Horizon::default();
+    let params = ForestParams::default();
+    let settings = Fit {
+        params: params.clone(),
+        scoring: EventScoring {
+            horizon: horizon.ahead,
+            step: spec.step,
+            ..EventScoring::default()
+        },
+        ..Fit::default()
+    };
+    // Features of both kinds, then 2 models per kind.
+    bar.set_length((2 * episodes.len() + 4 * params.trees) as u64);
+    let mut kinds = Vec::new();
+    for kind in [ObjectKind::Pod, ObjectKind::Node] {
+        let mut all = Windows::default();
+        let mut nodes = Vec::new();
+        let mut fails = Vec::new();
+        for (i, ep) in episodes.iter().enumerate() {
+            bar.set_message(format!("{} features, episode {}", name(kind), i + 1));
+            let w = windows(ep, &engine, kind, spec, horizon)?;
+            nodes.extend(std::iter::repeat_n(ep.nodes as f64, w.rows.len()));
+            all.extend(w, &format!("{i}:"));
+            for mut f in failures(ep, &engine, kind)? {
+                f.object = format!("{i}:{}", f.object);
+                fails.push(f);
+            }
+            bar.inc(1);
+        }
+        info!(kind = name(kind), windows = all.rows.len(), positives = all.positives(), "training");
+        bar.set_message(format!("{} forest", name(kind)));
+        let model = fit(&all, feature_names(kind), &fails, &settings, &mut || bar.inc(1))?;
+        bar.set_message(format!("{} baseline", name(kind)));
+        let base = baseline_rows(kind, &all, &nodes)?;
+        let baseline = fit(&base, base_names(kind), &fails, &settings, &mut || bar.inc(1))?;
+        info!(
+            kind = name(kind),
+            thresholds = ?model.thresholds,
+            baseline_thresholds = ?baseline.thresholds,
+            "calibrated"
+        );
+        kinds.push((model, baseline));
+    }
+    let (node, node_base) = kinds.pop().ok_or_else(|| anyhow::anyhow!("no node model"))?;
+    let (pod, pod_base) = kinds.pop().ok_or_else(|| anyhow::anyhow!("no pod model"))?;
+    Ok(FailureModel {
+        format: FORMAT.into(),
+        version: VERSION,
+        horizon_ms: horizon.ahead,
+        window_ms: spec.window,
+        step_ms: spec.step,
+        long_window_ms: spec.long_window,
+        pod,
+        node,
+        trained_on,
+        baseline: Baseline {
+            pod: pod_base,
+            node: node_base,
+        },
+    })
+}
+
+fn name(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Pod => "pod",
+        ObjectKind::Node => "node",
+    }
+}
+
+/// Feature names of the baseline.
+pub fn base_names(kind: ObjectKind) -> Vec<String> {
+    let cpu = match kind {
+        ObjectKind::Pod => "cpu_limit_ratio.last",
+        ObjectKind::Node => "cpu_busy_ratio.last",
+    };
+    vec![cpu.to_string(), "cluster_nodes".to_string()]
+}
+
+/// Whether a model's features are those this build computes.
+pub fn check_features(km: &KindModel, kind: ObjectKind) -> anyhow::Result<()> {
+    if km.features != feature_names(kind) {
+        anyhow::bail!(
+            "the model was trained on other {} features than this build computes; train it again",
+            name(kind)
+        );
+    }
+    Ok(())
 }

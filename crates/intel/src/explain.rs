@@ -1,0 +1,262 @@
+//! Why a prediction says what it says: the features that moved it most (the changes in the
+//! forest's probability along each tree's path, attributed to the features split on), each
+//! described in words, and a sentence for the likeliest failure built from the signals that
+//! matter for it ("working set grows 42 MiB/min and reaches the 512 MiB limit in about 6 min").
+
+use serde::Serialize;
+
+use crate::labels::FailureClass;
+
+/// One piece of evidence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Feature name (`signal.stat`).
+    pub feature: String,
+    /// Its value in the window.
+    pub value: f64,
+    /// How much it moved the probability of a failure (before calibration).
+    pub weight: f64,
+    /// The same in words.
+    pub text: String,
+}
+
+/// A window's features by name.
+pub struct Row<'a> {
+    /// Names, in row order.
+    pub names: &'a [String],
+    /// Values.
+    pub values: &'a [f64],
+}
+
+impl Row<'_> {
+    /// The value of feature `name`, when it is present and finite.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        let i = self.names.iter().position(|n| n == name)?;
+        self.values.get(i).copied().filter(|v| v.is_finite())
+    }
+}
+
+const MIB: f64 = 1_048_576.0;
+const GIB: f64 = 1_073_741_824.0;
+
+/// The features with the largest positive weights (at most `n`, each at least `min_weight`),
+/// described.
+pub fn evidence(row: &Row<'_>, weights: &[f64], n: usize, min_weight: f64) -> Vec<Evidence> {
+    let mut order: Vec<usize> = (0..weights.len().min(row.names.len())).collect();
+    order.sort_by(|a, b| weights[*b].total_cmp(&weights[*a]));
+    order
+        .into_iter()
+        .take(n)
+        .filter(|&i| weights[i] >= min_weight)
+        .map(|i| {
+            let value = row.values.get(i).copied().unwrap_or(f64::NAN);
+            Evidence {
+                feature: row.names[i].clone(),
+                value,
+                weight: weights[i],
+                text: describe(&row.names[i], value),
+            }
+        })
+        .collect()
+}
+
+/// A feature and its value in words.
+pub fn describe(feature: &str, v: f64) -> String {
+    let (signal, stat) = feature.split_once('.').unwrap_or((feature, ""));
+    if signal == "events" {
+        let (reason, window) = stat.split_once('.').unwrap_or((stat, ""));
+        let span = if window == "long" {
+            "15 minutes"
+        } else {
+            "3 minutes"
+        };
+        return format!("{v:.0} {reason} events in the last {span}");
+    }
+    let what = signal.replace('_', " ");
+    match stat {
+        "seconds_to_limit" | "trend_seconds_to_limit" => {
+            if v >= 3600.0 {
+                format!("{what} is not heading for its limit")
+            } else {
+                format!("{what} reaches its limit in about {}", minutes(v))
+            }
+        }
+        "trend" => format!("{what} trend {} per minute", value(signal, v * 60.0)),
+        "slope" => format!("{what} changing {} per minute", value(signal, v * 60.0)),
+        "missing" => format!("{:.0}% of {what} samples missing", v * 100.0),
+        "" | "last" => format!("{what} {}", value(signal, v)),
+        _ => format!("{what} ({stat}) {}", value(signal, v)),
+    }
+}
+
+/// A value of `signal` with its unit.
+fn value(signal: &str, v: f64) -> String {
+    if v.is_nan() {
+        return "unknown".into();
+    }
+    if signal.ends_with("_ratio") {
+        format!("{:.1}%", v * 100.0)
+    } else if signal.ends_with("_bytes") {
+        if v.abs() >= GIB {
+            format!("{:.1} GiB", v / GIB)
+        } else {
+            format!("{:.0} MiB", v / MIB)
+        }
+    } else if signal.ends_with("_seconds") {
+        if v.abs() < 1.0 {
+            format!("{:.0} ms", v * 1000.0)
+        } else {
+            format!("{v:.1} s")
+        }
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// Seconds as minutes or seconds, in words.
+pub fn minutes(secs: f64) -> String {
+    if secs < 90.0 {
+        format!("{secs:.0} s")
+    } else {
+        format!("{:.0} min", secs / 60.0)
+    }
+}
+
+/// The sentence saying why `class` is expected, from the signals that matter for it; `eta` in
+/// seconds when known.
+pub fn sentence(class: FailureClass, row: &Row<'_>, eta: Option<f64>) -> String {
+    let when = eta.map_or(String::new(), |e| format!(" in about {}", minutes(e)));
+    match class {
+        FailureClass::Oom => {
+            let limit = row.get("memory_limit_bytes.last");
+            let ratio = row.get("memory_limit_ratio.last");
+            let trend = row.get("memory_limit_ratio.trend");
+            match (limit, ratio, trend) {
+                (Some(l), Some(r), Some(t)) if t > 0.0 => format!(
+                    "working set at {:.0}% of its {:.0} MiB limit grows {:.1} MiB/min and reaches the limit{when}",
+                    r * 100.0,
+                    l / MIB,
+                    t * 60.0 * l / MIB
+                ),
+                (_, Some(r), _) => format!(
+                    "working set at {:.0}% of its memory limit; an OOM kill is expected{when}",
+                    r * 100.0
+                ),
+                _ => format!("an OOM kill is expected{when}"),
+            }
+        }
+        FailureClass::DiskPressure => {
+            let used = row
+                .get("fs_used_ratio.last")
+                .or_else(|| row.get("node_fs_used_ratio.last"));
+            let trend = row
+                .get("fs_used_ratio.trend")
+                .or_else(|| row.get("node_fs_used_ratio.trend"));
+            match (used, trend) {
+                (Some(u), Some(t)) if t > 0.0 => format!(
+                    "the node's disk is {:.0}% full and fills {:.1} points per hour: the kubelet's 90% eviction threshold is reached{when}",
+                    u * 100.0,
+                    t * 360_000.0
+                ),
+                (Some(u), _) => format!(
+                    "the node's disk is {:.0}% full; disk pressure is expected{when}",
+                    u * 100.0
+                ),
+                _ => format!("disk pressure is expected{when}"),
+            }
+        }
+        FailureClass::CpuSaturation => {
+            let cpu = row
+                .get("cpu_limit_ratio.last")
+                .or_else(|| row.get("cpu_busy_ratio.last"));
+            let throttled = row.get("cpu_throttled_ratio.last").unwrap_or(0.0);
+            match cpu {
+                Some(c) => format!(
+                    "CPU at {:.0}% of its limit with {:.0}% of periods throttled: readiness or latency fails{when}",
+                    c * 100.0,
+                    throttled * 100.0
+                ),
+                None => format!("CPU saturation is expected{when}"),
+            }
+        }
+        FailureClass::CrashLoop => {
+            let restarts = row.get("restarts_10m.last").unwrap_or(0.0);
+            let age = row.get("age_seconds.last");
+            let young = age.is_some_and(|a| a < 1800.0);
+            format!(
+                "{restarts:.0} restarts in the last 10 minutes{}: back-off is expected{when}",
+                if young {
+                    ", in a pod created minutes ago (a new version?)"
+                } else {
+                    ""
+                }
+            )
+        }
+        FailureClass::NetworkDegradation => {
+            let latency = row.get("service_latency_seconds.last");
+            let drops = row.get("network_drops.last").unwrap_or(0.0);
+            format!(
+                "service latency {} with {drops:.1} dropped packets/s: an SLO breach from the network is expected{when}",
+                latency.map_or("unknown".into(), |l| value("_seconds", l))
+            )
+        }
+        FailureClass::DependencyFailure => {
+            let errors = row.get("service_error_ratio.last").unwrap_or(0.0);
+            format!(
+                "{:.1}% of the service's requests fail, climbing: a breach from a failing dependency is expected{when}",
+                errors * 100.0
+            )
+        }
+        FailureClass::NodeFailure => format!("the node is expected to stop reporting{when}"),
+        FailureClass::Unschedulable => {
+            format!("pods are expected to find no node with room{when}")
+        }
+        FailureClass::None => "no failure is expected".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row<'a>(names: &'a [String], values: &'a [f64]) -> Row<'a> {
+        Row { names, values }
+    }
+
+    #[test]
+    fn a_leak_is_explained_with_its_rate_limit_and_eta() {
+        let names: Vec<String> = [
+            "memory_limit_bytes.last",
+            "memory_limit_ratio.last",
+            "memory_limit_ratio.trend",
+            "memory_limit_ratio.trend_seconds_to_limit",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // 512 MiB limit, at 80%, growing 42 MiB/min.
+        let values = [512.0 * MIB, 0.8, 42.0 / 512.0 / 60.0, 146.0];
+        let r = row(&names, &values);
+        let s = sentence(FailureClass::Oom, &r, Some(360.0));
+        assert_eq!(
+            s,
+            "working set at 80% of its 512 MiB limit grows 42.0 MiB/min and reaches the limit in about 6 min"
+        );
+        let e = evidence(&r, &[0.0, 0.1, 0.3, 0.05], 2, 0.01);
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].feature, "memory_limit_ratio.trend");
+        assert_eq!(e[0].text, "memory limit ratio trend 8.2% per minute");
+        assert_eq!(e[1].text, "memory limit ratio 80.0%");
+        assert_eq!(
+            describe("memory_limit_ratio.trend_seconds_to_limit", 146.0),
+            "memory limit ratio reaches its limit in about 2 min"
+        );
+        assert_eq!(
+            describe("events.BackOff.short", 3.0),
+            "3 BackOff events in the last 3 minutes"
+        );
+        // Nothing known still says something.
+        let empty = row(&[], &[]);
+        assert_eq!(sentence(FailureClass::Oom, &empty, None), "an OOM kill is expected");
+    }
+}

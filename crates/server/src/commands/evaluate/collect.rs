@@ -1,0 +1,220 @@
+//! Scoring held-out windows with the model and its two baselines, and keeping what the report
+//! needs: per-object score series for event-level scoring, the failures with their causes, the
+//! model's confusion matrix and its calibration pairs.
+
+use std::collections::BTreeMap;
+
+use kubepulse_intel::baseline::{NODE_RULES, POD_RULES, RuleSet};
+use kubepulse_intel::evaluate::{EventReport, EventScoring, score_events};
+use kubepulse_intel::labels::{Failure, FailureClass, Horizon};
+use kubepulse_intel::model::{FailureModel, KindModel};
+use kubepulse_query::Engine;
+use kubepulse_query::features::{FeatureSpec, ObjectKind, feature_names};
+
+use crate::training::{Episode, baseline_rows, failures, windows};
+
+/// One predictor's alarm scores, by object in time order (for the forests, the calibrated
+/// probability of the likeliest class over its class threshold).
+pub struct Scores {
+    /// What it is.
+    pub name: &'static str,
+    /// Object → `(t, score)`.
+    pub by_object: BTreeMap<String, Vec<(i64, f64)>>,
+    /// Its alarm threshold.
+    pub threshold: f64,
+}
+
+/// Everything scored for one kind of object.
+pub struct Scored {
+    /// The model, the threshold rules, the CPU-and-node-count forest.
+    pub predictors: [Scores; 3],
+    /// Failures, keyed like the score series.
+    pub failures: Vec<Failure>,
+    /// `confusion[truth][predicted]`, window counts (labelled windows outside grace periods).
+    pub confusion: Vec<Vec<usize>>,
+    /// `(calibrated probability of the likeliest class, that class within the horizon)` of the
+    /// same windows.
+    pub calibration: Vec<(f64, bool)>,
+    /// Event scoring settings.
+    pub scoring: EventScoring,
+}
+
+impl Scored {
+    /// Failure times by object, as event scoring takes them.
+    pub fn failure_times(&self) -> BTreeMap<String, Vec<i64>> {
+        let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        for f in &self.failures {
+            out.entry(f.object.clone()).or_default().push(f.t);
+        }
+        out
+    }
+
+    /// Event-level report of predictor `i` at `threshold`.
+    pub fn events(&self, i: usize, threshold: f64) -> EventReport {
+        score_events(
+            &self.predictors[i].by_object,
+            &self.failure_times(),
+            &EventScoring {
+                threshold,
+                ..self.scoring
+            },
+        )
+    }
+
+    /// The failure an outcome is about.
+    pub fn failure(&self, object: &str, t: i64) -> Option<&Failure> {
+        self.failures.iter().find(|f| f.t == t && f.object == object)
+    }
+}
+
+/// Objects the model gives at least this probability of a failure at some time are dumped.
+const DUMP_PROBABILITY: f64 = 0.2;
+
+/// Scores every window of `episodes` of `kind`; with `dump`, writes there (CSV) every window of
+/// the objects that fail or that the model suspects, with its features, label and scores.
+pub fn score(
+    engine: &Engine,
+    episodes: &[Episode],
+    kind: ObjectKind,
+    model: &FailureModel,
+    mut dump: Option<&mut dyn std::io::Write>,
+) -> anyhow::Result<Scored> {
+    let (km, base): (&KindModel, &KindModel) = match kind {
+        ObjectKind::Pod => (&model.pod, &model.baseline.pod),
+        ObjectKind::Node => (&model.node, &model.baseline.node),
+    };
+    let rules = RuleSet::bind(
+        match kind {
+            ObjectKind::Pod => POD_RULES,
+            ObjectKind::Node => NODE_RULES,
+        },
+        &feature_names(kind),
+    );
+    let spec = FeatureSpec {
+        window: model.window_ms,
+        step: model.step_ms,
+        long_window: model.long_window_ms,
+    };
+    let horizon = Horizon {
+        ahead: model.horizon_ms,
+        ..Horizon::default()
+    };
+    let n = FailureClass::ALL.len();
+    let mut out = Scored {
+        predictors: [
+            scores("KubePulse model", 1.0),
+            scores("threshold rules", 0.5),
+            scores("forest on CPU and node count", 1.0),
+        ],
+        failures: Vec::new(),
+        confusion: vec![vec![0; n]; n],
+        calibration: Vec::new(),
+        scoring: EventScoring {
+            horizon: model.horizon_ms,
+            step: model.step_ms,
+            ..EventScoring::default()
+        },
+    };
+    if let Some(d) = dump.as_mut() {
+        writeln!(
+            d,
+            "object,t,label,to_failure_s,model,rules,cpu_forest,{}",
+            feature_names(kind).join(",")
+        )?;
+    }
+    for (i, ep) in episodes.iter().enumerate() {
+        let w = windows(ep, engine, kind, spec, horizon)?;
+        // Dumped: objects that fail, and objects the model gives a fair chance of failing.
+        let mut dumped: std::collections::HashSet<String> = failures(ep, engine, kind)?
+            .into_iter()
+            .map(|f| f.object)
+            .collect();
+        if dump.is_some() {
+            for (r, row) in w.rows.iter().enumerate() {
+                if km.score(row).probability >= DUMP_PROBABILITY {
+                    dumped.insert(w.objects[r].clone());
+                }
+            }
+        }
+        let nodes = vec![ep.nodes as f64; w.rows.len()];
+        let b = baseline_rows(kind, &w, &nodes)?;
+        let first = w.times.iter().min().copied().unwrap_or(i64::MAX);
+        for (r, row) in w.rows.iter().enumerate() {
+            let object = format!("{i}:{}", w.objects[r]);
+            let t = w.times[r];
+            let sc = km.score(row);
+            let fail = sc.alarm_score;
+            let base_fail = base.score(&b.rows[r]).alarm_score;
+            let rule = rules.fire(row);
+            if w.trainable[r] {
+                let predicted = if km.alarms(&sc) {
+                    sc.class.index() as usize
+                } else {
+                    0
+                };
+                let truth = w.labels[r] as usize;
+                if let Some(cell) = out
+                    .confusion
+                    .get_mut(truth)
+                    .and_then(|row| row.get_mut(predicted))
+                {
+                    *cell += 1;
+                }
+                out.calibration
+                    .push((sc.probability, truth == sc.class.index() as usize));
+            }
+            let rule_score = if rule.is_some() { 1.0 } else { 0.0 };
+            if let Some(d) = dump.as_mut()
+                && dumped.contains(&w.objects[r])
+            {
+                let values: Vec<String> = row.iter().map(|v| format!("{v:.6}")).collect();
+                writeln!(
+                    d,
+                    "{object},{t},{},{},{fail:.4},{rule_score},{base_fail:.4},{}",
+                    FailureClass::from_index(w.labels[r] as usize).name(),
+                    w.to_failure[r] / 1000,
+                    values.join(",")
+                )?;
+            }
+            for (s, v) in out.predictors.iter_mut().zip([fail, rule_score, base_fail]) {
+                s.by_object.entry(object.clone()).or_default().push((t, v));
+            }
+        }
+        for mut f in failures(ep, engine, kind)? {
+            if f.t > first {
+                f.object = format!("{i}:{}", f.object);
+                out.failures.push(f);
+            }
+        }
+    }
+    for s in &mut out.predictors {
+        s.by_object.values_mut().for_each(|v| v.sort_by_key(|x| x.0));
+    }
+    Ok(out)
+}
+
+fn scores(name: &'static str, threshold: f64) -> Scores {
+    Scores {
+        name,
+        by_object: BTreeMap::new(),
+        threshold,
+    }
+}
+
+/// Failures that ripen: the kinds a fault builds up to over minutes (a leak to an OOM kill, a
+/// filling disk, a CPU hog to saturation, a bad rollout to a crash loop), whose cause had been
+/// acting for at least [`RIPENING_RUNUP_MS`] when they came.
+pub fn ripening(f: &Failure) -> bool {
+    let kind = matches!(
+        (f.class, f.cause.as_deref()),
+        (FailureClass::Oom, Some("memory_leak"))
+            | (FailureClass::DiskPressure, Some("disk_fill"))
+            | (FailureClass::CpuSaturation, Some("cpu_hog"))
+            | (FailureClass::CrashLoop, Some("bad_rollout"))
+    );
+    kind && f.runup.is_some_and(|r| r >= RIPENING_RUNUP_MS)
+}
+
+/// A failure ripens when its cause acted at least this long before it (ms): five minutes to
+/// notice, five to announce.
+pub const RIPENING_RUNUP_MS: i64 = 600_000;
