@@ -18,7 +18,9 @@ pub struct EventScoring {
     pub horizon: i64,
     /// Longest lead time credited (ms).
     pub max_lead: i64,
-    /// Alarm windows this close together form one episode (ms).
+    /// Alarm windows this close together form one episode (ms). An alarm says "a failure
+    /// within the horizon", so it holds for the horizon after its last alarming window, as an
+    /// alert rule's `keep_firing_for` would: by default the gap is the horizon.
     pub merge_gap: i64,
     /// Spacing of scored windows (ms), for object-hours.
     pub step: i64,
@@ -30,7 +32,7 @@ impl Default for EventScoring {
             threshold: 0.5,
             horizon: 300_000,
             max_lead: 1_800_000,
-            merge_gap: 30_000,
+            merge_gap: 300_000,
             step: 15_000,
         }
     }
@@ -197,6 +199,22 @@ mod tests {
         let recall = r.recall_ahead();
         assert!((recall[1] - 1.0 / 3.0).abs() < 1e-12);
         assert!((r.false_alarms_per_1000h() - 1000.0 / r.object_hours).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_flickering_alarm_is_one_episode() {
+        let min = 60_000;
+        // Alarms at 10 and 13 minutes, nothing between; the failure comes at 17.
+        let scores = BTreeMap::from([(
+            "a".to_string(),
+            (0..80)
+                .map(|i| (i * 15_000, if i == 40 || i == 52 { 0.9 } else { 0.0 }))
+                .collect(),
+        )]);
+        let failures = BTreeMap::from([("a".to_string(), vec![17 * min])]);
+        let r = score_events(&scores, &failures, &EventScoring::default());
+        assert_eq!((r.ahead, r.false_alarms), ([1, 1, 0], 0));
+        assert_eq!(r.median_lead_secs, 420.0);
     }
 
     #[test]

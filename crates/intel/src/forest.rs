@@ -39,7 +39,7 @@ impl Default for ForestParams {
     fn default() -> Self {
         Self {
             trees: 60,
-            max_depth: 10,
+            max_depth: 12,
             min_leaf: 5,
             mtry: 0,
             sample_fraction: 0.5,

@@ -56,6 +56,23 @@ impl FailureClass {
         Self::ALL.get(i).copied().unwrap_or(Self::None)
     }
 
+    /// How specific the class is about the cause, lowest first: when several failures lie
+    /// within a window's horizon, the most specific labels it (an OOM kill of the pod itself
+    /// over the breach of the service it serves that the kill caused).
+    pub fn specificity(self) -> u8 {
+        match self {
+            Self::Oom => 0,
+            Self::CrashLoop => 1,
+            Self::DiskPressure => 2,
+            Self::NodeFailure => 3,
+            Self::Unschedulable => 4,
+            Self::CpuSaturation => 5,
+            Self::NetworkDegradation => 6,
+            Self::DependencyFailure => 7,
+            Self::None => 8,
+        }
+    }
+
     /// The name used in series labels and the API.
     pub fn name(self) -> &'static str {
         match self {
@@ -150,8 +167,10 @@ impl Labeller {
         if i > 0 && t - fs[i - 1].0 < self.horizon.settle {
             return None;
         }
+        if let Some((_, class)) = self.within(fs, t) {
+            return target(class, true);
+        }
         match fs.get(i) {
-            Some(&(ft, class)) if ft - t <= self.horizon.ahead => target(class, true),
             Some(&(ft, _)) if ft - t <= self.horizon.ahead + self.horizon.grace => {
                 target(FailureClass::None, false)
             }
@@ -159,11 +178,21 @@ impl Labeller {
         }
     }
 
-    /// The time of the next failure of `object` after `t`, if any.
-    pub fn next_failure(&self, object: &str, t: i64) -> Option<(i64, FailureClass)> {
-        let fs = self.by_object.get(object)?;
-        fs.get(fs.partition_point(|f| f.0 <= t)).copied()
+    /// The most specific of `fs`'s failures in `(t, t + ahead]`.
+    fn within(&self, fs: &[(i64, FailureClass)], t: i64) -> Option<(i64, FailureClass)> {
+        let i = fs.partition_point(|f| f.0 <= t);
+        fs[i..]
+            .iter()
+            .take_while(|f| f.0 - t <= self.horizon.ahead)
+            .min_by_key(|f| (f.1.specificity(), f.0))
+            .copied()
     }
+
+    /// The failure that labels `object`'s window ending at `t`, if one does.
+    pub fn labelling_failure(&self, object: &str, t: i64) -> Option<(i64, FailureClass)> {
+        self.within(self.by_object.get(object)?, t)
+    }
+
 }
 
 #[cfg(test)]
@@ -194,8 +223,22 @@ mod tests {
             Some(Healthy)
         );
         assert_eq!(
-            l.next_failure("shop/cart-1", 0),
+            l.labelling_failure("shop/cart-1", 900_000),
             Some((1_000_000, FailureClass::Oom))
+        );
+        // A service breach the kill causes a little earlier does not hide the kill.
+        let both = [
+            f[0].clone(),
+            Failure {
+                t: 990_000,
+                class: FailureClass::DependencyFailure,
+                ..f[0].clone()
+            },
+        ];
+        let l = Labeller::new(&both, Horizon::default());
+        assert_eq!(
+            l.label("shop/cart-1", 900_000).map(|x| x.class),
+            Some(Oom)
         );
         for c in FailureClass::ALL {
             assert_eq!(FailureClass::from_index(c.index() as usize), c);

@@ -119,6 +119,16 @@ pub struct TrainArgs {
     /// Do not draw a progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Trees per forest.
+    #[arg(long, default_value_t = 60)]
+    pub trees: usize,
+    /// Deepest level of a tree.
+    #[arg(long, default_value_t = 12)]
+    pub max_depth: usize,
+    /// False alarms per 1,000 object-hours the alarm thresholds are chosen to stay within (on
+    /// out-of-bag scores of the training data).
+    #[arg(long, default_value_t = 1.0)]
+    pub false_alarm_budget: f64,
 }
 
 /// `kubepulse evaluate …`.

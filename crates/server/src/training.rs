@@ -334,7 +334,7 @@ pub fn windows(
             let to_failure = match class {
                 FailureClass::None => 0,
                 _ => labeller
-                    .next_failure(&object, r.t)
+                    .labelling_failure(&object, r.t)
                     .map_or(0, |(ft, _)| ft - r.t),
             };
             out.trainable.push(target.trainable);

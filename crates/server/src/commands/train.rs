@@ -25,7 +25,15 @@ pub fn run(cfg: &Config, args: &TrainArgs) -> anyhow::Result<ExitCode> {
     let bar = progress(args.quiet);
     bar.set_message("simulating and reading");
     let (episodes, trained_on) = load(cfg, &args.episodes)?;
-    let model = train(cfg, &episodes, trained_on, &bar)?;
+    let settings = Settings {
+        params: ForestParams {
+            trees: args.trees,
+            max_depth: args.max_depth,
+            ..ForestParams::default()
+        },
+        false_alarm_budget: args.false_alarm_budget,
+    };
+    let model = train(cfg, &episodes, trained_on, &settings, &bar)?;
     bar.finish_and_clear();
     std::fs::write(&args.out, model.to_json()?)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.out.display()))?;
@@ -53,17 +61,27 @@ fn progress(quiet: bool) -> ProgressBar {
     bar
 }
 
+/// How a model is trained.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Forest settings.
+    pub params: ForestParams,
+    /// False alarms per 1,000 object-hours the thresholds stay within.
+    pub false_alarm_budget: f64,
+}
+
 /// Trains a model on `episodes`, advancing `bar` over features and trees.
 pub fn train(
     cfg: &Config,
     episodes: &[Episode],
     trained_on: String,
+    s: &Settings,
     bar: &ProgressBar,
 ) -> anyhow::Result<FailureModel> {
     let engine = Engine::new(cfg.query.engine_options());
     let spec = FeatureSpec::default();
     let horizon = Horizon::default();
-    let params = ForestParams::default();
+    let params = s.params.clone();
     let settings = Fit {
         params: params.clone(),
         scoring: EventScoring {
@@ -71,7 +89,7 @@ pub fn train(
             step: spec.step,
             ..EventScoring::default()
         },
-        ..Fit::default()
+        false_alarm_budget: s.false_alarm_budget,
     };
     // Features of both kinds, then 2 models per kind.
     bar.set_length((2 * episodes.len() + 4 * params.trees) as u64);

@@ -118,7 +118,7 @@ pub fn score(
     if let Some(d) = dump.as_mut() {
         writeln!(
             d,
-            "object,t,label,to_failure_s,model,rules,cpu_forest,{}",
+            "object,t,label,to_failure_s,model,class,probability,rules,cpu_forest,{}",
             feature_names(kind).join(",")
         )?;
     }
@@ -132,6 +132,7 @@ pub fn score(
         if dump.is_some() {
             for (r, row) in w.rows.iter().enumerate() {
                 if km.score(row).probability >= DUMP_PROBABILITY {
+                    // (any class)
                     dumped.insert(w.objects[r].clone());
                 }
             }
@@ -170,9 +171,11 @@ pub fn score(
                 let values: Vec<String> = row.iter().map(|v| format!("{v:.6}")).collect();
                 writeln!(
                     d,
-                    "{object},{t},{},{},{fail:.4},{rule_score},{base_fail:.4},{}",
+                    "{object},{t},{},{},{fail:.4},{},{:.4},{rule_score},{base_fail:.4},{}",
                     FailureClass::from_index(w.labels[r] as usize).name(),
                     w.to_failure[r] / 1000,
+                    sc.class.name(),
+                    sc.probability,
                     values.join(",")
                 )?;
             }
