@@ -1,11 +1,12 @@
 //! KubePulse's HTTP surface, on one port: ingestion (remote_write, OTLP over HTTP and gRPC),
-//! the Prometheus query API, health, and KubePulse's own metrics. Handlers are thin: they decode, call the stage that owns
+//! the Prometheus query API, failure predictions, health, and KubePulse's own metrics. Handlers are thin: they decode, call the stage that owns
 //! the work (off the async threads when it blocks), and encode the answer.
 //!
 //! This crate must never hold business logic.
 
 mod ingest;
 mod otlp_grpc;
+pub mod predict;
 pub mod prom;
 mod system;
 
@@ -40,6 +41,8 @@ pub struct AppState {
     pub ready: Arc<AtomicBool>,
     /// The query API's engine and server facts.
     pub query: prom::QueryState,
+    /// Failure prediction, when it runs.
+    pub predictions: Option<Arc<dyn predict::PredictionService>>,
 }
 
 /// The router of every endpoint.
@@ -55,6 +58,9 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(system::metrics))
         .route("/-/healthy", get(system::healthy))
         .route("/-/ready", get(system::ready))
+        .route("/api/v1/predictions", get(predict::ranked))
+        .route("/api/v1/predict", post(predict::predict))
+        .route("/api/v1/simulate/{count}", get(predict::simulate))
         .merge(prom::routes())
         .layer(DefaultBodyLimit::max(body))
         .with_state(state)

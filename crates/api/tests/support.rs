@@ -50,6 +50,7 @@ pub fn setup_with(opts: EngineOptions) -> (tempfile::TempDir, Db, AppState) {
         limits: Limits::default(),
         ready: Arc::new(AtomicBool::new(true)),
         query: QueryState::new(Engine::new(opts), info, clock),
+        predictions: None,
     };
     (tmp, db, state)
 }

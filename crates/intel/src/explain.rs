@@ -47,7 +47,7 @@ pub fn evidence(row: &Row<'_>, weights: &[f64], n: usize, min_weight: f64) -> Ve
     order
         .into_iter()
         .take(n)
-        .filter(|&i| weights[i] >= min_weight)
+        .filter(|&i| weights[i] >= min_weight && row.values.get(i).is_some_and(|v| v.is_finite()))
         .map(|i| {
             let value = row.values.get(i).copied().unwrap_or(f64::NAN);
             Evidence {

@@ -33,6 +33,9 @@ pub struct Prediction {
     pub probability: f64,
     /// Whether it reaches the model's alarm threshold.
     pub alarm: bool,
+    /// Its probability over its class's alarm threshold (1 or more alarms): what risks are
+    /// ranked by.
+    pub alarm_score: f64,
     /// Expected seconds until the failure.
     pub eta_seconds: Option<f64>,
     /// Where the ETA comes from.
@@ -90,6 +93,7 @@ pub fn predict(km: &KindModel, subject: &Subject, values: &[f64]) -> Prediction 
         class,
         probability: score.probability,
         alarm: km.alarms(&score),
+        alarm_score: score.alarm_score,
         eta_seconds,
         eta_source,
         evidence: evidence(&row, &weights, EVIDENCE, MIN_WEIGHT),

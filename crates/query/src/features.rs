@@ -124,7 +124,7 @@ pub fn compute(
     spec: FeatureSpec,
 ) -> Result<Vec<FeatureRow>, QueryError> {
     let step = spec.step.max(1);
-    let (w, long) = (spec.short_steps(), spec.long_steps());
+    let long = spec.long_steps();
     let from = start - long as i64 * step;
     let len = ((end - from) / step) as usize + 1;
     let mut grids = Vec::new();
@@ -135,32 +135,19 @@ pub fn compute(
     let mut objects: Vec<&(String, String)> = grids.iter().flat_map(|g| g.keys()).collect();
     objects.sort();
     objects.dedup();
-    let step_secs = step as f64 / 1000.0;
-    let block = (TREND_BLOCK_MS / step).max(1) as usize;
     let absent = vec![None; long + 1];
     let mut rows = Vec::new();
+    let mut windows: Vec<&[Option<f64>]> = Vec::with_capacity(grids.len());
     for key in objects {
         for i in long..len {
             let t = from + i as i64 * step;
-            let mut values = Vec::new();
-            let mut present = false;
-            for (s, g) in signals(kind).iter().zip(&grids) {
-                let points = g.get(key).map_or(&absent[..], |p| &p[i - long..=i]);
-                let st = stats(&points[long - w..], step_secs);
-                present |= st.missing < 1.0;
-                values.extend(st.values());
-                if let Some(limit) = s.limit {
-                    values.push(st.seconds_to(limit, FORECAST_CAP_SECS));
-                }
-                if s.trend {
-                    let (slope, top) = envelope_trend(points, step_secs, block);
-                    values.push(slope);
-                    if let Some(limit) = s.limit {
-                        values.push(seconds_to(top, slope, limit, FORECAST_CAP_SECS));
-                    }
-                }
-            }
-            if present {
+            windows.clear();
+            windows.extend(
+                grids
+                    .iter()
+                    .map(|g| g.get(key).map_or(&absent[..], |p| &p[i - long..=i])),
+            );
+            if let Some(mut values) = signal_values(kind, &windows, spec) {
                 index.counts(key, t, spec.window, spec.long_window, &mut values);
                 rows.push(FeatureRow {
                     kind,
@@ -173,6 +160,44 @@ pub fn compute(
         }
     }
     Ok(rows)
+}
+
+/// Points a signal window holds: the long window's, newest last.
+pub fn window_len(spec: FeatureSpec) -> usize {
+    spec.long_steps() + 1
+}
+
+/// The signal features of one object from its signals' points over the long window (one slice
+/// per signal of `kind`, each [`window_len`] long, newest last, `None` where missing); `None`
+/// when no signal has a point in the short window. Event counts follow them in a full row.
+pub fn signal_values(
+    kind: ObjectKind,
+    windows: &[&[Option<f64>]],
+    spec: FeatureSpec,
+) -> Option<Vec<f64>> {
+    let step = spec.step.max(1);
+    let step_secs = step as f64 / 1000.0;
+    let block = (TREND_BLOCK_MS / step).max(1) as usize;
+    let w = spec.short_steps();
+    let mut values = Vec::with_capacity(windows.len() * (WindowStats::NAMES.len() + 3));
+    let mut present = false;
+    for (s, points) in signals(kind).iter().zip(windows) {
+        let short = &points[points.len().saturating_sub(w + 1)..];
+        let st = stats(short, step_secs);
+        present |= st.missing < 1.0;
+        values.extend(st.values());
+        if let Some(limit) = s.limit {
+            values.push(st.seconds_to(limit, FORECAST_CAP_SECS));
+        }
+        if s.trend {
+            let (slope, top) = envelope_trend(points, step_secs, block);
+            values.push(slope);
+            if let Some(limit) = s.limit {
+                values.push(seconds_to(top, slope, limit, FORECAST_CAP_SECS));
+            }
+        }
+    }
+    present.then_some(values)
 }
 
 /// Evaluates `expr` over the grid and files each series under its object.

@@ -1,12 +1,12 @@
 //! Dispatch of subcommands.
 
 mod config;
-mod evaluate;
+pub mod evaluate;
 mod promql_test;
 mod serve;
 mod simulate;
 mod store;
-mod train;
+pub mod train;
 mod version;
 
 use std::process::ExitCode;

@@ -77,6 +77,34 @@ pub struct Config {
     pub scrape: ScrapeSettings,
     /// The built-in simulated cluster.
     pub simulator: SimulatorConfig,
+    /// Live failure prediction.
+    pub prediction: PredictionConfig,
+}
+
+/// Live failure prediction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PredictionConfig {
+    /// Score every pod and node while serving.
+    pub enabled: bool,
+    /// A model file from `kubepulse train`; without one, a default model is trained from the
+    /// simulator at start-up (and kept in the data directory as `model.json`).
+    pub model: Option<PathBuf>,
+    /// How often every pod and node is scored.
+    pub interval: DurationMs,
+    /// Most objects `GET /api/v1/simulate/{count}` simulates at once.
+    pub max_simulate: usize,
+}
+
+impl Default for PredictionConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            model: None,
+            interval: DurationMs(15_000),
+            max_simulate: 20,
+        }
+    }
 }
 
 /// Limits of the ingestion endpoints.
@@ -273,6 +301,23 @@ impl Config {
         }
         if self.query.max_samples == 0 {
             return Err(invalid("query.max_samples", "must be at least 1"));
+        }
+        if self.prediction.interval.ms() < 1000 {
+            return Err(invalid("prediction.interval", "must be at least 1s"));
+        }
+        if !(1..=1000).contains(&self.prediction.max_simulate) {
+            return Err(invalid(
+                "prediction.max_simulate",
+                "must be between 1 and 1000",
+            ));
+        }
+        if let Some(m) = &self.prediction.model
+            && !m.is_file()
+        {
+            return Err(invalid(
+                "prediction.model",
+                format!("{} is not a readable file", m.display()),
+            ));
         }
         self.scrape
             .validate()

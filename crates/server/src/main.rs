@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod config;
 mod logging;
+mod predictor;
 mod training;
 
 use std::process::ExitCode;

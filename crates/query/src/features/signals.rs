@@ -195,6 +195,11 @@ pub const NODE_SIGNALS: &[Signal] = &[
         r#"max by (node) (kube_node_status_condition{condition="DiskPressure",status="true"})"#,
     ),
     signal("running_pods", r#"max by (node) (kubelet_running_pods)"#),
+    // Seconds since node-exporter last answered: a node that stops reporting shows here first.
+    signal(
+        "exporter_age_seconds",
+        r#"max by (node) (time() - timestamp(node_load1))"#,
+    ),
 ];
 
 /// Event reasons counted for pods.

@@ -23,6 +23,7 @@ use tracing::{error, info, warn};
 
 use crate::cli::ServeArgs;
 use crate::config::{Config, SimulatorMode};
+use crate::predictor::{self, Predictor};
 
 /// Runs the server.
 pub fn run(mut cfg: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -65,6 +66,14 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     db.metrics().register(&mut registry);
     ingest.register(&mut registry);
     let ready = Arc::new(AtomicBool::new(false));
+    let predictor = cfg.prediction.enabled.then(|| {
+        Arc::new(Predictor::new(
+            Engine::new(cfg.query.engine_options()),
+            clock.clone(),
+            cfg.simulator.cluster.cluster.clone(),
+            cfg.prediction.max_simulate,
+        ))
+    });
     let state = AppState {
         append: Arc::new(db.clone()),
         read: Arc::new(db.clone()),
@@ -81,6 +90,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             server_info(&cfg, clock.now_ms()),
             clock.clone(),
         ),
+        predictions: predictor
+            .clone()
+            .map(|p| p as Arc<dyn kubepulse_api::predict::PredictionService>),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let maintenance = spawn_maintenance(db.clone(), stop_rx.clone());
@@ -127,6 +139,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             stop_rx.clone(),
         )));
     }
+    if let Some(p) = &predictor {
+        tasks.push(start_prediction(&cfg, p.clone(), &db, stop_rx.clone()));
+    }
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.server.listen))?;
@@ -152,6 +167,34 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         "store flushed, bye"
     );
     Ok(())
+}
+
+/// Loads or trains the failure model off the async threads, then scores every interval.
+fn start_prediction(
+    cfg: &Config,
+    p: Arc<Predictor>,
+    db: &Db,
+    stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let cfg = cfg.clone();
+    let read: Arc<dyn kubepulse_store::Read> = Arc::new(db.clone());
+    let append: Arc<dyn kubepulse_store::Append> = Arc::new(db.clone());
+    let interval = Duration::from_millis(cfg.prediction.interval.ms().max(1000) as u64);
+    tokio::spawn(async move {
+        let loaded = tokio::task::spawn_blocking(move || predictor::load_or_train(&cfg)).await;
+        match loaded {
+            Ok(Ok(m)) => p.set_model(m),
+            Ok(Err(e)) => {
+                error!(error = %e, "no failure model: predictions are off");
+                return;
+            }
+            Err(e) => {
+                error!(error = %e, "failure model training panicked: predictions are off");
+                return;
+            }
+        }
+        predictor::run(p, read, append, interval, stop).await;
+    })
 }
 
 /// Runs store maintenance (WAL sync, flush, compaction, retention) every second on its own

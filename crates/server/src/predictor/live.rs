@@ -1,0 +1,171 @@
+//! The live loop: every interval, every pod and node is scored from the store; nodes that stopped
+//! reporting are flagged at once (a node crash gives no warning, so it is detected instead of
+//! predicted); the results are kept for the API and written back to the store as
+//! `kubepulse_failure_probability`, `kubepulse_failure_eta_seconds` and `kubepulse_failure_alarm`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kubepulse_api::predict::ObjectPrediction;
+use kubepulse_intel::labels::FailureClass;
+use kubepulse_intel::predict::{EtaSource, Prediction};
+use kubepulse_intel::recommend::{Subject, recommend};
+use kubepulse_model::clock::Stopwatch;
+use kubepulse_query::features::{ObjectKind, compute};
+use kubepulse_query::StoreSource;
+use kubepulse_store::events::EventQuery;
+use kubepulse_store::{Append, Read, SeriesWrite};
+use tokio::sync::watch;
+use tracing::{debug, warn};
+
+use super::{Predictor, score_rows};
+
+/// Series written for each scored object.
+pub const PROBABILITY: &str = "kubepulse_failure_probability";
+/// Seconds until the expected failure.
+pub const ETA: &str = "kubepulse_failure_eta_seconds";
+/// 1 while the model alarms for the object.
+pub const ALARM: &str = "kubepulse_failure_alarm";
+
+/// A node whose exporter has been silent longer than this many scrape steps is down.
+const SILENT_STEPS: f64 = 1.5;
+
+/// Scores every `interval` until `stop` turns true.
+pub async fn run(
+    p: Arc<Predictor>,
+    read: Arc<dyn Read>,
+    append: Arc<dyn Append>,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+        let (p, read, append) = (p.clone(), read.clone(), append.clone());
+        match tokio::task::spawn_blocking(move || score_once(&p, read.as_ref(), append.as_ref()))
+            .await
+        {
+            Ok(Err(e)) => warn!(error = %e, "failure scoring failed"),
+            Err(e) => warn!(error = %e, "failure scoring panicked"),
+            Ok(Ok(())) => {}
+        }
+    }
+}
+
+/// Scores every object once, at the clock's now.
+pub fn score_once(p: &Predictor, read: &dyn Read, append: &dyn Append) -> anyhow::Result<()> {
+    let Some(model) = p.model() else {
+        return Ok(());
+    };
+    let watch = Stopwatch::start();
+    let now = p.clock.now_ms();
+    let spec = Predictor::spec(&model);
+    let events = read.events(&EventQuery {
+        start: now - spec.long_window,
+        end: now,
+        limit: 200_000,
+        ..EventQuery::default()
+    })?;
+    let src = StoreSource(read);
+    let mut rows = Vec::new();
+    for kind in [ObjectKind::Pod, ObjectKind::Node] {
+        rows.extend(compute(&p.engine, &src, &events, kind, now, now, spec)?);
+    }
+    let mut scored = score_rows(&model, &rows, &p.cluster);
+    let silent_after = SILENT_STEPS * spec.step as f64 / 1000.0;
+    for s in scored.iter_mut().filter(|s| s.subject.kind == "node") {
+        let age = s.metrics.get("exporter_age_seconds").copied().unwrap_or(0.0);
+        if age > silent_after {
+            s.prediction = detected_down(&s.subject.name, age);
+        }
+    }
+    scored.sort_by(|a, b| {
+        b.prediction
+            .alarm_score
+            .total_cmp(&a.prediction.alarm_score)
+    });
+    write(append, &scored, now)?;
+    debug!(
+        objects = scored.len(),
+        alarms = scored.iter().filter(|s| s.prediction.alarm).count(),
+        seconds = watch.elapsed_secs(),
+        "scored"
+    );
+    if let Ok(mut g) = p.latest.write() {
+        *g = (now, Arc::new(scored));
+    }
+    Ok(())
+}
+
+/// A node failure seen happening: its exporter went silent.
+fn detected_down(node: &str, age: f64) -> Prediction {
+    let subject = Subject {
+        namespace: String::new(),
+        name: node.to_string(),
+    };
+    Prediction {
+        class: FailureClass::NodeFailure,
+        probability: 1.0,
+        alarm: true,
+        alarm_score: f64::MAX,
+        eta_seconds: Some(0.0),
+        eta_source: Some(EtaSource::Forecast),
+        evidence: Vec::new(),
+        explanation: format!(
+            "{node} stopped reporting {age:.0} s ago: node-exporter is silent (detected, not predicted: a crash gives no warning)"
+        ),
+        recommendation: recommend(
+            FailureClass::NodeFailure,
+            &subject,
+            &kubepulse_intel::explain::Row {
+                names: &[],
+                values: &[],
+            },
+            1.0,
+        ),
+    }
+}
+
+/// Writes each object's probability, ETA and alarm at `t`.
+fn write(append: &dyn Append, scored: &[ObjectPrediction], t: i64) -> anyhow::Result<()> {
+    let mut owned: Vec<(Vec<(&str, &str)>, [(i64, f64); 1])> = Vec::new();
+    for s in scored {
+        let x = &s.prediction;
+        let class = x.class.name();
+        let mut ids: Vec<(&str, &str)> = match s.subject.kind.as_str() {
+            "pod" => vec![
+                ("namespace", s.subject.namespace.as_str()),
+                ("pod", s.subject.name.as_str()),
+            ],
+            _ => vec![("node", s.subject.name.as_str())],
+        };
+        ids.push(("type", class));
+        let mut series = |name: &'static str, v: f64| {
+            let mut labels = vec![("__name__", name)];
+            labels.extend(ids.iter().copied());
+            labels.sort_unstable();
+            owned.push((labels, [(t, v)]));
+        };
+        series(PROBABILITY, x.probability);
+        series(ALARM, f64::from(u8::from(x.alarm)));
+        if let Some(eta) = x.eta_seconds {
+            series(ETA, eta);
+        }
+    }
+    let batch: Vec<SeriesWrite<'_>> = owned
+        .iter()
+        .map(|(labels, samples)| SeriesWrite {
+            labels,
+            samples,
+        })
+        .collect();
+    append.append(&batch)?;
+    Ok(())
+}
