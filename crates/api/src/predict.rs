@@ -200,8 +200,7 @@ pub async fn predict(State(state): State<AppState>, body: Bytes) -> Result<Respo
     let req: PredictRequest = if body.iter().all(u8::is_ascii_whitespace) {
         PredictRequest::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ServiceError::BadRequest(format!("body: {e}")))?
+        serde_json::from_slice(&body).map_err(|e| ServiceError::BadRequest(format!("body: {e}")))?
     };
     let p = tokio::task::spawn_blocking(move || svc.predict(req))
         .await

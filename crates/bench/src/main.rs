@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod load;
+mod predict;
 mod procfs;
 mod query;
 mod servers;
@@ -84,6 +85,29 @@ enum What {
         #[arg(long, default_value_t = 15)]
         reps: usize,
     },
+    /// Failure prediction: scoring every pod of a large simulated cluster, on one thread.
+    Scoring {
+        /// Pods (one node per 20).
+        #[arg(long, default_value_t = 10_000)]
+        pods: u32,
+        /// A model file; by default one is trained first.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Timed runs (the best is reported).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+    },
+    /// Failure prediction: training on simulated clusters (`kubepulse train`), the forests'
+    /// time from its log.
+    Training {
+        /// Simulator seeds, comma-separated (three 12-hour clusters of 120 pods make about a
+        /// million pod windows).
+        #[arg(long, default_value = "1,2,3")]
+        seeds: String,
+        /// Simulated hours per seed.
+        #[arg(long, default_value_t = 12)]
+        hours: u32,
+    },
 }
 
 struct Measured {
@@ -134,6 +158,10 @@ async fn run(
         }
         What::Disk { nodes, pods, hours } => disk(bin, tmp, client, nodes, pods, hours).await,
         What::Query { pods, hours, reps } => query::run(bin, tmp, client, pods, hours, reps).await,
+        What::Scoring { pods, model, reps } => {
+            predict::scoring(bin, tmp, model.as_deref(), pods, reps)
+        }
+        What::Training { seeds, hours } => predict::training(bin, tmp, &seeds, hours),
     }
 }
 

@@ -30,7 +30,9 @@ pub fn kubepulse(bin: &Path, dir: &Path, store: &str) -> anyhow::Result<Sut> {
     let cfg = dir.join("kubepulse.yaml");
     std::fs::write(
         &cfg,
-        format!("simulator:\n  mode: off\nlog:\n  level: warn\nstore:\n{store}"),
+        format!(
+            "simulator:\n  mode: off\nprediction:\n  enabled: false\nlog:\n  level: warn\nstore:\n{store}"
+        ),
     )?;
     let args: Vec<String> = vec![
         "--config".into(),

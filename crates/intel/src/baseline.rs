@@ -169,7 +169,11 @@ mod tests {
         assert_eq!(rules.fire(&[0.5, 1.0, 9.0]), None);
         assert_eq!(rules.fire(&[0.95, 1.0, 9.0]), Some(FailureClass::Oom));
         assert_eq!(rules.fire(&[0.5, 4.0, 9.0]), Some(FailureClass::CrashLoop));
-        assert_eq!(rules.fire(&[f64::NAN, 0.0, 9.0]), None, "missing never fires");
+        assert_eq!(
+            rules.fire(&[f64::NAN, 0.0, 9.0]),
+            None,
+            "missing never fires"
+        );
         let nodes = RuleSet::bind(NODE_RULES, &["ready.last".to_string()]);
         assert_eq!(nodes.fire(&[0.0]), Some(FailureClass::NodeFailure));
         assert_eq!(nodes.fire(&[1.0]), None);

@@ -1,13 +1,16 @@
 //! Event-level scoring of a failure predictor: how many failures it announced, how far ahead,
 //! and how often it raised an alarm for nothing.
 //!
-//! An object's scores above the threshold form alarm episodes (consecutive alarming windows,
-//! gaps up to `merge_gap` closed). A failure is announced `L` ahead when an episode started at
+//! An object alarms from a score at the threshold until its score falls below a share of it
+//! (hysteresis); alarming windows form episodes (gaps up to `merge_gap` closed). A failure is announced `L` ahead when an episode started at
 //! least `L` before it, at most `max_lead` before it, and still alarmed within the horizon before
 //! it; its lead time is the time from the episode's start. An episode followed by no failure of
 //! its object within the horizon after its end is a false alarm.
 
 use std::collections::BTreeMap;
+
+/// The share of its threshold below which an alarm clears.
+pub const CLEAR: f64 = 0.5;
 
 /// Scoring settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,6 +27,9 @@ pub struct EventScoring {
     pub merge_gap: i64,
     /// Spacing of scored windows (ms), for object-hours.
     pub step: i64,
+    /// Once alarming, an object keeps alarming while its score stays at `threshold × clear`
+    /// or above (1 turns the hysteresis off).
+    pub clear: f64,
 }
 
 impl Default for EventScoring {
@@ -34,6 +40,7 @@ impl Default for EventScoring {
             max_lead: 1_800_000,
             merge_gap: 300_000,
             step: 15_000,
+            clear: CLEAR,
         }
     }
 }
@@ -143,10 +150,25 @@ pub fn score_events(
     report
 }
 
+/// Whether an object alarms, window by window: it starts at `threshold` and, once alarming,
+/// holds while the score stays at `threshold × clear` or above (hysteresis, so that a score
+/// wavering around the threshold is one alarm).
+pub fn alarming<'a>(
+    windows: &'a [(i64, f64)],
+    threshold: f64,
+    clear: f64,
+) -> impl Iterator<Item = (i64, bool)> + 'a {
+    let mut on = false;
+    windows.iter().map(move |&(t, p)| {
+        on = p >= threshold || (on && p >= threshold * clear);
+        (t, on)
+    })
+}
+
 /// Alarm episodes `(first alarm, last alarm)` of one object.
 fn episodes(windows: &[(i64, f64)], s: &EventScoring) -> Vec<(i64, i64)> {
     let mut out: Vec<(i64, i64)> = Vec::new();
-    for &(t, _) in windows.iter().filter(|w| w.1 >= s.threshold) {
+    for (t, _) in alarming(windows, s.threshold, s.clear).filter(|w| w.1) {
         match out.last_mut() {
             Some(e) if t - e.1 <= s.merge_gap => e.1 = t,
             _ => out.push((t, t)),
@@ -189,7 +211,11 @@ mod tests {
         assert_eq!(r.ahead, [1, 1, 1]);
         assert_eq!(r.median_lead_secs, 660.0);
         assert_eq!(r.false_alarms, 1);
-        let leads: Vec<_> = r.outcomes.iter().map(|o| (o.object.as_str(), o.lead)).collect();
+        let leads: Vec<_> = r
+            .outcomes
+            .iter()
+            .map(|o| (o.object.as_str(), o.lead))
+            .collect();
         assert_eq!(
             leads,
             [("a", Some(11 * min)), ("b", None), ("c", None)],
@@ -215,6 +241,15 @@ mod tests {
         let r = score_events(&scores, &failures, &EventScoring::default());
         assert_eq!((r.ahead, r.false_alarms), ([1, 1, 0], 0));
         assert_eq!(r.median_lead_secs, 420.0);
+    }
+
+    #[test]
+    fn alarms_hold_above_the_clear_level() {
+        let w = [(0, 0.2), (1, 0.9), (2, 0.6), (3, 0.44), (4, 0.5), (5, 1.0)];
+        let on: Vec<bool> = alarming(&w, 0.9, 0.5).map(|x| x.1).collect();
+        assert_eq!(on, [false, true, true, false, false, true]);
+        let plain: Vec<bool> = alarming(&w, 0.9, 1.0).map(|x| x.1).collect();
+        assert_eq!(plain, [false, true, false, false, false, true]);
     }
 
     #[test]

@@ -257,6 +257,9 @@ mod tests {
         );
         // Nothing known still says something.
         let empty = row(&[], &[]);
-        assert_eq!(sentence(FailureClass::Oom, &empty, None), "an OOM kill is expected");
+        assert_eq!(
+            sentence(FailureClass::Oom, &empty, None),
+            "an OOM kill is expected"
+        );
     }
 }

@@ -290,7 +290,10 @@ mod tests {
         let x = &test[truth.iter().position(|y| *y == 1).unwrap()];
         let (c, base) = f.contributions(x);
         let p = f.predict_proba(x);
-        assert!((c.iter().sum::<f64>() + base - p[1]).abs() < 1e-4, "{c:?} {base} {p:?}");
+        assert!(
+            (c.iter().sum::<f64>() + base - p[1]).abs() < 1e-4,
+            "{c:?} {base} {p:?}"
+        );
         let mut order: Vec<usize> = (0..c.len()).collect();
         order.sort_by(|a, b| c[*b].total_cmp(&c[*a]));
         assert!(order[..2].contains(&2) && order[..2].contains(&5), "{c:?}");
@@ -317,8 +320,10 @@ mod tests {
         };
         let mut trees = 0;
         let (f, oob) =
-            Forest::train_grouped(&rows, &labels, Some(&groups), 2, &params, &mut || trees += 1)
-                .unwrap();
+            Forest::train_grouped(&rows, &labels, Some(&groups), 2, &params, &mut || {
+                trees += 1
+            })
+            .unwrap();
         assert_eq!((trees, f.trees.len()), (20, 20));
         // Rows of a group are out of bag together: the same trees scored them.
         for g in oob.chunks(100) {
@@ -326,7 +331,10 @@ mod tests {
             assert!(nan == 0 || nan == 100, "{nan} of a group never out of bag");
         }
         assert!(oob.iter().filter(|p| !p[0].is_nan()).count() >= 1000);
-        assert!(Forest::train_grouped(&rows, &labels, Some(&groups[1..]), 2, &params, &mut || {}).is_err());
+        assert!(
+            Forest::train_grouped(&rows, &labels, Some(&groups[1..]), 2, &params, &mut || {})
+                .is_err()
+        );
     }
 
     #[test]

@@ -192,7 +192,6 @@ impl Labeller {
     pub fn labelling_failure(&self, object: &str, t: i64) -> Option<(i64, FailureClass)> {
         self.within(self.by_object.get(object)?, t)
     }
-
 }
 
 #[cfg(test)]
@@ -212,7 +211,11 @@ mod tests {
         let at = |t| l.label("shop/cart-1", t).map(|x| (x.class, x.trainable));
         use FailureClass::{None as Healthy, Oom};
         assert_eq!(at(300_000), Some((Healthy, true)), "11 min 40 s ahead");
-        assert_eq!(at(600_000), Some((Healthy, false)), "6 min 40 s ahead: grace");
+        assert_eq!(
+            at(600_000),
+            Some((Healthy, false)),
+            "6 min 40 s ahead: grace"
+        );
         assert_eq!(at(700_000), Some((Oom, true)), "exactly 5 min ahead");
         assert_eq!(at(999_999), Some((Oom, true)));
         assert_eq!(at(1_000_000), None, "the failure itself");
@@ -236,10 +239,7 @@ mod tests {
             },
         ];
         let l = Labeller::new(&both, Horizon::default());
-        assert_eq!(
-            l.label("shop/cart-1", 900_000).map(|x| x.class),
-            Some(Oom)
-        );
+        assert_eq!(l.label("shop/cart-1", 900_000).map(|x| x.class), Some(Oom));
         for c in FailureClass::ALL {
             assert_eq!(FailureClass::from_index(c.index() as usize), c);
         }

@@ -88,7 +88,11 @@ pub fn top_class(
     proba: &[f64],
 ) -> (FailureClass, f64, f64) {
     let mut best = (FailureClass::None, 0.0, 0.0);
-    for (k, p) in calibrate_all(calibration, proba).into_iter().enumerate().skip(1) {
+    for (k, p) in calibrate_all(calibration, proba)
+        .into_iter()
+        .enumerate()
+        .skip(1)
+    {
         let t = thresholds.get(k).copied().unwrap_or(NEVER);
         let ratio = if p.is_nan() { 0.0 } else { p / t };
         if ratio > best.2 {

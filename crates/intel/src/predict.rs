@@ -126,7 +126,11 @@ mod tests {
         assert_eq!(p.eta_seconds, Some(120.0));
         assert_eq!(p.eta_source, Some(EtaSource::Forecast));
         assert_eq!(p.evidence[0].feature, "memory_limit_ratio.last");
-        assert!(p.explanation.contains("98% of its memory limit"), "{}", p.explanation);
+        assert!(
+            p.explanation.contains("98% of its memory limit"),
+            "{}",
+            p.explanation
+        );
         assert!(!p.recommendation.actions.is_empty());
         let calm = predict(&km, &subject, &[0.3, 3600.0]);
         assert!(!calm.alarm, "{calm:?}");

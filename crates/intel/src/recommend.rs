@@ -33,9 +33,8 @@ impl Subject {
     /// `db-0` → `statefulset/db`; the pod itself when the name has neither shape.
     pub fn workload(&self) -> String {
         let parts: Vec<&str> = self.name.split('-').collect();
-        let hashy = |s: &str| {
-            (5..=10).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric())
-        };
+        let hashy =
+            |s: &str| (5..=10).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric());
         let n = parts.len();
         if n >= 3 && hashy(parts[n - 1]) && hashy(parts[n - 2]) {
             return format!("deployment/{}", parts[..n - 2].join("-"));
@@ -56,7 +55,12 @@ pub const TARGET_CPU: f64 = 0.6;
 
 /// The recommendation for `class` on `subject`, given the window's features and the calibrated
 /// probability of the failure.
-pub fn recommend(class: FailureClass, s: &Subject, row: &Row<'_>, probability: f64) -> Recommendation {
+pub fn recommend(
+    class: FailureClass,
+    s: &Subject,
+    row: &Row<'_>,
+    probability: f64,
+) -> Recommendation {
     let ns = &s.namespace;
     let wl = s.workload();
     let (description, actions, confidence) = match class {
@@ -149,7 +153,10 @@ fn oom(s: &Subject, row: &Row<'_>) -> (String, Vec<String>, f64) {
     let ns = &s.namespace;
     let wl = s.workload();
     let limit = row.get("memory_limit_bytes.last");
-    let peak = row.get("memory_limit_ratio.max").zip(limit).map(|(r, l)| r * l);
+    let peak = row
+        .get("memory_limit_ratio.max")
+        .zip(limit)
+        .map(|(r, l)| r * l);
     let growth = row
         .get("memory_limit_ratio.trend")
         .zip(limit)
@@ -190,7 +197,9 @@ fn oom(s: &Subject, row: &Row<'_>) -> (String, Vec<String>, f64) {
             format!(
                 "{} in {ns} runs at its memory limit: raise it{}",
                 s.name,
-                new_limit.map_or(String::new(), |n| format!(" to {n} MiB (observed peak plus 30%)"))
+                new_limit.map_or(String::new(), |n| format!(
+                    " to {n} MiB (observed peak plus 30%)"
+                ))
             ),
             actions,
             0.75,
@@ -205,7 +214,10 @@ fn cpu(s: &Subject, row: &Row<'_>) -> (String, Vec<String>, f64) {
         return (
             format!("{} is out of CPU: move or limit its busiest pods", s.name),
             vec![
-                format!("kubectl top pods -A --sort-by=cpu --field-selector spec.nodeName={}", s.name),
+                format!(
+                    "kubectl top pods -A --sort-by=cpu --field-selector spec.nodeName={}",
+                    s.name
+                ),
                 format!("kubectl cordon {}", s.name),
             ],
             0.5,
@@ -298,7 +310,12 @@ mod tests {
             names: &names,
             values: &values,
         };
-        let r = recommend(FailureClass::CrashLoop, &pod("web-7d4b9c8f6d-abcde"), &row, 1.0);
+        let r = recommend(
+            FailureClass::CrashLoop,
+            &pod("web-7d4b9c8f6d-abcde"),
+            &row,
+            1.0,
+        );
         assert_eq!(r.actions[0], "kubectl -n shop rollout undo deployment/web");
         let none = recommend(FailureClass::None, &pod("web-0"), &row, 1.0);
         assert!(none.actions.is_empty() && none.confidence == 0.0);

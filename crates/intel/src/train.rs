@@ -218,15 +218,27 @@ pub(crate) mod tests {
             },
             ..Fit::default()
         };
-        let m = fit(&w, vec!["x".into(), "noise".into()], &failures, &fit_settings, &mut || {
-            trees += 1
-        })
+        let m = fit(
+            &w,
+            vec!["x".into(), "noise".into()],
+            &failures,
+            &fit_settings,
+            &mut || trees += 1,
+        )
         .unwrap();
         assert_eq!(trees, 20);
         assert_eq!((m.windows, m.positives), (8000, 10 * 20));
         // Only the class with failures alarms.
-        assert!(m.thresholds[1] > 0.0 && m.thresholds[1] <= 1.0, "{:?}", m.thresholds);
-        assert!(m.thresholds[2..].iter().all(|t| *t == crate::thresholds::NEVER));
+        assert!(
+            m.thresholds[1] > 0.0 && m.thresholds[1] <= 1.0,
+            "{:?}",
+            m.thresholds
+        );
+        assert!(
+            m.thresholds[2..]
+                .iter()
+                .all(|t| *t == crate::thresholds::NEVER)
+        );
         // Healthy rows stay below the threshold, rows just before a failure reach it.
         assert!(!m.alarms(&m.score(&[0.3, 1.0])));
         let s = m.score(&[0.98, 1.0]);

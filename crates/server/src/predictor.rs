@@ -27,6 +27,8 @@ pub use live::run;
 pub struct Predictor {
     model: RwLock<Option<Arc<FailureModel>>>,
     latest: RwLock<(i64, Arc<Vec<ObjectPrediction>>)>,
+    /// Objects alarming at the last scoring (alarms hold until their score clears).
+    alarming: std::sync::Mutex<std::collections::HashSet<String>>,
     engine: Engine,
     clock: Arc<dyn Clock>,
     cluster: String,
@@ -35,10 +37,16 @@ pub struct Predictor {
 
 impl Predictor {
     /// A predictor without a model yet.
-    pub fn new(engine: Engine, clock: Arc<dyn Clock>, cluster: String, max_simulate: usize) -> Self {
+    pub fn new(
+        engine: Engine,
+        clock: Arc<dyn Clock>,
+        cluster: String,
+        max_simulate: usize,
+    ) -> Self {
         Self {
             model: RwLock::new(None),
             latest: RwLock::new((0, Arc::new(Vec::new()))),
+            alarming: std::sync::Mutex::new(std::collections::HashSet::new()),
             engine,
             clock,
             cluster,
@@ -144,7 +152,10 @@ impl PredictionService for Predictor {
                 .ok_or_else(|| ServiceError::Internal("the simulated cluster was empty".into()));
         }
         let row = request::row(&model, &req, self.clock.now_ms())?;
-        let cluster = req.cluster_id.clone().unwrap_or_else(|| self.cluster.clone());
+        let cluster = req
+            .cluster_id
+            .clone()
+            .unwrap_or_else(|| self.cluster.clone());
         score_rows(&model, &[row], &cluster)
             .into_iter()
             .next()

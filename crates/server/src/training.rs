@@ -8,11 +8,9 @@ use std::path::Path;
 use anyhow::Context;
 use kubepulse_intel::labels::{Failure, FailureClass, Horizon, Labeller};
 pub use kubepulse_intel::train::Windows;
-use kubepulse_model::{K8sEvent, Labels};
 use kubepulse_model::parse_duration;
-use kubepulse_query::features::{
-    FeatureSpec, ObjectKind, compute, feature_names, service_members,
-};
+use kubepulse_model::{K8sEvent, Labels};
+use kubepulse_query::features::{FeatureSpec, ObjectKind, compute, feature_names, service_members};
 use kubepulse_query::{Engine, MemSource};
 use kubepulse_sim::dataset::DatasetReader;
 use kubepulse_sim::{FailureType, FaultKind, SimConfig, Simulator, Truth};
@@ -174,9 +172,8 @@ pub fn load(cfg: &Config, args: &EpisodeArgs) -> anyhow::Result<(Vec<Episode>, S
 
 /// One simulated cluster per seed and size, run on as many threads as there are cores.
 fn simulate_all(cfg: &Config, args: &EpisodeArgs) -> anyhow::Result<(Vec<Episode>, String)> {
-    let minutes = parse_duration(&args.duration)
-        .map_err(|e| anyhow::anyhow!("--duration: {e}"))?
-        / 60_000;
+    let minutes =
+        parse_duration(&args.duration).map_err(|e| anyhow::anyhow!("--duration: {e}"))? / 60_000;
     if minutes <= 0 {
         anyhow::bail!("--duration: must be at least a minute");
     }
@@ -189,9 +186,10 @@ fn simulate_all(cfg: &Config, args: &EpisodeArgs) -> anyhow::Result<(Vec<Episode
     }
     let mut kinds = Vec::new();
     for k in &args.chaos_kinds {
-        kinds.push(FaultKind::parse(k).ok_or_else(|| {
-            anyhow::anyhow!("--chaos-kinds: no fault kind {k:?}")
-        })?);
+        kinds.push(
+            FaultKind::parse(k)
+                .ok_or_else(|| anyhow::anyhow!("--chaos-kinds: no fault kind {k:?}"))?,
+        );
     }
     let mut configs = Vec::new();
     for &seed in &args.seed {

@@ -207,15 +207,29 @@ fn train_writes_a_model_file_and_refuses_bad_arguments() {
     let (stdout, _) = text(&o);
     assert!(o.status.success(), "{:?}", text(&o));
     let written = std::fs::read_to_string(&report).unwrap();
-    assert_eq!(stdout, written);
     for part in [
         "seed 1",
         "seed 2",
         "## Pods",
         "## Nodes",
         "announced ≥ 1 min",
+        "| KubePulse model |",
+        "| threshold rules |",
+        "| forest on CPU and node count |",
+        "By cause and run-up",
+        "Calibration",
     ] {
-        assert!(written.contains(part), "{part} missing:\n{written}");
+        assert!(stdout.contains(part), "{part} missing:\n{stdout}");
+    }
+    // The file has the report and the plots beside it.
+    assert!(written.starts_with(&stdout), "{written}");
+    for kind in ["pods", "nodes"] {
+        let svg = std::fs::read_to_string(tmp.path().join(format!("report-{kind}.svg"))).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains("<polyline"),
+            "{svg}"
+        );
+        assert!(written.contains(&format!("(report-{kind}.svg)")));
     }
     let o = kubepulse(&[
         "evaluate",
@@ -235,6 +249,8 @@ fn train_writes_a_model_file_and_refuses_bad_arguments() {
         vec!["train", "--simulate", "--pods", "16"],
         vec!["train", "--data", tmp.path().to_str().unwrap()],
         vec!["train", "--simulate", "--duration", "0s"],
+        vec!["train", "--simulate", "--chaos-kinds", "meteor_strike"],
+        vec!["train", "--simulate", "--nodes", "2,3", "--pods", "30"],
     ] {
         let o = kubepulse(&args);
         assert!(!o.status.success(), "{args:?} succeeded");

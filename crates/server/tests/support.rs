@@ -51,6 +51,5 @@ pub fn serve(config: &str, data: &Path) -> Server {
     }
 }
 
-/// A configuration with the simulated cluster off.
-pub const QUIET: &str =
-    "simulator:\n  mode: off\nstore:\n  flush_interval: 30s\n  compaction_window: 1h\n";
+/// A configuration with the simulated cluster and failure prediction off.
+pub const QUIET: &str = "simulator:\n  mode: off\nprediction:\n  enabled: false\nstore:\n  flush_interval: 30s\n  compaction_window: 1h\n";

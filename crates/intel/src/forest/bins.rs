@@ -14,7 +14,12 @@ pub struct Binner {
 impl Binner {
     /// Cut points at the quantiles of each column of `rows` (at most `max_bins - 1` per
     /// feature), from at most `sample` rows spread evenly over the data.
-    pub fn fit<R: AsRef<[f64]>>(rows: &[R], n_features: usize, max_bins: usize, sample: usize) -> Self {
+    pub fn fit<R: AsRef<[f64]>>(
+        rows: &[R],
+        n_features: usize,
+        max_bins: usize,
+        sample: usize,
+    ) -> Self {
         let stride = (rows.len() / sample.max(1)).max(1);
         let cuts = max_bins.clamp(2, 255) - 1;
         let edges = (0..n_features)

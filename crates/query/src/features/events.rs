@@ -63,13 +63,19 @@ impl EventIndex {
     }
 
     /// Appends, for each reason, the occurrences in `(t - short, t]` and in `(t - long, t]`.
-    pub fn counts(&self, key: &(String, String), t: i64, short: i64, long: i64, out: &mut Vec<f64>) {
+    pub fn counts(
+        &self,
+        key: &(String, String),
+        t: i64,
+        short: i64,
+        long: i64,
+        out: &mut Vec<f64>,
+    ) {
         match self.times.get(key) {
             Some(per) => {
                 for times in per {
                     let upto = times.partition_point(|x| *x <= t);
-                    let count =
-                        |w: i64| (upto - times.partition_point(|x| *x <= t - w)) as f64;
+                    let count = |w: i64| (upto - times.partition_point(|x| *x <= t - w)) as f64;
                     out.push(count(short));
                     out.push(count(long));
                 }
@@ -95,7 +101,11 @@ mod tests {
     fn event(kind: &str, name: &str, reason: &str, t: i64) -> K8sEvent {
         let o = ObjectRef {
             kind: kind.into(),
-            namespace: if kind == "Pod" { "shop".into() } else { String::new() },
+            namespace: if kind == "Pod" {
+                "shop".into()
+            } else {
+                String::new()
+            },
             name: name.into(),
             uid: String::new(),
         };
@@ -119,11 +129,23 @@ mod tests {
         assert_eq!(out.len(), names(ObjectKind::Pod).len());
         assert_eq!(&out[..4], &[1.0, 2.0, 1.0, 1.0], "BackOff, then Unhealthy");
         let mut none = Vec::new();
-        idx.counts(&("shop".into(), "other".into()), 100_000, 60_000, 600_000, &mut none);
+        idx.counts(
+            &("shop".into(), "other".into()),
+            100_000,
+            60_000,
+            600_000,
+            &mut none,
+        );
         assert_eq!(none, vec![0.0; out.len()]);
         let nodes = EventIndex::new(&events, ObjectKind::Node);
         let mut n = Vec::new();
-        nodes.counts(&(String::new(), "node-1".into()), 100_000, 60_000, 600_000, &mut n);
+        nodes.counts(
+            &(String::new(), "node-1".into()),
+            100_000,
+            60_000,
+            600_000,
+            &mut n,
+        );
         assert_eq!(n.iter().sum::<f64>(), 2.0);
     }
 }

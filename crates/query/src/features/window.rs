@@ -121,8 +121,7 @@ pub fn envelope_trend(points: &[Option<f64>], step_secs: f64, block: usize) -> (
                 .copied()
                 .filter(|v| v.is_finite())
                 .fold(f64::NEG_INFINITY, f64::max);
-            m.is_finite()
-                .then_some(((i * block) as f64 * step_secs, m))
+            m.is_finite().then_some(((i * block) as f64 * step_secs, m))
         })
         .collect();
     match maxima.last() {

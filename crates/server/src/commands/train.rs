@@ -109,12 +109,30 @@ pub fn train(
             }
             bar.inc(1);
         }
-        info!(kind = name(kind), windows = all.rows.len(), positives = all.positives(), "training");
+        info!(
+            kind = name(kind),
+            windows = all.rows.len(),
+            positives = all.positives(),
+            "training"
+        );
         bar.set_message(format!("{} forest", name(kind)));
-        let model = fit(&all, feature_names(kind), &fails, &settings, &mut || bar.inc(1))?;
+        let watch = Stopwatch::start();
+        let model = fit(&all, feature_names(kind), &fails, &settings, &mut || {
+            bar.inc(1)
+        })?;
+        info!(
+            kind = name(kind),
+            windows = all.rows.len(),
+            features = model.features.len(),
+            trees = params.trees,
+            seconds = watch.elapsed_secs(),
+            "forest trained"
+        );
         bar.set_message(format!("{} baseline", name(kind)));
         let base = baseline_rows(kind, &all, &nodes)?;
-        let baseline = fit(&base, base_names(kind), &fails, &settings, &mut || bar.inc(1))?;
+        let baseline = fit(&base, base_names(kind), &fails, &settings, &mut || {
+            bar.inc(1)
+        })?;
         info!(
             kind = name(kind),
             thresholds = ?model.thresholds,
@@ -123,7 +141,9 @@ pub fn train(
         );
         kinds.push((model, baseline));
     }
-    let (node, node_base) = kinds.pop().ok_or_else(|| anyhow::anyhow!("no node model"))?;
+    let (node, node_base) = kinds
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("no node model"))?;
     let (pod, pod_base) = kinds.pop().ok_or_else(|| anyhow::anyhow!("no pod model"))?;
     Ok(FailureModel {
         format: FORMAT.into(),

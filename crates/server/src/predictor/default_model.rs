@@ -32,8 +32,12 @@ pub fn load_or_train(cfg: &Config) -> anyhow::Result<FailureModel> {
                 info!(model = %kept.display(), "failure model loaded");
                 return Ok(m);
             }
-            Ok(_) => warn!(model = %kept.display(), "kept model has other features; training again"),
-            Err(e) => warn!(model = %kept.display(), error = %e, "kept model unreadable; training again"),
+            Ok(_) => {
+                warn!(model = %kept.display(), "kept model has other features; training again")
+            }
+            Err(e) => {
+                warn!(model = %kept.display(), error = %e, "kept model unreadable; training again")
+            }
         }
     }
     info!("no failure model configured: training a default one from the simulator");
@@ -65,7 +69,13 @@ pub fn train_default(cfg: &Config) -> anyhow::Result<FailureModel> {
         },
         false_alarm_budget: 1.0,
     };
-    let m = train(cfg, &episodes, trained_on, &settings, &ProgressBar::hidden())?;
+    let m = train(
+        cfg,
+        &episodes,
+        trained_on,
+        &settings,
+        &ProgressBar::hidden(),
+    )?;
     info!(
         seconds = format!("{:.1}", started.elapsed_secs()),
         pod_windows = m.pod.windows,

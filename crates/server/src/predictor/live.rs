@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kubepulse_api::predict::ObjectPrediction;
+use kubepulse_intel::evaluate::CLEAR;
 use kubepulse_intel::labels::FailureClass;
 use kubepulse_intel::predict::{EtaSource, Prediction};
 use kubepulse_intel::recommend::{Subject, recommend};
 use kubepulse_model::clock::Stopwatch;
-use kubepulse_query::features::{ObjectKind, compute};
 use kubepulse_query::StoreSource;
+use kubepulse_query::features::{ObjectKind, compute};
 use kubepulse_store::events::EventQuery;
 use kubepulse_store::{Append, Read, SeriesWrite};
 use tokio::sync::watch;
@@ -79,9 +80,14 @@ pub fn score_once(p: &Predictor, read: &dyn Read, append: &dyn Append) -> anyhow
         rows.extend(compute(&p.engine, &src, &events, kind, now, now, spec)?);
     }
     let mut scored = score_rows(&model, &rows, &p.cluster);
+    hold_alarms(p, &mut scored);
     let silent_after = SILENT_STEPS * spec.step as f64 / 1000.0;
     for s in scored.iter_mut().filter(|s| s.subject.kind == "node") {
-        let age = s.metrics.get("exporter_age_seconds").copied().unwrap_or(0.0);
+        let age = s
+            .metrics
+            .get("exporter_age_seconds")
+            .copied()
+            .unwrap_or(0.0);
         if age > silent_after {
             s.prediction = detected_down(&s.subject.name, age);
         }
@@ -102,6 +108,26 @@ pub fn score_once(p: &Predictor, read: &dyn Read, append: &dyn Append) -> anyhow
         *g = (now, Arc::new(scored));
     }
     Ok(())
+}
+
+/// Alarms hold while the score stays above the clear level, as in evaluation.
+fn hold_alarms(p: &Predictor, scored: &mut [ObjectPrediction]) {
+    let Ok(mut alarming) = p.alarming.lock() else {
+        return;
+    };
+    let mut now = std::collections::HashSet::new();
+    for s in scored.iter_mut() {
+        let key = format!(
+            "{}/{}/{}",
+            s.subject.kind, s.subject.namespace, s.subject.name
+        );
+        let x = &mut s.prediction;
+        x.alarm = x.alarm_score >= 1.0 || (alarming.contains(&key) && x.alarm_score >= CLEAR);
+        if x.alarm {
+            now.insert(key);
+        }
+    }
+    *alarming = now;
 }
 
 /// A node failure seen happening: its exporter went silent.
@@ -133,9 +159,12 @@ fn detected_down(node: &str, age: f64) -> Prediction {
     }
 }
 
+/// A series' labels, borrowed.
+type Labels<'a> = Vec<(&'a str, &'a str)>;
+
 /// Writes each object's probability, ETA and alarm at `t`.
 fn write(append: &dyn Append, scored: &[ObjectPrediction], t: i64) -> anyhow::Result<()> {
-    let mut owned: Vec<(Vec<(&str, &str)>, [(i64, f64); 1])> = Vec::new();
+    let mut owned: Vec<(Labels<'_>, [(i64, f64); 1])> = Vec::new();
     for s in scored {
         let x = &s.prediction;
         let class = x.class.name();
@@ -161,10 +190,7 @@ fn write(append: &dyn Append, scored: &[ObjectPrediction], t: i64) -> anyhow::Re
     }
     let batch: Vec<SeriesWrite<'_>> = owned
         .iter()
-        .map(|(labels, samples)| SeriesWrite {
-            labels,
-            samples,
-        })
+        .map(|(labels, samples)| SeriesWrite { labels, samples })
         .collect();
     append.append(&batch)?;
     Ok(())

@@ -28,7 +28,11 @@ const IGNORED: &[&str] = &["node_count"];
 const SIMULATED_MINUTES: i64 = 30;
 
 /// The feature row a request describes, at `now`.
-pub fn row(model: &FailureModel, req: &PredictRequest, now: i64) -> Result<FeatureRow, ServiceError> {
+pub fn row(
+    model: &FailureModel,
+    req: &PredictRequest,
+    now: i64,
+) -> Result<FeatureRow, ServiceError> {
     let bad = |m: String| ServiceError::BadRequest(m);
     let kind = match req.kind.as_deref().unwrap_or("pod") {
         "pod" => ObjectKind::Pod,

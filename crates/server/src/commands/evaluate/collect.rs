@@ -63,7 +63,9 @@ impl Scored {
 
     /// The failure an outcome is about.
     pub fn failure(&self, object: &str, t: i64) -> Option<&Failure> {
-        self.failures.iter().find(|f| f.t == t && f.object == object)
+        self.failures
+            .iter()
+            .find(|f| f.t == t && f.object == object)
     }
 }
 
@@ -191,7 +193,9 @@ pub fn score(
         }
     }
     for s in &mut out.predictors {
-        s.by_object.values_mut().for_each(|v| v.sort_by_key(|x| x.0));
+        s.by_object
+            .values_mut()
+            .for_each(|v| v.sort_by_key(|x| x.0));
     }
     Ok(out)
 }

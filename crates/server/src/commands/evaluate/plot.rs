@@ -44,7 +44,11 @@ pub fn svg(title: &str, curves: &[(&str, &str, &[CurvePoint])], rules: (f64, f64
             r##"<line x1="{px:.1}" y1="{TOP}" x2="{px:.1}" y2="{}" stroke="#ddd"/><text x="{px:.1}" y="{}" text-anchor="middle">{}</text>"##,
             H - BOTTOM,
             H - BOTTOM + 16.0,
-            if v < 1.0 { format!("{v}") } else { format!("{v:.0}") }
+            if v < 1.0 {
+                format!("{v}")
+            } else {
+                format!("{v:.0}")
+            }
         );
     }
     for k in 0..=5 {
@@ -140,7 +144,11 @@ mod tests {
                 all_1m: 0.9,
             },
         ];
-        let s = svg("Pods <held out>", &[("model", "steelblue", &pts)], (5.0, 0.2));
+        let s = svg(
+            "Pods <held out>",
+            &[("model", "steelblue", &pts)],
+            (5.0, 0.2),
+        );
         assert!(s.starts_with("<svg") && s.trim_end().ends_with("</svg>"));
         assert!(s.contains("Pods &lt;held out&gt;"));
         // 0 false alarms at the left edge, 10 per 1,000 h at the middle decade.

@@ -146,7 +146,10 @@ fn same_rate(out: &mut String, s: &Scored, rules: &EventReport, curves: &[Vec<Cu
         pct(rules_ripe),
         pct(rules_all)
     );
-    for (curve, name) in curves.iter().zip([s.predictors[0].name, s.predictors[2].name]) {
+    for (curve, name) in curves
+        .iter()
+        .zip([s.predictors[0].name, s.predictors[2].name])
+    {
         let best = curve
             .iter()
             .filter(|p| p.false_alarms <= rate)

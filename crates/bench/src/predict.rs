@@ -1,0 +1,202 @@
+//! Failure prediction speed: scoring every pod of a large simulated cluster (the signals'
+//! PromQL over its series, the window summaries, the forest with calibration, and whole
+//! predictions with explanations), and training on a million windows, on one thread.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+
+use kubepulse_intel::model::FailureModel;
+use kubepulse_intel::predict::predict;
+use kubepulse_intel::recommend::Subject;
+use kubepulse_model::Labels;
+use kubepulse_model::clock::Stopwatch;
+use kubepulse_query::features::{ObjectKind, compute, signals, window_len};
+use kubepulse_query::{Engine, EngineOptions, MemSource, QueryValue};
+use kubepulse_sim::{SimConfig, Simulator};
+
+/// Scores `pods` pods with the model trained by `kubepulse train` (or the one in `model`).
+pub fn scoring(
+    bin: &Path,
+    dir: &Path,
+    model: Option<&Path>,
+    pods: u32,
+    reps: usize,
+) -> anyhow::Result<()> {
+    let path = match model {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = dir.join("model.json");
+            eprintln!(
+                "training the model: kubepulse train --simulate --seed 1,2 --duration 3h --chaos-per-hour 12"
+            );
+            run(
+                bin,
+                &[
+                    "train",
+                    "--simulate",
+                    "--quiet",
+                    "--seed",
+                    "1,2",
+                    "--duration",
+                    "3h",
+                    "--chaos-per-hour",
+                    "12",
+                    "--out",
+                    &p.display().to_string(),
+                ],
+            )?;
+            p
+        }
+    };
+    let m = FailureModel::from_json(&std::fs::read_to_string(&path)?)?;
+    let nodes = (pods / 20).max(3);
+    eprintln!("simulating {nodes} nodes, {pods} pods, 20 minutes");
+    let (src, end) = simulate(nodes, pods, 20)?;
+    let engine = Engine::new(EngineOptions::default());
+    let spec = kubepulse_query::features::FeatureSpec {
+        window: m.window_ms,
+        step: m.step_ms,
+        long_window: m.long_window_ms,
+    };
+    let mut best = [f64::MAX; 4];
+    let mut rows = Vec::new();
+    for _ in 0..reps {
+        // 1. The signals' PromQL over the long window, alone.
+        let w = Stopwatch::start();
+        let from = end - (window_len(spec) as i64 - 1) * spec.step;
+        for s in signals(ObjectKind::Pod) {
+            let v = engine.range(&src, s.expr, from, end, spec.step)?;
+            if let QueryValue::Matrix(m) = v.value {
+                std::hint::black_box(m.len());
+            }
+        }
+        best[0] = best[0].min(w.elapsed_secs());
+        // 2. Signals and window summaries: the feature rows.
+        let w = Stopwatch::start();
+        rows = compute(&engine, &src, &[], ObjectKind::Pod, end, end, spec)?;
+        best[1] = best[1].min(w.elapsed_secs());
+        // 3. Inference: forest and calibration.
+        let w = Stopwatch::start();
+        let alarms = rows
+            .iter()
+            .filter(|r| m.pod.alarms(&m.pod.score(&r.values)))
+            .count();
+        best[2] = best[2].min(w.elapsed_secs());
+        std::hint::black_box(alarms);
+        // 4. Whole predictions: ETA, evidence, explanation, recommendation.
+        let w = Stopwatch::start();
+        for r in &rows {
+            let subject = Subject {
+                namespace: r.namespace.clone(),
+                name: r.name.clone(),
+            };
+            std::hint::black_box(predict(&m.pod, &subject, &r.values));
+        }
+        best[3] = best[3].min(w.elapsed_secs());
+    }
+    println!("pods scored: {}", rows.len());
+    println!(
+        "signals (PromQL over the long window): {:.1} ms",
+        best[0] * 1e3
+    );
+    println!(
+        "feature rows (signals and summaries): {:.1} ms",
+        best[1] * 1e3
+    );
+    println!(
+        "inference (forest, calibration, thresholds): {:.1} ms",
+        best[2] * 1e3
+    );
+    println!(
+        "predictions with explanations and recommendations: {:.1} ms",
+        best[3] * 1e3
+    );
+    println!(
+        "features and inference: {:.1} ms; with explanations: {:.1} ms (best of {reps})",
+        (best[1] + best[2]) * 1e3,
+        (best[1] + best[3]) * 1e3
+    );
+    Ok(())
+}
+
+/// Trains with `kubepulse train` on simulated clusters and reports the forests' training time
+/// from its log.
+pub fn training(bin: &Path, dir: &Path, seeds: &str, hours: u32) -> anyhow::Result<()> {
+    let out = dir.join("trained.json");
+    let duration = format!("{hours}h");
+    let log = run(
+        bin,
+        &[
+            "--log-format",
+            "json",
+            "train",
+            "--simulate",
+            "--quiet",
+            "--seed",
+            seeds,
+            "--duration",
+            &duration,
+            "--chaos-per-hour",
+            "12",
+            "--out",
+            &out.display().to_string(),
+        ],
+    )?;
+    for line in log.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let f = &v["fields"];
+        if f["message"] == "forest trained" {
+            println!(
+                "{} forest: {} windows × {} features, {} trees, trained in {:.1} s",
+                f["kind"].as_str().unwrap_or("?"),
+                f["windows"],
+                f["features"],
+                f["trees"],
+                f["seconds"].as_f64().unwrap_or(f64::NAN)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn run(bin: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let o = Command::new(bin).args(args).output()?;
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    if !o.status.success() {
+        anyhow::bail!("kubepulse {}: {err}", args.join(" "));
+    }
+    Ok(err + &String::from_utf8_lossy(&o.stdout))
+}
+
+/// A simulated cluster's series for `minutes`, and its last step.
+fn simulate(nodes: u32, pods: u32, minutes: i64) -> anyhow::Result<(MemSource, i64)> {
+    let cfg = SimConfig {
+        nodes,
+        pods,
+        chaos_per_hour: 0.0,
+        ..SimConfig::default()
+    };
+    let mut sim = Simulator::new(cfg, None, None)?;
+    let mut labels: HashMap<u32, Labels> = HashMap::new();
+    let mut samples: HashMap<u32, Vec<(i64, f64)>> = HashMap::new();
+    for _ in 0..(minutes * 60_000 / sim.config().step.ms()) {
+        let b = sim.step();
+        for d in b.new_series {
+            let pairs = d.labels.iter().map(|l| (l.name.clone(), l.value.clone()));
+            labels.insert(d.id, Labels::from_pairs(pairs)?);
+        }
+        for (id, v) in b.samples {
+            samples.entry(id).or_default().push((b.t, v));
+        }
+    }
+    let mut src = MemSource::new();
+    for (id, s) in samples {
+        if let Some(l) = labels.get(&id) {
+            src.add(l.clone(), s);
+        }
+    }
+    Ok((src, sim.now()))
+}
