@@ -240,7 +240,8 @@ fn simulate_all(cfg: &Config, args: &EpisodeArgs) -> anyhow::Result<(Vec<Episode
         args.chaos_kinds.join(", ")
     };
     let what = format!(
-        "simulated: seeds {}, {}, {} min each, {} faults/h ({mix})",
+        "simulated: {} {}; {}; {} min each; {} faults/h ({mix})",
+        if seeds.len() == 1 { "seed" } else { "seeds" },
         seeds.join(", "),
         sizes.join(" and "),
         minutes,

@@ -184,7 +184,7 @@ fn train_writes_a_model_file_and_refuses_bad_arguments() {
         model.pod.windows
     );
     assert_eq!(model.pod.features.len(), model.pod.forest.n_features);
-    assert!(model.trained_on.contains("seed 1"));
+    assert!(model.trained_on.contains("seed 1;"), "{}", model.trained_on);
     // Scored on another seed: the report names both and has a table per kind.
     let report = tmp.path().join("report.md");
     let o = kubepulse(&[
@@ -208,8 +208,8 @@ fn train_writes_a_model_file_and_refuses_bad_arguments() {
     assert!(o.status.success(), "{:?}", text(&o));
     let written = std::fs::read_to_string(&report).unwrap();
     for part in [
-        "seed 1",
-        "seed 2",
+        "seed 1;",
+        "seed 2;",
         "## Pods",
         "## Nodes",
         "announced ≥ 1 min",

@@ -36,14 +36,19 @@ fn train(out: &std::path::Path) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 async fn get(url: &str) -> (u16, Value) {
-    let r = reqwest::get(url).await.unwrap();
+    let r = client().get(url).send().await.unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
 async fn post(url: &str, body: &str) -> (u16, Value) {
-    let r = reqwest::Client::new()
+    let r = client()
         .post(url)
         .body(body.to_string())
         .send()
