@@ -74,14 +74,14 @@ pub fn describe(feature: &str, v: f64) -> String {
     }
     let what = signal.replace('_', " ");
     match stat {
-        "seconds_to_limit" | "trend_seconds_to_limit" => {
+        "seconds_to_limit" | "trend_seconds_to_limit" | "recent_seconds_to_limit" => {
             if v >= 3600.0 {
                 format!("{what} is not heading for its limit")
             } else {
                 format!("{what} reaches its limit in about {}", minutes(v))
             }
         }
-        "trend" => format!("{what} trend {} per minute", value(signal, v * 60.0)),
+        "trend" | "recent_trend" => format!("{what} trend {} per minute", value(signal, v * 60.0)),
         "slope" => format!("{what} changing {} per minute", value(signal, v * 60.0)),
         "missing" => format!("{:.0}% of {what} samples missing", v * 100.0),
         "" | "last" => format!("{what} {}", value(signal, v)),

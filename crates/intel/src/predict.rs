@@ -53,13 +53,19 @@ fn forecasts(class: FailureClass) -> &'static [&'static str] {
     match class {
         FailureClass::Oom => &[
             "memory_limit_ratio.trend_seconds_to_limit",
+            "memory_limit_ratio.recent_seconds_to_limit",
             "memory_limit_ratio.seconds_to_limit",
         ],
         FailureClass::DiskPressure => &[
             "fs_used_ratio.trend_seconds_to_limit",
             "node_fs_used_ratio.trend_seconds_to_limit",
+            "fs_used_ratio.recent_seconds_to_limit",
+            "node_fs_used_ratio.recent_seconds_to_limit",
         ],
-        FailureClass::CpuSaturation => &["cpu_limit_ratio.trend_seconds_to_limit"],
+        FailureClass::CpuSaturation => &[
+            "cpu_limit_ratio.trend_seconds_to_limit",
+            "cpu_limit_ratio.recent_seconds_to_limit",
+        ],
         _ => &[],
     }
 }

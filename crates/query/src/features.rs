@@ -31,6 +31,9 @@ pub const FORECAST_CAP_SECS: f64 = 3600.0;
 
 /// The trend over the long window is fitted to the maxima of blocks this long (ms).
 pub const TREND_BLOCK_MS: i64 = 60_000;
+/// The recent trend is fitted to this many newest blocks (a fast climb shows there before the
+/// long window's fit catches up with it).
+pub const RECENT_BLOCKS: usize = 5;
 
 /// Window lengths and step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,8 +92,10 @@ pub fn signals(kind: ObjectKind) -> &'static [Signal] {
 }
 
 /// Names of the features of a kind of object: per signal `signal.stat`, then
-/// `signal.seconds_to_limit` for signals with a limit, `signal.trend` and
-/// `signal.trend_seconds_to_limit` for signals with a long-window trend; then the event counts.
+/// `signal.seconds_to_limit` for signals with a limit; for signals with trends `signal.trend`
+/// and `signal.trend_seconds_to_limit` (the long window since its last reset), then
+/// `signal.recent_trend` and `signal.recent_seconds_to_limit` (its newest minutes); then the
+/// event counts.
 pub fn feature_names(kind: ObjectKind) -> Vec<String> {
     let mut out = Vec::new();
     for s in signals(kind) {
@@ -103,9 +108,31 @@ pub fn feature_names(kind: ObjectKind) -> Vec<String> {
             if s.limit.is_some() {
                 out.push(format!("{}.trend_seconds_to_limit", s.name));
             }
+            out.push(format!("{}.recent_trend", s.name));
+            if s.limit.is_some() {
+                out.push(format!("{}.recent_seconds_to_limit", s.name));
+            }
         }
     }
     out.extend(events::names(kind));
+    out
+}
+
+/// For each feature of [`feature_names`], whether it is context that models must not learn
+/// from (see [`Signal::context`]).
+pub fn context_mask(kind: ObjectKind) -> Vec<bool> {
+    let mut out = Vec::new();
+    for s in signals(kind) {
+        let n = WindowStats::NAMES.len()
+            + usize::from(s.limit.is_some())
+            + if s.trend {
+                2 * (1 + usize::from(s.limit.is_some()))
+            } else {
+                0
+            };
+        out.extend(std::iter::repeat_n(s.context, n));
+    }
+    out.extend(std::iter::repeat_n(false, events::names(kind).len()));
     out
 }
 
@@ -190,10 +217,13 @@ pub fn signal_values(
             values.push(st.seconds_to(limit, FORECAST_CAP_SECS));
         }
         if s.trend {
-            let (slope, top) = envelope_trend(points, step_secs, block);
-            values.push(slope);
-            if let Some(limit) = s.limit {
-                values.push(seconds_to(top, slope, limit, FORECAST_CAP_SECS));
+            let recent = &points[points.len().saturating_sub(RECENT_BLOCKS * block)..];
+            for window in [points, recent] {
+                let (slope, top) = envelope_trend(window, step_secs, block);
+                values.push(slope);
+                if let Some(limit) = s.limit {
+                    values.push(seconds_to(top, slope, limit, FORECAST_CAP_SECS));
+                }
             }
         }
     }
@@ -288,7 +318,15 @@ mod tests {
     #[test]
     fn names_are_unique_and_match_rows() {
         for kind in [ObjectKind::Pod, ObjectKind::Node] {
+            let mask = context_mask(kind);
             let mut names = feature_names(kind);
+            assert_eq!(mask.len(), names.len());
+            for (n, m) in names.iter().zip(&mask) {
+                let context = ["memory_limit_bytes.", "cpu_limit_cores.", "fs_size_bytes."]
+                    .iter()
+                    .any(|p| n.starts_with(p));
+                assert_eq!(*m, context, "{n}");
+            }
             let n = names.len();
             names.sort();
             names.dedup();

@@ -14,6 +14,11 @@ pub struct Signal {
     /// Whether a trend over the long window is computed too (for slow climbs hidden by
     /// short-term noise such as a garbage collector's sawtooth).
     pub trend: bool,
+    /// Context, not evidence: an absolute size (a memory limit, a disk's capacity) that
+    /// explanations and recommendations quote, but that models must not learn from: it names
+    /// the workload, and a model that learns which workloads failed in training does not
+    /// generalise.
+    pub context: bool,
 }
 
 const fn signal(name: &'static str, expr: &'static str) -> Signal {
@@ -22,6 +27,14 @@ const fn signal(name: &'static str, expr: &'static str) -> Signal {
         expr,
         limit: None,
         trend: false,
+        context: false,
+    }
+}
+
+const fn context(name: &'static str, expr: &'static str) -> Signal {
+    Signal {
+        context: true,
+        ..signal(name, expr)
     }
 }
 
@@ -31,6 +44,7 @@ const fn trended(name: &'static str, expr: &'static str, limit: Option<f64>) -> 
         expr,
         limit,
         trend: true,
+        context: false,
     }
 }
 
@@ -45,7 +59,7 @@ pub const POD_SIGNALS: &[Signal] = &[
         "memory_request_ratio",
         r#"max by (namespace, pod) (container_memory_working_set_bytes{container!=""} / on (namespace, pod, container) group_left max by (namespace, pod, container) (kube_pod_container_resource_requests{resource="memory"}))"#,
     ),
-    signal(
+    context(
         "memory_limit_bytes",
         r#"max by (namespace, pod) (kube_pod_container_resource_limits{resource="memory"})"#,
     ),
@@ -54,7 +68,7 @@ pub const POD_SIGNALS: &[Signal] = &[
         r#"max by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!=""}[1m]) / on (namespace, pod, container) group_left max by (namespace, pod, container) (kube_pod_container_resource_limits{resource="cpu"}))"#,
         Some(1.0),
     ),
-    signal(
+    context(
         "cpu_limit_cores",
         r#"max by (namespace, pod) (kube_pod_container_resource_limits{resource="cpu"})"#,
     ),
@@ -170,7 +184,7 @@ pub const NODE_SIGNALS: &[Signal] = &[
         r#"max by (node) (1 - node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"})"#,
         Some(0.9),
     ),
-    signal(
+    context(
         "fs_size_bytes",
         r#"max by (node) (node_filesystem_size_bytes{mountpoint="/"})"#,
     ),

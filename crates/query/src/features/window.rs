@@ -103,11 +103,31 @@ pub fn stats(points: &[Option<f64>], step_secs: f64) -> WindowStats {
     }
 }
 
-/// The trend of a long window: the least-squares slope (per second) of the maxima of
-/// consecutive blocks of `block` points (the envelope that reaches a limit first, robust to a
-/// sawtooth shorter than a block), and the newest block's maximum. `(0, NaN)` when fewer than
-/// two blocks have a present point.
+/// A value below this share of the one before it is a reset (a container restarted, a log
+/// rotated): trends start again after it. A garbage collector's sawtooth drops far less.
+pub const RESET: f64 = 0.6;
+
+/// The points since the last reset.
+pub fn since_reset(points: &[Option<f64>]) -> &[Option<f64>] {
+    let mut start = 0;
+    let mut prev: Option<f64> = None;
+    for (i, p) in points.iter().enumerate() {
+        if let Some(v) = p.filter(|v| v.is_finite()) {
+            if prev.is_some_and(|q| q > 0.0 && v < RESET * q) {
+                start = i;
+            }
+            prev = Some(v);
+        }
+    }
+    &points[start..]
+}
+
+/// The trend of a window since its last reset: the least-squares slope (per second) of the
+/// maxima of consecutive blocks of `block` points (the envelope that reaches a limit first,
+/// robust to a sawtooth shorter than a block), and the newest block's maximum. `(0, NaN)` when
+/// fewer than two blocks have a present point.
 pub fn envelope_trend(points: &[Option<f64>], step_secs: f64, block: usize) -> (f64, f64) {
+    let points = since_reset(points);
     let block = block.max(1);
     // Blocks end at the newest point, so the last block is always whole.
     let skip = points.len() % block;
@@ -233,6 +253,20 @@ mod tests {
         assert!(close(last, 0.5 + 0.15 * 59.0 + 0.3), "{last}");
         let (slope, last) = envelope_trend(&[None; 12], 15.0, 4);
         assert!(slope == 0.0 && last.is_nan());
+        // A restart halfway: the trend is the climb after it, not the drop.
+        let restarted: Vec<Option<f64>> = (0..40)
+            .map(|i| {
+                Some(if i < 20 {
+                    0.5 + 0.02 * i as f64
+                } else {
+                    0.3 + 0.01 * (i - 20) as f64
+                })
+            })
+            .collect();
+        let (slope, last) = envelope_trend(&restarted, 15.0, 4);
+        assert!((slope - 0.01 / 15.0).abs() < 1e-9, "{slope}");
+        assert!(close(last, 0.49));
+        assert_eq!(since_reset(&restarted).len(), 20);
         assert_eq!(seconds_to(0.5, 0.01, 1.0, 600.0), 50.0);
         assert_eq!(seconds_to(0.5, -0.01, 1.0, 600.0), 600.0);
         assert_eq!(seconds_to(1.5, 0.0, 1.0, 600.0), 0.0);

@@ -12,7 +12,7 @@ use kubepulse_intel::model::{Baseline, FORMAT, FailureModel, KindModel, VERSION}
 use kubepulse_intel::train::{Fit, Windows, fit};
 use kubepulse_model::clock::Stopwatch;
 use kubepulse_query::Engine;
-use kubepulse_query::features::{FeatureSpec, ObjectKind, feature_names};
+use kubepulse_query::features::{FeatureSpec, ObjectKind, context_mask, feature_names};
 use tracing::info;
 
 use crate::cli::TrainArgs;
@@ -115,6 +115,15 @@ pub fn train(
             positives = all.positives(),
             "training"
         );
+        // Context features are hidden from the forest: it never splits on a missing column.
+        let mask = context_mask(kind);
+        for row in &mut all.rows {
+            for (v, hide) in row.iter_mut().zip(&mask) {
+                if *hide {
+                    *v = f64::NAN;
+                }
+            }
+        }
         bar.set_message(format!("{} forest", name(kind)));
         let watch = Stopwatch::start();
         let model = fit(&all, feature_names(kind), &fails, &settings, &mut || {

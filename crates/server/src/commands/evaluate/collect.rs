@@ -2,7 +2,7 @@
 //! needs: per-object score series for event-level scoring, the failures with their causes, the
 //! model's confusion matrix and its calibration pairs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use kubepulse_intel::baseline::{NODE_RULES, POD_RULES, RuleSet};
 use kubepulse_intel::evaluate::{EventReport, EventScoring, score_events};
@@ -37,6 +37,8 @@ pub struct Scored {
     pub calibration: Vec<(f64, bool)>,
     /// Event scoring settings.
     pub scoring: EventScoring,
+    /// Nodes: seconds since node-exporter last answered, by object, window by window.
+    pub silence: BTreeMap<String, Vec<(i64, f64)>>,
 }
 
 impl Scored {
@@ -61,11 +63,23 @@ impl Scored {
         )
     }
 
-    /// The failure an outcome is about.
-    pub fn failure(&self, object: &str, t: i64) -> Option<&Failure> {
-        self.failures
+    /// Each failure with its lead time in `r` (scoring reports an object's failures in the
+    /// order they were given, so the k-th outcome of an object is its k-th failure).
+    pub fn paired<'a>(&'a self, r: &EventReport) -> Vec<(&'a Failure, Option<i64>)> {
+        let mut by: HashMap<&str, Vec<&Failure>> = HashMap::new();
+        for f in &self.failures {
+            by.entry(f.object.as_str()).or_default().push(f);
+        }
+        let mut next: HashMap<&str, usize> = HashMap::new();
+        r.outcomes
             .iter()
-            .find(|f| f.t == t && f.object == object)
+            .filter_map(|o| {
+                let k = next.entry(o.object.as_str()).or_insert(0);
+                let f = by.get(o.object.as_str())?.get(*k)?;
+                *k += 1;
+                Some((*f, o.lead))
+            })
+            .collect()
     }
 }
 
@@ -111,6 +125,7 @@ pub fn score(
         failures: Vec::new(),
         confusion: vec![vec![0; n]; n],
         calibration: Vec::new(),
+        silence: BTreeMap::new(),
         scoring: EventScoring {
             horizon: model.horizon_ms,
             step: model.step_ms,
@@ -124,6 +139,9 @@ pub fn score(
             feature_names(kind).join(",")
         )?;
     }
+    let age = feature_names(kind)
+        .iter()
+        .position(|n| n == "exporter_age_seconds.last");
     for (i, ep) in episodes.iter().enumerate() {
         let w = windows(ep, engine, kind, spec, horizon)?;
         // Dumped: objects that fail, and objects the model gives a fair chance of failing.
@@ -167,6 +185,12 @@ pub fn score(
                     .push((sc.probability, truth == sc.class.index() as usize));
             }
             let rule_score = if rule.is_some() { 1.0 } else { 0.0 };
+            if let Some(a) = age {
+                out.silence
+                    .entry(object.clone())
+                    .or_default()
+                    .push((t, row[a]));
+            }
             if let Some(d) = dump.as_mut()
                 && dumped.contains(&w.objects[r])
             {
@@ -206,6 +230,25 @@ fn scores(name: &'static str, threshold: f64) -> Scores {
         by_object: BTreeMap::new(),
         threshold,
     }
+}
+
+/// Seconds from each node crash (the fault's start) until its node is seen silent (its
+/// exporter quiet for more than `silent_after` seconds), or `None` when it never is.
+pub fn detections(s: &Scored, silent_after: f64) -> Vec<Option<f64>> {
+    s.failures
+        .iter()
+        .filter(|f| f.class == FailureClass::NodeFailure)
+        .filter_map(|f| {
+            let crash = f.t - f.runup?;
+            let seen = s
+                .silence
+                .get(&f.object)?
+                .iter()
+                .find(|(t, age)| *t >= crash && *age > silent_after)
+                .map(|(t, _)| (t - crash) as f64 / 1000.0);
+            Some(seen)
+        })
+        .collect()
 }
 
 /// Failures that ripen: the kinds a fault builds up to over minutes (a leak to an OOM kill, a

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use kubepulse_intel::evaluate::EventReport;
 use kubepulse_intel::labels::{Failure, FailureClass};
 
-use super::collect::{Scored, ripening};
+use super::collect::{Scored, detections, ripening};
 
 /// A point of an operating curve.
 #[derive(Debug, Clone, Copy)]
@@ -31,12 +31,10 @@ pub fn recall(
 ) -> (usize, usize) {
     let mut hits = 0;
     let mut total = 0;
-    for o in &r.outcomes {
-        if let Some(f) = s.failure(&o.object, o.t)
-            && keep(f)
-        {
+    for (f, lead) in s.paired(r) {
+        if keep(f) {
             total += 1;
-            hits += usize::from(o.lead.is_some_and(|l| l >= lead_ms));
+            hits += usize::from(lead.is_some_and(|l| l >= lead_ms));
         }
     }
     (hits, total)
@@ -129,6 +127,7 @@ pub fn write_kind(out: &mut String, title: &str, s: &Scored, curves: &[Vec<Curve
         );
     }
     same_rate(out, s, &reports[1], curves);
+    sudden(out, s);
     per_class(out, s, &reports);
     per_cause(out, s, &reports);
     windows(out, s);
@@ -172,6 +171,27 @@ fn same_rate(out: &mut String, s: &Scored, rules: &EventReport, curves: &[Vec<Cu
     }
 }
 
+/// Node crashes give no warning: how soon the silence of their exporter shows them.
+fn sudden(out: &mut String, s: &Scored) {
+    let silent_after = 1.5 * s.scoring.step as f64 / 1000.0;
+    let d = detections(s, silent_after);
+    if d.is_empty() {
+        return;
+    }
+    let mut seen: Vec<f64> = d.iter().flatten().copied().collect();
+    seen.sort_by(f64::total_cmp);
+    let within = seen.iter().filter(|x| **x <= 30.0).count();
+    let _ = writeln!(
+        out,
+        "\nNode crashes (sudden, detected rather than predicted: a node is down once its exporter has been silent for more than {silent_after:.1} s): {} of {} detected, {within} within 30 s of the crash; median delay {}, longest {}.",
+        seen.len(),
+        d.len(),
+        seen.get(seen.len() / 2)
+            .map_or("–".into(), |x| format!("{x:.0} s")),
+        seen.last().map_or("–".into(), |x| format!("{x:.0} s")),
+    );
+}
+
 fn per_class(out: &mut String, s: &Scored, reports: &[EventReport]) {
     let _ = writeln!(
         out,
@@ -183,11 +203,11 @@ fn per_class(out: &mut String, s: &Scored, reports: &[EventReport]) {
         if total == 0 {
             continue;
         }
-        let mut leads: Vec<f64> = reports[0]
-            .outcomes
-            .iter()
-            .filter(|o| s.failure(&o.object, o.t).is_some_and(keep))
-            .filter_map(|o| o.lead.map(|l| l as f64 / 1000.0))
+        let mut leads: Vec<f64> = s
+            .paired(&reports[0])
+            .into_iter()
+            .filter(|(f, _)| keep(f))
+            .filter_map(|(_, lead)| lead.map(|l| l as f64 / 1000.0))
             .collect();
         leads.sort_by(f64::total_cmp);
         let median = leads.get(leads.len() / 2).copied().unwrap_or(f64::NAN);
