@@ -36,7 +36,9 @@ pub fn choose(
 ) -> Vec<f64> {
     let n = FailureClass::ALL.len();
     let object_hours = w.rows.len() as f64 * scoring.step as f64 / 3_600_000.0;
-    let budget = (budget_per_1000h * object_hours / 1000.0).floor() as usize;
+    // At least one false alarm may be spent, so that a small training set (a few hundred
+    // node-hours) does not forbid alarms altogether.
+    let budget = (budget_per_1000h * object_hours / 1000.0).ceil().max(0.0) as usize;
     let mut any: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for f in failures {
         any.entry(f.object.clone()).or_default().push(f.t);
