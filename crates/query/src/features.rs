@@ -6,6 +6,7 @@
 //! loaded into a [`crate::MemSource`].
 
 pub mod events;
+pub mod live;
 pub mod signals;
 pub mod window;
 

@@ -1,7 +1,7 @@
 //! Where the engine reads samples from: the store, or an in-memory set of series.
 
-use kubepulse_model::{Labels, Sample};
-use kubepulse_store::{Matcher, Read, SeriesSamples};
+use kubepulse_model::{Labels, METRIC_NAME, Sample};
+use kubepulse_store::{MatchOp, Matcher, Read, SeriesSamples};
 
 use crate::QueryError;
 
@@ -84,6 +84,29 @@ impl MemSource {
     }
 }
 
+impl MemSource {
+    /// The series an equality matcher on the metric name narrows the search to (all of them
+    /// without one). Series are sorted by labels, and `__name__` sorts first among label names,
+    /// so one name's series are contiguous.
+    fn candidates(&self, matchers: &[Matcher]) -> &[SeriesSamples] {
+        let Some(name) = matchers
+            .iter()
+            .find(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal)
+            .map(|m| m.value.as_str())
+        else {
+            return &self.series;
+        };
+        // Series without a name sort after every named one.
+        let lo = self
+            .series
+            .partition_point(|s| s.labels.get(METRIC_NAME).is_some_and(|n| n < name));
+        let hi = self
+            .series
+            .partition_point(|s| s.labels.get(METRIC_NAME).is_some_and(|n| n <= name));
+        &self.series[lo..hi.max(lo)]
+    }
+}
+
 impl Source for MemSource {
     fn select(
         &self,
@@ -92,7 +115,7 @@ impl Source for MemSource {
         maxt: i64,
     ) -> Result<Vec<SeriesSamples>, QueryError> {
         Ok(self
-            .series
+            .candidates(matchers)
             .iter()
             .filter(|s| {
                 matchers
@@ -100,12 +123,9 @@ impl Source for MemSource {
                     .all(|m| m.matches(s.labels.get(&m.name).unwrap_or("")))
             })
             .filter_map(|s| {
-                let samples: Vec<Sample> = s
-                    .samples
-                    .iter()
-                    .filter(|x| x.t >= mint && x.t <= maxt)
-                    .copied()
-                    .collect();
+                let from = s.samples.partition_point(|x| x.t < mint);
+                let to = s.samples.partition_point(|x| x.t <= maxt);
+                let samples = s.samples[from..to.max(from)].to_vec();
                 (!samples.is_empty()).then(|| SeriesSamples {
                     labels: s.labels.clone(),
                     samples,

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use kubepulse_model::Labels;
+use kubepulse_query::features::live::Tracker;
 use kubepulse_query::features::{
     FORECAST_CAP_SECS, FeatureRow, FeatureSpec, ObjectKind, compute, feature_names, service_members,
 };
@@ -105,6 +106,22 @@ fn a_memory_leak_shows_in_its_pods_features_only() {
             .iter()
             .all(|m| m.from >= start && m.to <= end && m.from <= m.to)
     );
+
+    // Kept up to date step by step, the rows are those computed from scratch.
+    let mut tracker = Tracker::new(ObjectKind::Pod, spec);
+    for t in (end - 20 * spec.step..=end).step_by(spec.step as usize) {
+        tracker.advance(&engine, &src, &events, t).unwrap();
+    }
+    let tracked = tracker.advance(&engine, &src, &events, end).unwrap();
+    let fresh = compute(&engine, &src, &events, ObjectKind::Pod, end, end, spec).unwrap();
+    assert_eq!(tracked.len(), fresh.len());
+    for (a, b) in tracked.iter().zip(&fresh) {
+        assert_eq!((&a.namespace, &a.name, a.t), (&b.namespace, &b.name, b.t));
+        for (i, (x, y)) in a.values.iter().zip(&b.values).enumerate() {
+            let same = (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-9 * (1.0 + y.abs());
+            assert!(same, "{} {}: {x} vs {y}", a.name, names[i]);
+        }
+    }
 
     let nodes = compute(&engine, &src, &events, ObjectKind::Node, end, end, spec).unwrap();
     let names = feature_names(ObjectKind::Node);

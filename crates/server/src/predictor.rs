@@ -18,6 +18,7 @@ use kubepulse_intel::predict::predict;
 use kubepulse_intel::recommend;
 use kubepulse_model::Clock;
 use kubepulse_query::Engine;
+use kubepulse_query::features::live::Tracker;
 use kubepulse_query::features::{FeatureRow, FeatureSpec, ObjectKind, feature_names};
 
 pub use default_model::load_or_train;
@@ -29,6 +30,8 @@ pub struct Predictor {
     latest: RwLock<(i64, Arc<Vec<ObjectPrediction>>)>,
     /// Objects alarming at the last scoring (alarms hold until their score clears).
     alarming: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Pods' and nodes' signal windows, kept between scorings.
+    trackers: std::sync::Mutex<Option<[Tracker; 2]>>,
     engine: Engine,
     clock: Arc<dyn Clock>,
     cluster: String,
@@ -47,6 +50,7 @@ impl Predictor {
             model: RwLock::new(None),
             latest: RwLock::new((0, Arc::new(Vec::new()))),
             alarming: std::sync::Mutex::new(std::collections::HashSet::new()),
+            trackers: std::sync::Mutex::new(None),
             engine,
             clock,
             cluster,

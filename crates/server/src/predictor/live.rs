@@ -1,4 +1,5 @@
-//! The live loop: every interval, every pod and node is scored from the store; nodes that stopped
+//! The live loop: every interval, every pod and node is scored from the store (their signal
+//! windows kept between intervals, so only the newest step is evaluated); nodes that stopped
 //! reporting are flagged at once (a node crash gives no warning, so it is detected instead of
 //! predicted); the results are kept for the API and written back to the store as
 //! `kubepulse_failure_probability`, `kubepulse_failure_eta_seconds` and `kubepulse_failure_alarm`.
@@ -13,7 +14,8 @@ use kubepulse_intel::predict::{EtaSource, Prediction};
 use kubepulse_intel::recommend::{Subject, recommend};
 use kubepulse_model::clock::Stopwatch;
 use kubepulse_query::StoreSource;
-use kubepulse_query::features::{ObjectKind, compute};
+use kubepulse_query::features::ObjectKind;
+use kubepulse_query::features::live::Tracker;
 use kubepulse_store::events::EventQuery;
 use kubepulse_store::{Append, Read, SeriesWrite};
 use tokio::sync::watch;
@@ -76,8 +78,20 @@ pub fn score_once(p: &Predictor, read: &dyn Read, append: &dyn Append) -> anyhow
     })?;
     let src = StoreSource(read);
     let mut rows = Vec::new();
-    for kind in [ObjectKind::Pod, ObjectKind::Node] {
-        rows.extend(compute(&p.engine, &src, &events, kind, now, now, spec)?);
+    {
+        let mut guard = p
+            .trackers
+            .lock()
+            .map_err(|_| anyhow::anyhow!("prediction state poisoned"))?;
+        let trackers = guard.get_or_insert_with(|| {
+            [
+                Tracker::new(ObjectKind::Pod, spec),
+                Tracker::new(ObjectKind::Node, spec),
+            ]
+        });
+        for t in trackers.iter_mut() {
+            rows.extend(t.advance(&p.engine, &src, &events, now)?);
+        }
     }
     let mut scored = score_rows(&model, &rows, &p.cluster);
     hold_alarms(p, &mut scored);
