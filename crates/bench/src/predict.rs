@@ -2,18 +2,17 @@
 //! PromQL over its series, the window summaries, the forest with calibration, and whole
 //! predictions with explanations), and training on a million windows, on one thread.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 
 use kubepulse_intel::model::FailureModel;
 use kubepulse_intel::predict::predict;
 use kubepulse_intel::recommend::Subject;
-use kubepulse_model::Labels;
 use kubepulse_model::clock::Stopwatch;
 use kubepulse_query::features::live::Tracker;
 use kubepulse_query::features::{ObjectKind, compute, signals, window_len};
 use kubepulse_query::{Engine, EngineOptions, MemSource, QueryValue};
+use kubepulse_sim::record::record;
 use kubepulse_sim::{SimConfig, Simulator};
 
 /// Scores `pods` pods with the model trained by `kubepulse train` (or the one in `model`).
@@ -197,23 +196,10 @@ fn simulate(nodes: u32, pods: u32, minutes: i64) -> anyhow::Result<(MemSource, i
         ..SimConfig::default()
     };
     let mut sim = Simulator::new(cfg, None, None)?;
-    let mut labels: HashMap<u32, Labels> = HashMap::new();
-    let mut samples: HashMap<u32, Vec<(i64, f64)>> = HashMap::new();
-    for _ in 0..(minutes * 60_000 / sim.config().step.ms()) {
-        let b = sim.step();
-        for d in b.new_series {
-            let pairs = d.labels.iter().map(|l| (l.name.clone(), l.value.clone()));
-            labels.insert(d.id, Labels::from_pairs(pairs)?);
-        }
-        for (id, v) in b.samples {
-            samples.entry(id).or_default().push((b.t, v));
-        }
-    }
+    let r = record(&mut sim, minutes);
     let mut src = MemSource::new();
-    for (id, s) in samples {
-        if let Some(l) = labels.get(&id) {
-            src.add(l.clone(), s);
-        }
+    for (l, s) in r.series {
+        src.add(l, s);
     }
-    Ok((src, sim.now()))
+    Ok((src, r.end))
 }

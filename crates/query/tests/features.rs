@@ -3,12 +3,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use kubepulse_model::Labels;
 use kubepulse_query::features::live::Tracker;
 use kubepulse_query::features::{
     FORECAST_CAP_SECS, FeatureRow, FeatureSpec, ObjectKind, compute, feature_names, service_members,
 };
 use kubepulse_query::{Engine, EngineOptions, MemSource};
+use kubepulse_sim::record::record;
 use kubepulse_sim::{Scenario, SimConfig, Simulator};
 
 fn value(names: &[String], row: &FeatureRow, name: &str) -> f64 {
@@ -32,20 +32,8 @@ fn a_memory_leak_shows_in_its_pods_features_only() {
     .unwrap();
     let mut sim = Simulator::new(cfg, Some(&scenario), None).unwrap();
     let t0 = sim.now();
-    let mut labels = std::collections::HashMap::new();
-    let mut samples: std::collections::HashMap<u32, Vec<(i64, f64)>> = Default::default();
-    let mut events = Vec::new();
-    for _ in 0..(40 * 4) {
-        let b = sim.step();
-        events.extend(b.events);
-        for d in b.new_series {
-            let pairs = d.labels.iter().map(|l| (l.name.clone(), l.value.clone()));
-            labels.insert(d.id, Labels::from_pairs(pairs).unwrap());
-        }
-        for (id, v) in b.samples {
-            samples.entry(id).or_default().push((b.t, v));
-        }
-    }
+    let r = record(&mut sim, 40);
+    let events = r.events;
     let truth = sim.truth().clone();
     let target = truth.faults[0].target.name.clone();
     let oom = truth
@@ -55,8 +43,8 @@ fn a_memory_leak_shows_in_its_pods_features_only() {
         .unwrap()
         .t;
     let mut src = MemSource::new();
-    for (id, s) in samples {
-        src.add(labels[&id].clone(), s);
+    for (l, s) in r.series {
+        src.add(l, s);
     }
     let engine = Engine::new(EngineOptions::default());
     let spec = FeatureSpec::default();

@@ -13,6 +13,7 @@ use kubepulse_model::{K8sEvent, Labels};
 use kubepulse_query::features::{FeatureSpec, ObjectKind, compute, feature_names, service_members};
 use kubepulse_query::{Engine, MemSource};
 use kubepulse_sim::dataset::DatasetReader;
+use kubepulse_sim::record::record;
 use kubepulse_sim::{FailureType, FaultKind, SimConfig, Simulator, Truth};
 use tracing::info;
 
@@ -39,36 +40,19 @@ impl Episode {
     /// Runs the simulator for `minutes`.
     pub fn simulate(cfg: SimConfig, minutes: i64) -> anyhow::Result<Self> {
         let mut sim = Simulator::new(cfg, None, None)?;
-        let step = sim.config().step.ms();
-        let mut labels: BTreeMap<u32, Labels> = BTreeMap::new();
-        let mut samples: BTreeMap<u32, Vec<(i64, f64)>> = BTreeMap::new();
-        let mut events = Vec::new();
-        let start = sim.now() + step;
-        for _ in 0..(minutes * 60_000 / step) {
-            let b = sim.step();
-            events.extend(b.events);
-            for d in b.new_series {
-                let pairs = d.labels.iter().map(|l| (l.name.clone(), l.value.clone()));
-                labels.insert(d.id, Labels::from_pairs(pairs)?);
-            }
-            for (id, v) in b.samples {
-                samples.entry(id).or_default().push((b.t, v));
-            }
-        }
+        let r = record(&mut sim, minutes);
+        let nodes = count_nodes(r.series.iter().map(|s| &s.0));
         let mut src = MemSource::new();
-        for (id, s) in samples {
-            if let Some(l) = labels.get(&id) {
-                src.add(l.clone(), s);
-            }
+        for (l, s) in r.series {
+            src.add(l, s);
         }
-        let nodes = count_nodes(labels.values());
         Ok(Self {
             src,
-            events,
+            events: r.events,
             nodes,
             truth: sim.truth().clone(),
-            start,
-            end: sim.now(),
+            start: r.start,
+            end: r.end,
         })
     }
 

@@ -29,6 +29,7 @@ pub mod lookalikes;
 pub mod nodes;
 pub mod pods;
 pub mod profile;
+pub mod record;
 pub mod rng;
 pub mod scenario;
 pub mod scheduler;
