@@ -11,6 +11,7 @@ pub mod explain;
 pub mod forest;
 pub mod labels;
 pub mod model;
+pub mod nab;
 pub mod predict;
 pub mod recommend;
 pub mod thresholds;
