@@ -130,11 +130,13 @@ pub struct Scored {
     pub normalised: f64,
 }
 
+/// A detection candidate: its score, its weight, and its window as (file, index).
+type Candidate = (f64, f64, Option<(usize, usize)>);
+
 /// Scores a corpus for profile `p`: sweeps every distinct score as the threshold, from the
 /// highest down, adding one detection at a time, and keeps the best.
 pub fn score_corpus(files: &[File], p: &Profile) -> Scored {
-    // Every detection candidate: (score, weight, window as (file, index)).
-    let mut rows: Vec<(f64, f64, Option<(usize, usize)>)> = Vec::new();
+    let mut rows: Vec<Candidate> = Vec::new();
     let mut windows = 0usize;
     let mut counts = Vec::new();
     for (fi, f) in files.iter().enumerate() {
