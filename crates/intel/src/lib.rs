@@ -3,6 +3,7 @@
 //! and alarm threshold, predictions with their ETA, explanation and recommendation, the threshold
 //! rules it is compared with, and its event-level scoring.
 
+pub mod anomaly;
 pub mod baseline;
 pub mod calibrate;
 mod error;
