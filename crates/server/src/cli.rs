@@ -134,6 +134,19 @@ pub struct TrainArgs {
 /// `kubepulse evaluate …`.
 #[derive(Debug, Subcommand)]
 pub enum EvaluateCommand {
+    /// Run the streaming anomaly detector over the Numenta Anomaly Benchmark and score it
+    /// (NAB v1.1: standard, low-false-positive and low-false-negative profiles, a table per
+    /// file).
+    #[command(
+        after_help = "Examples:\n  kubepulse evaluate nab ../shared/data/nab\n  kubepulse evaluate nab ../shared/data/nab --out nab-results"
+    )]
+    Nab {
+        /// The benchmark: `data/`, `labels/combined_windows.json`.
+        dir: PathBuf,
+        /// Also write the detector's per-point scores in NAB's results layout here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Score a failure model on data it was not trained on: per-type precision, recall and F1
     /// of windows, and failures announced 1, 5 and 10 minutes ahead, lead time and false alarms.
     #[command(
