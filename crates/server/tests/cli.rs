@@ -261,3 +261,48 @@ fn train_writes_a_model_file_and_refuses_bad_arguments() {
         );
     }
 }
+
+#[test]
+fn evaluate_nab_scores_the_benchmark_and_writes_nab_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = kubepulse_testkit::data_dir().join("nab");
+    let out = tmp.path().join("results");
+    let o = kubepulse(&[
+        "evaluate",
+        "nab",
+        dir.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (stdout, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(stdout.contains("35 files"), "{stdout}");
+    for profile in [
+        "| standard |",
+        "| reward_low_FP_rate |",
+        "| reward_low_FN_rate |",
+    ] {
+        let line = stdout.lines().find(|l| l.starts_with(profile)).unwrap();
+        // The NAB score, between the null detector's 0 and the perfect one's 100.
+        let score: f64 = line
+            .rsplit('|')
+            .nth(1)
+            .unwrap()
+            .trim()
+            .trim_matches('*')
+            .parse()
+            .unwrap();
+        assert!((0.0..=100.0).contains(&score), "{line}");
+    }
+    let one = out.join("kubepulse/realKnownCause/kubepulse_machine_temperature_system_failure.csv");
+    let written = std::fs::read_to_string(&one).unwrap();
+    assert!(written.starts_with("timestamp,value,anomaly_score,label\n"));
+    assert!(written.lines().any(|l| l.ends_with(",1")), "labelled rows");
+    // A directory that is not the benchmark is refused, naming what is missing.
+    let o = kubepulse(&["evaluate", "nab", tmp.path().to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert!(
+        !o.status.success() && err.contains("combined_windows.json"),
+        "{err}"
+    );
+}
