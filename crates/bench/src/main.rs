@@ -97,6 +97,15 @@ enum What {
         #[arg(long, default_value_t = 5)]
         reps: usize,
     },
+    /// Streaming anomaly detection: point updates per second and state per series.
+    Anomaly {
+        /// Series.
+        #[arg(long, default_value_t = 10_000)]
+        series: usize,
+        /// Points per series.
+        #[arg(long, default_value_t = 500)]
+        points: usize,
+    },
     /// Failure prediction: training on simulated clusters (`kubepulse train`), the forests'
     /// time from its log.
     Training {
@@ -162,6 +171,7 @@ async fn run(
             predict::scoring(bin, tmp, model.as_deref(), pods, reps)
         }
         What::Training { seeds, hours } => predict::training(bin, tmp, &seeds, hours),
+        What::Anomaly { series, points } => predict::anomaly(series, points),
     }
 }
 

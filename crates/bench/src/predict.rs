@@ -178,6 +178,39 @@ pub fn training(bin: &Path, dir: &Path, seeds: &str, hours: u32) -> anyhow::Resu
     Ok(())
 }
 
+/// Streaming anomaly detection: point updates per second on this thread, over `series`
+/// detectors fed `points` points each, and the state kept per series.
+pub fn anomaly(series: usize, points: usize) -> anyhow::Result<()> {
+    use kubepulse_intel::anomaly::{Detector, Settings};
+    let mut detectors: Vec<Detector> = (0..series)
+        .map(|_| Detector::new(Settings::default()))
+        .collect();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let w = Stopwatch::start();
+    let mut sum = 0.0;
+    for i in 0..points {
+        let t = i as i64 * 15_000;
+        for d in &mut detectors {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = 100.0 + (x >> 40) as f64 / (1u64 << 24) as f64;
+            sum += d.update(t, v).score;
+        }
+    }
+    let secs = w.elapsed_secs();
+    std::hint::black_box(sum);
+    let updates = (series * points) as f64;
+    println!(
+        "{} updates in {:.2} s: {:.2} M updates/s on one thread; {} bytes of state per series",
+        series * points,
+        secs,
+        updates / secs / 1e6,
+        detectors.first().map_or(0, Detector::state_bytes)
+    );
+    Ok(())
+}
+
 fn run(bin: &Path, args: &[&str]) -> anyhow::Result<String> {
     let o = Command::new(bin).args(args).output()?;
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
