@@ -108,7 +108,7 @@ pub struct RankedQuery {
 /// What serves predictions.
 pub trait PredictionService: Send + Sync {
     /// The latest scoring of every object, riskiest first, and when it ran (ms).
-    fn ranked(&self) -> Result<(i64, Vec<ObjectPrediction>), ServiceError>;
+    fn ranked(&self) -> Result<(i64, Arc<Vec<ObjectPrediction>>), ServiceError>;
     /// A prediction for the object a request describes.
     fn predict(&self, req: PredictRequest) -> Result<ObjectPrediction, ServiceError>;
     /// Simulates `count` clusters and predicts for the riskiest object of each.

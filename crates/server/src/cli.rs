@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use kubepulse_intel::forest::ForestParams;
 
 /// KubePulse keeps Kubernetes clusters healthy: it collects metrics, logs, events and traces,
 /// stores them, answers PromQL, predicts failures minutes ahead, and alerts only on what matters.
@@ -120,10 +121,10 @@ pub struct TrainArgs {
     #[arg(long)]
     pub quiet: bool,
     /// Trees per forest.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = ForestParams::default().trees)]
     pub trees: usize,
     /// Deepest level of a tree.
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = ForestParams::default().max_depth)]
     pub max_depth: usize,
     /// False alarms per 1,000 object-hours the alarm thresholds are chosen to stay within (on
     /// out-of-bag scores of the training data).

@@ -19,7 +19,7 @@ use kubepulse_intel::recommend;
 use kubepulse_model::Clock;
 use kubepulse_query::Engine;
 use kubepulse_query::features::live::Tracker;
-use kubepulse_query::features::{FeatureRow, FeatureSpec, ObjectKind, feature_names};
+use kubepulse_query::features::{FeatureRow, ObjectKind};
 
 pub use default_model::load_or_train;
 pub use live::run;
@@ -75,15 +75,6 @@ impl Predictor {
             ServiceError::Unavailable("the failure model is still being trained".into())
         })
     }
-
-    /// The feature spec of a model.
-    pub fn spec(m: &FailureModel) -> FeatureSpec {
-        FeatureSpec {
-            window: m.window_ms,
-            step: m.step_ms,
-            long_window: m.long_window_ms,
-        }
-    }
 }
 
 /// Predictions for feature rows, riskiest first.
@@ -137,13 +128,13 @@ fn last_values(names: &[String], values: &[f64]) -> BTreeMap<String, f64> {
 }
 
 impl PredictionService for Predictor {
-    fn ranked(&self) -> Result<(i64, Vec<ObjectPrediction>), ServiceError> {
+    fn ranked(&self) -> Result<(i64, Arc<Vec<ObjectPrediction>>), ServiceError> {
         self.model_or_unavailable()?;
         let g = self
             .latest
             .read()
             .map_err(|_| ServiceError::Internal("prediction state poisoned".into()))?;
-        Ok((g.0, g.1.as_ref().clone()))
+        Ok((g.0, g.1.clone()))
     }
 
     fn predict(&self, req: PredictRequest) -> Result<ObjectPrediction, ServiceError> {
@@ -175,10 +166,4 @@ impl PredictionService for Predictor {
     fn max_simulate(&self) -> usize {
         self.max_simulate
     }
-}
-
-/// Whether a model's features are the ones this build computes.
-pub fn compatible(m: &FailureModel) -> bool {
-    m.pod.features == feature_names(ObjectKind::Pod)
-        && m.node.features == feature_names(ObjectKind::Node)
 }

@@ -113,10 +113,7 @@ fn count_nodes<'a>(series: impl Iterator<Item = &'a Labels>) -> usize {
 /// The baseline's windows: the instantaneous CPU feature of each row, and the node count of
 /// its cluster (`nodes`, one per row).
 pub fn baseline_rows(kind: ObjectKind, w: &Windows, nodes: &[f64]) -> anyhow::Result<Windows> {
-    let cpu = match kind {
-        ObjectKind::Pod => "cpu_limit_ratio.last",
-        ObjectKind::Node => "cpu_busy_ratio.last",
-    };
+    let cpu = baseline_cpu_feature(kind);
     let names = feature_names(kind);
     let i = names
         .iter()
@@ -287,16 +284,17 @@ pub fn failures(ep: &Episode, engine: &Engine, kind: ObjectKind) -> anyhow::Resu
     Ok(out)
 }
 
-/// Every labelled window of the episode's objects of `kind`, from the first full window on;
-/// windows in a failure's aftermath are left out.
+/// Every labelled window of the episode's objects of `kind`, from the first full window on
+/// (windows in a failure's aftermath are left out), and the failures that label them.
 pub fn windows(
     ep: &Episode,
     engine: &Engine,
     kind: ObjectKind,
     spec: FeatureSpec,
     horizon: Horizon,
-) -> anyhow::Result<Windows> {
-    let labeller = Labeller::new(&failures(ep, engine, kind)?, horizon);
+) -> anyhow::Result<(Windows, Vec<Failure>)> {
+    let fails = failures(ep, engine, kind)?;
+    let labeller = Labeller::new(&fails, horizon);
     let rows = compute(
         engine,
         &ep.src,
@@ -328,7 +326,24 @@ pub fn windows(
             out.to_failure.push(to_failure);
         }
     }
-    Ok(out)
+    Ok((out, fails))
+}
+
+/// The feature spec a model was trained with.
+pub fn model_spec(m: &kubepulse_intel::model::FailureModel) -> FeatureSpec {
+    FeatureSpec {
+        window: m.window_ms,
+        step: m.step_ms,
+        long_window: m.long_window_ms,
+    }
+}
+
+/// The instantaneous CPU feature the baseline forest reads, beside the node count.
+pub fn baseline_cpu_feature(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Pod => "cpu_limit_ratio.last",
+        ObjectKind::Node => "cpu_busy_ratio.last",
+    }
 }
 
 #[cfg(test)]
@@ -348,7 +363,7 @@ mod tests {
         let ep = Episode::simulate(cfg, 60).unwrap_or_else(|e| panic!("{e}"));
         let engine = Engine::new(EngineOptions::default());
         let spec = FeatureSpec::default();
-        let pods = windows(&ep, &engine, ObjectKind::Pod, spec, Horizon::default())
+        let (pods, pod_failures) = windows(&ep, &engine, ObjectKind::Pod, spec, Horizon::default())
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(
             pods.rows.len() > 30 * 200,
@@ -356,13 +371,12 @@ mod tests {
             pods.rows.len()
         );
         assert_eq!(pods.rows.len(), pods.labels.len());
-        let pod_failures = failures(&ep, &engine, ObjectKind::Pod).unwrap_or_default();
         assert!(!pod_failures.is_empty(), "an hour of chaos fails some pod");
         assert!(
             pods.labels.iter().any(|l| *l != 0),
             "failures {pod_failures:?} label no window"
         );
-        let nodes = windows(&ep, &engine, ObjectKind::Node, spec, Horizon::default())
+        let (nodes, _) = windows(&ep, &engine, ObjectKind::Node, spec, Horizon::default())
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(
             nodes.rows.len() >= 3 * 200,

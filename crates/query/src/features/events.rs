@@ -57,11 +57,6 @@ impl EventIndex {
         }
     }
 
-    /// The objects with counted events.
-    pub fn objects(&self) -> impl Iterator<Item = &(String, String)> {
-        self.times.keys()
-    }
-
     /// Appends, for each reason, the occurrences in `(t - short, t]` and in `(t - long, t]`.
     pub fn counts(
         &self,

@@ -35,16 +35,6 @@ impl Tracker {
         }
     }
 
-    /// Objects tracked.
-    pub fn len(&self) -> usize {
-        self.windows.len()
-    }
-
-    /// Whether nothing is tracked.
-    pub fn is_empty(&self) -> bool {
-        self.windows.is_empty()
-    }
-
     /// Brings the windows up to `t` (rounded down to a step) and returns every object's row.
     pub fn advance(
         &mut self,

@@ -17,7 +17,7 @@ use tracing::info;
 
 use crate::cli::TrainArgs;
 use crate::config::Config;
-use crate::training::{Episode, baseline_rows, failures, load, windows};
+use crate::training::{Episode, baseline_cpu_feature, baseline_rows, load, windows};
 
 /// Trains and writes the model.
 pub fn run(cfg: &Config, args: &TrainArgs) -> anyhow::Result<ExitCode> {
@@ -100,10 +100,10 @@ pub fn train(
         let mut fails = Vec::new();
         for (i, ep) in episodes.iter().enumerate() {
             bar.set_message(format!("{} features, episode {}", name(kind), i + 1));
-            let w = windows(ep, &engine, kind, spec, horizon)?;
+            let (w, episode_failures) = windows(ep, &engine, kind, spec, horizon)?;
             nodes.extend(std::iter::repeat_n(ep.nodes as f64, w.rows.len()));
             all.extend(w, &format!("{i}:"));
-            for mut f in failures(ep, &engine, kind)? {
+            for mut f in episode_failures {
                 f.object = format!("{i}:{}", f.object);
                 fails.push(f);
             }
@@ -180,11 +180,10 @@ fn name(kind: ObjectKind) -> &'static str {
 
 /// Feature names of the baseline.
 pub fn base_names(kind: ObjectKind) -> Vec<String> {
-    let cpu = match kind {
-        ObjectKind::Pod => "cpu_limit_ratio.last",
-        ObjectKind::Node => "cpu_busy_ratio.last",
-    };
-    vec![cpu.to_string(), "cluster_nodes".to_string()]
+    vec![
+        baseline_cpu_feature(kind).to_string(),
+        "cluster_nodes".to_string(),
+    ]
 }
 
 /// Whether a model's features are those this build computes.

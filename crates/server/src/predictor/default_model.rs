@@ -8,7 +8,6 @@ use kubepulse_intel::forest::ForestParams;
 use kubepulse_intel::model::FailureModel;
 use tracing::{info, warn};
 
-use super::compatible;
 use crate::cli::EpisodeArgs;
 use crate::commands::evaluate::read_model;
 use crate::commands::train::{Settings, train};
@@ -27,16 +26,14 @@ pub fn load_or_train(cfg: &Config) -> anyhow::Result<FailureModel> {
     }
     let kept = cfg.server.data_dir.join(DEFAULT_FILE);
     if kept.is_file() {
+        // A model of another build (other features) is refused like an unreadable one.
         match read_model(&kept) {
-            Ok(m) if compatible(&m) => {
+            Ok(m) => {
                 info!(model = %kept.display(), "failure model loaded");
                 return Ok(m);
             }
-            Ok(_) => {
-                warn!(model = %kept.display(), "kept model has other features; training again")
-            }
             Err(e) => {
-                warn!(model = %kept.display(), error = %e, "kept model unreadable; training again")
+                warn!(model = %kept.display(), error = %e, "kept model unusable; training again")
             }
         }
     }

@@ -22,6 +22,7 @@ use tokio::sync::watch;
 use tracing::{debug, warn};
 
 use super::{Predictor, score_rows};
+use crate::training::model_spec;
 
 /// Series written for each scored object.
 pub const PROBABILITY: &str = "kubepulse_failure_probability";
@@ -69,7 +70,7 @@ pub fn score_once(p: &Predictor, read: &dyn Read, append: &dyn Append) -> anyhow
     };
     let watch = Stopwatch::start();
     let now = p.clock.now_ms();
-    let spec = Predictor::spec(&model);
+    let spec = model_spec(&model);
     let events = read.events(&EventQuery {
         start: now - spec.long_window,
         end: now,

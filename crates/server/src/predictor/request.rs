@@ -11,8 +11,8 @@ use kubepulse_query::features::{
 };
 use kubepulse_sim::SimConfig;
 
-use super::{Predictor, score_rows};
-use crate::training::Episode;
+use super::score_rows;
+use crate::training::{Episode, model_spec};
 
 /// Names a request may use besides the signal names, with the factor to the signal's unit.
 const ALIASES: &[(&str, &str, f64)] = &[
@@ -39,7 +39,7 @@ pub fn row(
         "node" => ObjectKind::Node,
         k => return Err(bad(format!("kind: {k:?} is neither \"pod\" nor \"node\""))),
     };
-    let spec = Predictor::spec(model);
+    let spec = model_spec(model);
     let len = window_len(spec);
     let entries: Vec<(&str, &BTreeMap<String, f64>)> = match (&req.metrics, &req.window) {
         (Some(_), Some(_)) => return Err(bad("give either metrics or window, not both".into())),
@@ -113,7 +113,7 @@ pub fn simulated(
     count: usize,
     cluster: &str,
 ) -> Result<Vec<ObjectPrediction>, ServiceError> {
-    let spec = Predictor::spec(model);
+    let spec = model_spec(model);
     let mut out = Vec::with_capacity(count);
     for i in 0..count {
         let cfg = SimConfig {

@@ -9,9 +9,9 @@ use kubepulse_intel::evaluate::{EventReport, EventScoring, score_events};
 use kubepulse_intel::labels::{Failure, FailureClass, Horizon};
 use kubepulse_intel::model::{FailureModel, KindModel};
 use kubepulse_query::Engine;
-use kubepulse_query::features::{FeatureSpec, ObjectKind, feature_names};
+use kubepulse_query::features::{ObjectKind, feature_names};
 
-use crate::training::{Episode, baseline_rows, failures, windows};
+use crate::training::{Episode, baseline_rows, model_spec, windows};
 
 /// One predictor's alarm scores, by object in time order (for the forests, the calibrated
 /// probability of the likeliest class over its class threshold).
@@ -106,11 +106,7 @@ pub fn score(
         },
         &feature_names(kind),
     );
-    let spec = FeatureSpec {
-        window: model.window_ms,
-        step: model.step_ms,
-        long_window: model.long_window_ms,
-    };
+    let spec = model_spec(model);
     let horizon = Horizon {
         ahead: model.horizon_ms,
         ..Horizon::default()
@@ -143,16 +139,13 @@ pub fn score(
         .iter()
         .position(|n| n == "exporter_age_seconds.last");
     for (i, ep) in episodes.iter().enumerate() {
-        let w = windows(ep, engine, kind, spec, horizon)?;
+        let (w, episode_failures) = windows(ep, engine, kind, spec, horizon)?;
         // Dumped: objects that fail, and objects the model gives a fair chance of failing.
-        let mut dumped: std::collections::HashSet<String> = failures(ep, engine, kind)?
-            .into_iter()
-            .map(|f| f.object)
-            .collect();
+        let mut dumped: std::collections::HashSet<String> =
+            episode_failures.iter().map(|f| f.object.clone()).collect();
         if dump.is_some() {
             for (r, row) in w.rows.iter().enumerate() {
                 if km.score(row).probability >= DUMP_PROBABILITY {
-                    // (any class)
                     dumped.insert(w.objects[r].clone());
                 }
             }
@@ -209,7 +202,7 @@ pub fn score(
                 s.by_object.entry(object.clone()).or_default().push((t, v));
             }
         }
-        for mut f in failures(ep, engine, kind)? {
+        for mut f in episode_failures {
             if f.t > first {
                 f.object = format!("{i}:{}", f.object);
                 out.failures.push(f);
