@@ -1,9 +1,10 @@
 //! KubePulse's HTTP surface, on one port: ingestion (remote_write, OTLP over HTTP and gRPC),
-//! the Prometheus query API, failure predictions, health, and KubePulse's own metrics. Handlers are thin: they decode, call the stage that owns
+//! the Prometheus query API, failure predictions, anomalies, health, and KubePulse's own metrics. Handlers are thin: they decode, call the stage that owns
 //! the work (off the async threads when it blocks), and encode the answer.
 //!
 //! This crate must never hold business logic.
 
+pub mod anomaly;
 mod ingest;
 mod otlp_grpc;
 pub mod predict;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub query: prom::QueryState,
     /// Failure prediction, when it runs.
     pub predictions: Option<Arc<dyn predict::PredictionService>>,
+    /// Anomaly detection, when it runs.
+    pub anomalies: Option<Arc<dyn anomaly::AnomalyService>>,
 }
 
 /// The router of every endpoint.
@@ -61,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/predictions", get(predict::ranked))
         .route("/api/v1/predict", post(predict::predict))
         .route("/api/v1/simulate/{count}", get(predict::simulate))
+        .route("/api/v1/anomalies", get(anomaly::list))
         .merge(prom::routes())
         .layer(DefaultBodyLimit::max(body))
         .with_state(state)

@@ -51,6 +51,7 @@ pub fn setup_with(opts: EngineOptions) -> (tempfile::TempDir, Db, AppState) {
         ready: Arc::new(AtomicBool::new(true)),
         query: QueryState::new(Engine::new(opts), info, clock),
         predictions: None,
+        anomalies: None,
     };
     (tmp, db, state)
 }

@@ -31,7 +31,7 @@ pub fn kubepulse(bin: &Path, dir: &Path, store: &str) -> anyhow::Result<Sut> {
     std::fs::write(
         &cfg,
         format!(
-            "simulator:\n  mode: off\nprediction:\n  enabled: false\nlog:\n  level: warn\nstore:\n{store}"
+            "simulator:\n  mode: off\nprediction:\n  enabled: false\nanomaly:\n  enabled: false\nlog:\n  level: warn\nstore:\n{store}"
         ),
     )?;
     let args: Vec<String> = vec![

@@ -11,12 +11,19 @@
 //!
 //! Surprise is reported as novelty: a view's score rises only when its deviation exceeds the
 //! largest it showed over the recent past, so one anomaly is one burst of high scores, not a
-//! long plateau (and a series that is always noisy does not keep alarming).
+//! long plateau (and a series that is always noisy does not keep alarming). Once a point is
+//! reported (its score reaches [`Settings::report`]), the detector keeps learning but stays
+//! quiet for [`Settings::hold`] points: one anomaly, one report.
+//!
+//! A counter is judged by its rate: the detector made with [`Detector::counter`] scores the
+//! increase per second between points, and a drop is a reset (the counter restarted from zero,
+//! as Prometheus' `rate` reads it), not an anomaly. The whole state is plain data
+//! (serializable), so it survives a restart of the process that keeps it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a point scored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// Still learning what normal looks like.
@@ -36,7 +43,7 @@ pub enum Reason {
 }
 
 /// Settings; one set serves every series.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     /// Points before scores are given.
     pub warm_up: u32,
@@ -52,6 +59,10 @@ pub struct Settings {
     pub fade: f64,
     /// Deviation (in standard deviations) at which the score is 0.5.
     pub midpoint: f64,
+    /// Score from which a point is reported as an anomaly.
+    pub report: f64,
+    /// Points the detector stays quiet after a report.
+    pub hold: u32,
 }
 
 impl Default for Settings {
@@ -64,12 +75,14 @@ impl Default for Settings {
             seasonal_visits: 4,
             fade: 0.995,
             midpoint: 3.0,
+            report: 0.8,
+            hold: 30,
         }
     }
 }
 
 /// An exponentially weighted mean and variance.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 struct Ew {
     mean: f64,
     var: f64,
@@ -100,10 +113,14 @@ const DAY_BINS: usize = 24;
 const WEEK_BINS: usize = 24 * 7;
 
 /// One series' detector.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Detector {
     s: Settings,
     n: u32,
+    /// For a counter, the last raw point (the detector scores the rate between points).
+    counter: Option<Option<(i64, f64)>>,
+    /// Points left to stay quiet after a report.
+    quiet: u32,
     slow: Ew,
     fast: Ew,
     step: Ew,
@@ -117,7 +134,7 @@ pub struct Detector {
 }
 
 /// A scored point.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Score {
     /// In [0, 1].
     pub score: f64,
@@ -131,6 +148,8 @@ impl Detector {
         Self {
             s,
             n: 0,
+            counter: None,
+            quiet: 0,
             slow: Ew::default(),
             fast: Ew::default(),
             step: Ew::default(),
@@ -157,6 +176,52 @@ impl Detector {
                 reason: Reason::Normal,
             };
         }
+        let Some(x) = self.rate(t, x) else {
+            return Score {
+                score: 0.0,
+                reason: Reason::WarmingUp,
+            };
+        };
+        let s = self.score(t, x);
+        if self.quiet > 0 {
+            self.quiet -= 1;
+            return Score {
+                score: 0.0,
+                reason: Reason::Normal,
+            };
+        }
+        if s.score >= self.s.report {
+            self.quiet = self.s.hold;
+        }
+        s
+    }
+
+    /// A detector for a counter: it scores the increase per second between points, and reads
+    /// a drop as a reset.
+    pub fn counter(s: Settings) -> Self {
+        Self {
+            counter: Some(None),
+            ..Self::new(s)
+        }
+    }
+
+    /// The value to score: `x` itself for a gauge; for a counter, its rate since the previous
+    /// point (none for the first point, or when time did not move forward).
+    fn rate(&mut self, t: i64, x: f64) -> Option<f64> {
+        let Some(prev) = self.counter.as_mut() else {
+            return Some(x);
+        };
+        let last = prev.replace((t, x));
+        let (t0, x0) = last?;
+        if t <= t0 {
+            *prev = Some((t0, x0));
+            return None;
+        }
+        let increase = if x >= x0 { x - x0 } else { x };
+        Some(increase * 1000.0 / (t - t0) as f64)
+    }
+
+    fn score(&mut self, t: i64, x: f64) -> Score {
         let hour = (t.div_euclid(3_600_000)).rem_euclid(24) as usize;
         // 1970-01-01 was a Thursday; bins only need to be consistent.
         let week_hour = (t.div_euclid(3_600_000)).rem_euclid(24 * 7) as usize;
@@ -230,6 +295,22 @@ impl Detector {
         }
     }
 
+    /// The usual level and spread (one standard deviation) learnt so far, of the values the
+    /// detector scores (a counter's rate per second).
+    pub fn usual(&self) -> (f64, f64) {
+        (self.slow.mean, self.slow.sd())
+    }
+
+    /// The last value scored (a counter's rate per second), if any.
+    pub fn last_scored(&self) -> Option<f64> {
+        self.last
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.s
+    }
+
     /// Whether it is still warming up.
     pub fn warming_up(&self) -> bool {
         self.n <= self.s.warm_up
@@ -275,6 +356,53 @@ mod tests {
         assert_eq!(s.reason, Reason::WarmingUp);
         assert!(d.warming_up());
         assert_eq!(d.update(1, f64::NAN).score, 0.0);
+    }
+
+    #[test]
+    fn a_counter_reset_is_not_an_anomaly_but_a_burst_is() {
+        let mut d = Detector::counter(Settings::default());
+        let mut total = 0.0;
+        let mut top: f64 = 0.0;
+        for i in 0..600u64 {
+            // The process restarts just after a scrape: its counter starts again from zero.
+            total = if i == 400 { 0.0 } else { total } + 10.0 + noise(i);
+            let s = d.update(i as i64 * 15_000, total);
+            if i > 100 {
+                top = top.max(s.score);
+            }
+        }
+        assert!(top < 0.5, "a reset scored {top}");
+        total += 200.0;
+        let s = d.update(600 * 15_000, total);
+        assert!(s.score > 0.9, "{s:?}");
+    }
+
+    #[test]
+    fn one_anomaly_is_reported_once_then_the_detector_holds() {
+        let mut d = Detector::new(Settings::default());
+        for i in 0..500u64 {
+            d.update(i as i64 * 60_000, 10.0 + noise(i));
+        }
+        assert!(d.update(500 * 60_000, 40.0).score > 0.9);
+        let next = d.update(501 * 60_000, 45.0);
+        assert_eq!(next.score, 0.0, "{next:?}");
+    }
+
+    #[test]
+    fn the_state_round_trips_through_serde() -> Result<(), serde_json::Error> {
+        let mut d = Detector::new(Settings::default());
+        for i in 0..300u64 {
+            d.update(i as i64 * 60_000, 5.0 + noise(i));
+        }
+        let mut back: Detector = serde_json::from_str(&serde_json::to_string(&d)?)?;
+        for i in 300..400u64 {
+            let x = 5.0 + noise(i) + if i == 350 { 30.0 } else { 0.0 };
+            assert_eq!(
+                d.update(i as i64 * 60_000, x),
+                back.update(i as i64 * 60_000, x)
+            );
+        }
+        Ok(())
     }
 
     #[test]

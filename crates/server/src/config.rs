@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::LogFormat;
 
+pub mod anomaly;
+
+pub use anomaly::AnomalyConfig;
+
 /// The documented example configuration, also printed by `kubepulse config example`.
 pub const EXAMPLE: &str = include_str!("../../../examples/kubepulse.yaml");
 
@@ -79,6 +83,8 @@ pub struct Config {
     pub simulator: SimulatorConfig,
     /// Live failure prediction.
     pub prediction: PredictionConfig,
+    /// Live anomaly detection.
+    pub anomaly: AnomalyConfig,
 }
 
 /// Live failure prediction.
@@ -319,6 +325,9 @@ impl Config {
                 format!("{} is not a readable file", m.display()),
             ));
         }
+        self.anomaly
+            .validate()
+            .map_err(|(k, m)| invalid(&format!("anomaly.{k}"), m))?;
         self.scrape
             .validate()
             .map_err(|(k, m)| invalid(&format!("scrape.{k}"), m))?;

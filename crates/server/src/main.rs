@@ -1,6 +1,7 @@
 //! The `kubepulse` binary: parses the command line, loads the configuration, sets up logging and
 //! runs the chosen command. Nothing imports this crate; it only wires the others together.
 
+mod anomalies;
 mod cli;
 mod commands;
 mod config;

@@ -52,4 +52,4 @@ pub fn serve(config: &str, data: &Path) -> Server {
 }
 
 /// A configuration with the simulated cluster and failure prediction off.
-pub const QUIET: &str = "simulator:\n  mode: off\nprediction:\n  enabled: false\nstore:\n  flush_interval: 30s\n  compaction_window: 1h\n";
+pub const QUIET: &str = "simulator:\n  mode: off\nprediction:\n  enabled: false\nanomaly:\n  enabled: false\nstore:\n  flush_interval: 30s\n  compaction_window: 1h\n";

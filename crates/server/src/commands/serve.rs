@@ -21,6 +21,7 @@ use prometheus_client::registry::Registry;
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
+use crate::anomalies::{self, Anomalies, AnomalyMetrics};
 use crate::cli::ServeArgs;
 use crate::config::{Config, SimulatorMode};
 use crate::predictor::{self, Predictor};
@@ -65,6 +66,20 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let mut registry = Registry::default();
     db.metrics().register(&mut registry);
     ingest.register(&mut registry);
+    let anomaly_metrics = AnomalyMetrics::default();
+    anomaly_metrics.register(&mut registry);
+    let anomalies = if cfg.anomaly.enabled {
+        Some(Arc::new(Anomalies::new(
+            anomalies::watches(&cfg.anomaly)?,
+            cfg.anomaly.max_series,
+            Engine::new(cfg.query.engine_options()),
+            clock.clone(),
+            anomaly_metrics,
+            cfg.server.data_dir.join("anomaly-state.json.zst"),
+        )))
+    } else {
+        None
+    };
     let ready = Arc::new(AtomicBool::new(false));
     let predictor = cfg.prediction.enabled.then(|| {
         Arc::new(Predictor::new(
@@ -93,6 +108,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         predictions: predictor
             .clone()
             .map(|p| p as Arc<dyn kubepulse_api::predict::PredictionService>),
+        anomalies: anomalies
+            .clone()
+            .map(|a| a as Arc<dyn kubepulse_api::anomaly::AnomalyService>),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let maintenance = spawn_maintenance(db.clone(), stop_rx.clone());
@@ -141,6 +159,15 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     }
     if let Some(p) = &predictor {
         tasks.push(start_prediction(&cfg, p.clone(), &db, stop_rx.clone()));
+    }
+    if let Some(a) = &anomalies {
+        tasks.push(tokio::spawn(anomalies::run(
+            a.clone(),
+            Arc::new(db.clone()),
+            Arc::new(db.clone()),
+            Duration::from_millis(cfg.anomaly.interval.ms().max(1000) as u64),
+            stop_rx.clone(),
+        )));
     }
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
