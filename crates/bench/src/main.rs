@@ -102,8 +102,9 @@ enum What {
         /// Series.
         #[arg(long, default_value_t = 10_000)]
         series: usize,
-        /// Points per series.
-        #[arg(long, default_value_t = 500)]
+        /// Points per series (past the detector's 300-point calibration, to measure the
+        /// steady state).
+        #[arg(long, default_value_t = 2_000)]
         points: usize,
     },
     /// Failure prediction: training on simulated clusters (`kubepulse train`), the forests'

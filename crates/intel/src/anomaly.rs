@@ -2,8 +2,9 @@
 //! time and yields a score in [0, 1] with a reason. Several views of normal are kept side by
 //! side, and the most surprised one speaks:
 //!
+//! - **new level**: a value at a level the series has not visited in the last week or two
+//!   (see [`levels`]), once a day of history has been seen: the surest sign, scored 1;
 //! - **spike**: distance from a slow exponentially weighted mean, in its standard deviations;
-//! - **jump**: the step from the previous point against the typical step size;
 //! - **level shift**: a fast mean drifting away from the slow one;
 //! - **seasonal deviation**: distance from what this hour of the day and of the week usually
 //!   hold (learnt online, once a bin has been visited a few times);
@@ -22,6 +23,10 @@
 
 use serde::{Deserialize, Serialize};
 
+mod levels;
+
+use levels::Levels;
+
 /// Why a point scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -32,14 +37,14 @@ pub enum Reason {
     Normal,
     /// Far from the usual level.
     Spike,
-    /// A step much larger than usual.
-    Jump,
     /// The level moved and stayed.
     LevelShift,
     /// Far from what this time of day or week usually holds.
     SeasonalDeviation,
     /// The value stopped changing.
     Flatline,
+    /// A level the series has not been at lately.
+    NewLevel,
 }
 
 /// Settings; one set serves every series.
@@ -63,6 +68,11 @@ pub struct Settings {
     pub report: f64,
     /// Points the detector stays quiet after a report.
     pub hold: u32,
+    /// Points whose spread sets the width of the level bins.
+    pub calibrate: u32,
+    /// History (ms) needed before new levels are reported: levels visited at other times of
+    /// the day are not new.
+    pub levels_after_ms: i64,
 }
 
 impl Default for Settings {
@@ -76,7 +86,9 @@ impl Default for Settings {
             fade: 0.995,
             midpoint: 3.0,
             report: 0.8,
-            hold: 30,
+            hold: 100,
+            calibrate: 300,
+            levels_after_ms: 86_400_000,
         }
     }
 }
@@ -108,7 +120,9 @@ impl Ew {
     }
 }
 
-const VIEWS: usize = 5;
+const VIEWS: usize = 4;
+/// The new-level view's score: above every other view's, as it is the surest sign.
+const NEW_LEVEL_SCORE: f64 = 1.0;
 const DAY_BINS: usize = 24;
 const WEEK_BINS: usize = 24 * 7;
 
@@ -123,7 +137,6 @@ pub struct Detector {
     quiet: u32,
     slow: Ew,
     fast: Ew,
-    step: Ew,
     last: Option<f64>,
     flat_run: u32,
     longest_flat: u32,
@@ -131,6 +144,9 @@ pub struct Detector {
     week: Vec<Ew>,
     /// Per view, the largest deviation remembered (fading).
     seen: [f64; VIEWS],
+    /// The time of the first point.
+    first: Option<i64>,
+    levels: Levels,
 }
 
 /// A scored point.
@@ -152,19 +168,22 @@ impl Detector {
             quiet: 0,
             slow: Ew::default(),
             fast: Ew::default(),
-            step: Ew::default(),
             last: None,
             flat_run: 0,
             longest_flat: 0,
             day: vec![Ew::default(); DAY_BINS],
             week: vec![Ew::default(); WEEK_BINS],
             seen: [0.0; VIEWS],
+            first: None,
+            levels: Levels::default(),
         }
     }
 
     /// Bytes of state per series.
     pub fn state_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + (DAY_BINS + WEEK_BINS) * std::mem::size_of::<Ew>()
+        std::mem::size_of::<Self>()
+            + (DAY_BINS + WEEK_BINS) * std::mem::size_of::<Ew>()
+            + Levels::state_bytes()
     }
 
     /// Takes the point `x` at `t` (ms since the epoch) and scores it. Non-finite values are
@@ -229,16 +248,13 @@ impl Detector {
         let sd = self.slow.sd() + eps;
         let mut dev = [0.0; VIEWS];
         dev[0] = (x - self.slow.mean).abs() / sd;
-        if let Some(last) = self.last {
-            dev[1] = (x - last).abs() / (self.step.mean + eps);
-        }
-        dev[2] = (self.fast.mean - self.slow.mean).abs() / sd;
+        dev[1] = (self.fast.mean - self.slow.mean).abs() / sd;
         let seasonal = [&self.day[hour], &self.week[week_hour]]
             .into_iter()
             .filter(|b| b.n >= self.s.seasonal_visits)
             .map(|b| (x - b.mean).abs() / (b.sd() + 0.5 * sd))
             .fold(f64::INFINITY, f64::min);
-        dev[3] = if seasonal.is_finite() { seasonal } else { 0.0 };
+        dev[2] = if seasonal.is_finite() { seasonal } else { 0.0 };
         // Flatline: the current run against the longest seen, once runs are meaningful.
         let same = self.last == Some(x);
         if same {
@@ -247,12 +263,12 @@ impl Detector {
             self.longest_flat = self.longest_flat.max(self.flat_run);
             self.flat_run = 0;
         }
-        dev[4] = self.s.midpoint * f64::from(self.flat_run)
+        dev[3] = self.s.midpoint * f64::from(self.flat_run)
             / (2.0 * f64::from(self.longest_flat.max(2)));
+        let first = *self.first.get_or_insert(t);
+        let new_level = self.levels.visit(t, x, self.s.calibrate as usize) == Some(true)
+            && t - first >= self.s.levels_after_ms;
         // Learn.
-        if let Some(last) = self.last {
-            self.step.update((x - last).abs(), self.s.slow);
-        }
         self.slow.update(x, self.s.slow);
         self.fast.update(x, self.s.fast);
         self.day[hour].update(x, self.s.seasonal);
@@ -272,10 +288,13 @@ impl Detector {
             };
         }
         // Novelty: how far each view goes past the largest deviation it recently showed.
-        let mut best = (0.0, Reason::Normal);
+        let mut best = if new_level {
+            (NEW_LEVEL_SCORE, Reason::NewLevel)
+        } else {
+            (0.0, Reason::Normal)
+        };
         let reasons = [
             Reason::Spike,
-            Reason::Jump,
             Reason::LevelShift,
             Reason::SeasonalDeviation,
             Reason::Flatline,
@@ -344,7 +363,7 @@ mod tests {
         assert!(s.score > 0.9, "{s:?}");
         assert!(matches!(
             s.reason,
-            Reason::Spike | Reason::Jump | Reason::SeasonalDeviation
+            Reason::Spike | Reason::NewLevel | Reason::SeasonalDeviation
         ));
         assert!(d.state_bytes() < 8192, "{}", d.state_bytes());
     }

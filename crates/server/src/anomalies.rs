@@ -323,7 +323,7 @@ fn event(key: &Key, d: &Detector, r: Reported, n: u64) -> K8sEvent {
     let (usual, spread) = d.usual();
     let what = match r.reason {
         Reason::Spike => "spike",
-        Reason::Jump => "sudden jump",
+        Reason::NewLevel => "at a level not seen in the last week or two",
         Reason::LevelShift => "level shift",
         Reason::SeasonalDeviation => "unusual for the time of day or week",
         Reason::Flatline => "flatline (stopped changing)",
