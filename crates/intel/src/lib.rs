@@ -11,10 +11,12 @@ pub mod evaluate;
 pub mod explain;
 pub mod forest;
 pub mod labels;
+pub mod loghub;
 pub mod model;
 pub mod nab;
 pub mod predict;
 pub mod recommend;
+pub mod templates;
 pub mod thresholds;
 pub mod train;
 

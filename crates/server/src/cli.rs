@@ -148,6 +148,21 @@ pub enum EvaluateCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Parse the LogHub benchmark's logs into templates and score the parse against the
+    /// original and the corrected labels: grouping and parsing accuracy, group- and
+    /// template-level F1, per system and on average.
+    #[command(
+        after_help = "Examples:\n  kubepulse evaluate loghub ../shared/data/loghub\n  kubepulse evaluate loghub ../shared/data/loghub --out loghub-results"
+    )]
+    Loghub {
+        /// The benchmark: `formats.json` and one folder per system with `<System>_2k.log` and
+        /// its `_structured.csv` and `_structured_corrected.csv` labels.
+        dir: PathBuf,
+        /// Also write each system's parse (`<System>_2k.log_parsed.csv`: line, template id,
+        /// template) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Score a failure model on data it was not trained on: per-type precision, recall and F1
     /// of windows, and failures announced 1, 5 and 10 minutes ahead, lead time and false alarms.
     #[command(

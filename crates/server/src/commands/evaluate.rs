@@ -6,6 +6,7 @@
 //! calibration. Writes markdown, and SVG plots of the operating curves.
 
 mod collect;
+mod loghub;
 mod nab;
 mod plot;
 mod report;
@@ -33,6 +34,7 @@ pub fn run(cfg: &Config, cmd: EvaluateCommand) -> anyhow::Result<ExitCode> {
             dump,
         } => prediction(cfg, &model, &episodes, out.as_deref(), dump.as_deref()),
         EvaluateCommand::Nab { dir, out } => super::out(&nab::run(&dir, out.as_deref())?),
+        EvaluateCommand::Loghub { dir, out } => super::out(&loghub::run(&dir, out.as_deref())?),
     }
 }
 

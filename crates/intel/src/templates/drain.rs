@@ -1,0 +1,321 @@
+//! An online parser of the Drain family. Lines are split into tokens on whitespace and their
+//! values masked ([`super::mask`]); runs of wildcards collapse into one, so that a value
+//! written over several tokens (a date) does not change a line's length. Lines of the same
+//! length whose first constant token agrees share a bucket; in its bucket a line joins the
+//! template it agrees with most, position by position, when
+//!
+//! - they agree on at least a share of positions (the similarity threshold), and
+//! - where they differ, one side is a value or a wildcard: two different words
+//!   (`Failed password …` and `Failed none …`) are two events, not one with a variable.
+//!
+//! A position where words differ does become a variable once more than a few templates differ
+//! only there (user names, host names): those templates merge into the oldest, and the others
+//! become its aliases. Every line is assigned a template id at once; an id stays valid for
+//! good (an alias resolves to the template it merged into).
+
+use std::collections::HashMap;
+
+use super::mask::{WILDCARD, mask};
+
+/// Settings; one set serves every log.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    /// Share of positions a line must agree on with a template to join it.
+    pub similarity: f64,
+    /// Templates that differ only in the word at one position, beyond which the position is a
+    /// variable and they merge.
+    pub variants: usize,
+    /// Most templates kept per bucket; beyond, a line joins its most similar template.
+    pub max_per_bucket: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            similarity: 0.5,
+            variants: 3,
+            max_per_bucket: 256,
+        }
+    }
+}
+
+/// A template id.
+pub type TemplateId = u32;
+
+/// One template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    /// Its tokens; `None` is a wildcard.
+    tokens: Vec<Option<String>>,
+    /// Lines assigned to it.
+    pub count: u64,
+    /// The template it merged into, if it did.
+    merged_into: Option<TemplateId>,
+}
+
+impl Template {
+    /// The template as text, wildcards as `<*>`.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        for (i, t) in self.tokens.iter().enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            s.push_str(t.as_deref().unwrap_or(WILDCARD));
+        }
+        s
+    }
+}
+
+/// How a line compares with a template.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Comparison {
+    /// Positions with the same constant.
+    same: usize,
+    /// Positions where the template has a wildcard.
+    wild: usize,
+    /// Positions where two different words meet; the first of them.
+    words: usize,
+    first_word: usize,
+}
+
+/// The parser.
+#[derive(Debug, Clone, Default)]
+pub struct Drain {
+    s: Settings,
+    templates: Vec<Template>,
+    buckets: HashMap<(usize, String), Vec<TemplateId>>,
+}
+
+/// A line's tokens: values masked, runs of wildcards collapsed.
+fn tokens(line: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in line.split_whitespace() {
+        let m = mask(t).unwrap_or_else(|| t.to_string());
+        if m == WILDCARD && out.last().is_some_and(|l| l == WILDCARD) {
+            continue;
+        }
+        out.push(m);
+    }
+    out
+}
+
+fn compare(template: &[Option<String>], tokens: &[String]) -> Comparison {
+    let mut c = Comparison {
+        same: 0,
+        wild: 0,
+        words: 0,
+        first_word: 0,
+    };
+    for (i, (slot, tok)) in template.iter().zip(tokens).enumerate() {
+        match slot {
+            None => c.wild += 1,
+            Some(s) if s == tok => c.same += 1,
+            Some(s) => {
+                if !s.contains(WILDCARD) && !tok.contains(WILDCARD) {
+                    if c.words == 0 {
+                        c.first_word = i;
+                    }
+                    c.words += 1;
+                }
+            }
+        }
+    }
+    c
+}
+
+impl Drain {
+    /// A parser with these settings.
+    pub fn new(s: Settings) -> Self {
+        Self {
+            s,
+            ..Self::default()
+        }
+    }
+
+    /// Assigns `line` a template, learning from it.
+    pub fn add(&mut self, line: &str) -> TemplateId {
+        let tokens = tokens(line);
+        let key = (
+            tokens.len(),
+            tokens
+                .iter()
+                .find(|t| !t.contains(WILDCARD))
+                .cloned()
+                .unwrap_or_default(),
+        );
+        let bucket = self.buckets.entry(key.clone()).or_default();
+        let n = tokens.len().max(1) as f64;
+        let mut best: Option<(f64, usize, TemplateId)> = None;
+        let mut variants: Vec<(usize, TemplateId)> = Vec::new();
+        for &id in bucket.iter() {
+            let Some(t) = self.templates.get(id as usize) else {
+                continue;
+            };
+            let c = compare(&t.tokens, &tokens);
+            let sim = c.same as f64 / n;
+            if c.words == 1 && sim >= self.s.similarity {
+                variants.push((c.first_word, id));
+            }
+            if c.words == 0
+                && sim >= self.s.similarity
+                && best.is_none_or(|(s, w, _)| sim > s || (sim == s && c.wild > w))
+            {
+                best = Some((sim, c.wild, id));
+            }
+        }
+        if let Some((_, _, id)) = best {
+            self.join(id, &tokens);
+            return id;
+        }
+        // Many templates that differ from this line in the word at one position: it is a
+        // variable; they merge.
+        if let Some(&(pos, _)) = variants.first() {
+            let same_pos: Vec<TemplateId> = variants
+                .iter()
+                .filter(|(p, _)| *p == pos)
+                .map(|(_, id)| *id)
+                .collect();
+            if same_pos.len() >= self.s.variants {
+                return self.merge(&key, &same_pos, pos, &tokens);
+            }
+        }
+        let bucket_full = bucket.len() >= self.s.max_per_bucket;
+        if bucket_full && let Some(&(_, id)) = variants.first() {
+            self.join(id, &tokens);
+            return id;
+        }
+        let id = self.templates.len() as TemplateId;
+        self.templates.push(Template {
+            tokens: tokens
+                .into_iter()
+                .map(|t| (t != WILDCARD).then_some(t))
+                .collect(),
+            count: 1,
+            merged_into: None,
+        });
+        if let Some(b) = self.buckets.get_mut(&key) {
+            b.push(id);
+        }
+        id
+    }
+
+    /// Adds a line to a template: positions where they differ become wildcards.
+    fn join(&mut self, id: TemplateId, tokens: &[String]) {
+        if let Some(t) = self.templates.get_mut(id as usize) {
+            for (slot, tok) in t.tokens.iter_mut().zip(tokens) {
+                if slot.as_deref().is_some_and(|s| s != tok) {
+                    *slot = None;
+                }
+            }
+            t.count += 1;
+        }
+    }
+
+    /// Merges `ids` (templates differing only at `pos`) into the oldest, with a wildcard at
+    /// `pos`, and adds the line to it.
+    fn merge(
+        &mut self,
+        key: &(usize, String),
+        ids: &[TemplateId],
+        pos: usize,
+        tokens: &[String],
+    ) -> TemplateId {
+        let Some(&keep) = ids.iter().min() else {
+            return 0;
+        };
+        let mut count = 0;
+        for &id in ids.iter().filter(|&&id| id != keep) {
+            if let Some(t) = self.templates.get_mut(id as usize) {
+                t.merged_into = Some(keep);
+                count += t.count;
+                let others = t.tokens.clone();
+                if let Some(k) = self.templates.get_mut(keep as usize) {
+                    for (slot, o) in k.tokens.iter_mut().zip(others) {
+                        if *slot != o {
+                            *slot = None;
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(k) = self.templates.get_mut(keep as usize) {
+            if let Some(slot) = k.tokens.get_mut(pos) {
+                *slot = None;
+            }
+            k.count += count;
+        }
+        if let Some(b) = self.buckets.get_mut(key) {
+            b.retain(|id| *id == keep || !ids.contains(id));
+        }
+        self.join(keep, tokens);
+        keep
+    }
+
+    /// The template an id stands for now (following merges).
+    pub fn resolve(&self, mut id: TemplateId) -> TemplateId {
+        while let Some(next) = self.templates.get(id as usize).and_then(|t| t.merged_into) {
+            id = next;
+        }
+        id
+    }
+
+    /// A template by id (following merges).
+    pub fn template(&self, id: TemplateId) -> Option<&Template> {
+        self.templates.get(self.resolve(id) as usize)
+    }
+
+    /// Every template ever made, by id (merged ones included).
+    pub fn templates(&self) -> &[Template] {
+        &self.templates
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_of_one_event_share_a_template_and_others_do_not() {
+        let mut d = Drain::new(Settings::default());
+        let a = d.add("PacketResponder 1 for block blk_38865049064139660 terminating");
+        let b = d.add("PacketResponder 0 for block blk_-6952295868487656571 terminating");
+        let c = d.add("Receiving block blk_-1608999687919862906 src: /10.250.19.102:54106 dest: /10.250.19.102:50010");
+        let e = d.add("PacketResponder 2 for block blk_1 terminating");
+        assert_eq!(a, b);
+        assert_eq!(a, e);
+        assert_ne!(a, c);
+        let t = d.template(a).map(Template::text);
+        assert_eq!(
+            t.as_deref(),
+            Some("PacketResponder <*> for block <*> terminating")
+        );
+    }
+
+    #[test]
+    fn different_words_are_different_events_until_they_are_many() {
+        let mut d = Drain::new(Settings::default());
+        let pw = d.add("Failed password for invalid user admin from 1.2.3.4 port 22 ssh2");
+        let none = d.add("Failed none for invalid user admin from 1.2.3.4 port 22 ssh2");
+        assert_ne!(pw, none);
+        // User names: three variants, then a fourth makes the position a variable.
+        let users: Vec<TemplateId> = ["root", "guest", "oracle", "test", "pi"]
+            .iter()
+            .map(|u| d.add(&format!("Invalid user {u} from 10.0.0.{}", u.len())))
+            .collect();
+        let last = d.resolve(users[4]);
+        assert!(users.iter().all(|u| d.resolve(*u) == last), "{users:?}");
+        assert_eq!(
+            d.template(last).map(Template::text).as_deref(),
+            Some("Invalid user <*> from <*>")
+        );
+    }
+
+    #[test]
+    fn a_date_over_several_tokens_is_one_value() {
+        let mut d = Drain::new(Settings::default());
+        let a = d.add("connection from 10.0.0.1 at Sun Jul 10 04:03:14 2005");
+        let b = d.add("connection from 10.0.0.2 at 2005-07-10T04:03:14");
+        assert_eq!(a, b);
+    }
+}
