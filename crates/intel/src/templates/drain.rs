@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use super::mask::{WILDCARD, mask};
+use super::mask::{WILDCARD, mask, unit};
 
 /// Settings; one set serves every log.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,10 +87,18 @@ pub struct Drain {
     buckets: HashMap<(usize, String), Vec<TemplateId>>,
 }
 
-/// A line's tokens: values masked, runs of wildcards collapsed.
+/// A line's tokens: values masked, runs of wildcards collapsed, a unit after a value made part
+/// of it (`1.2 KB,` is `<*>,`).
 fn tokens(line: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for t in line.split_whitespace() {
+        if let Some(last) = out.last_mut()
+            && last == WILDCARD
+            && let Some(rest) = unit(t)
+        {
+            last.push_str(rest);
+            continue;
+        }
         let m = mask(t).unwrap_or_else(|| t.to_string());
         if m == WILDCARD && out.last().is_some_and(|l| l == WILDCARD) {
             continue;
@@ -308,6 +316,21 @@ mod tests {
         assert_eq!(
             d.template(last).map(Template::text).as_deref(),
             Some("Invalid user <*> from <*>")
+        );
+    }
+
+    #[test]
+    fn units_belong_to_their_value() {
+        let mut d = Drain::new(Settings::default());
+        let a =
+            d.add("Block rdd_0_1 stored as bytes in memory (estimated size 16.0 B, free 317.5 KB)");
+        let b = d.add(
+            "Block broadcast_2 stored as bytes in memory (estimated size 2.1 KB, free 1.2 MB)",
+        );
+        assert_eq!(a, b);
+        assert_eq!(
+            d.template(a).map(Template::text).as_deref(),
+            Some("Block <*> stored as bytes in memory (estimated size <*>, free <*>)")
         );
     }
 

@@ -26,6 +26,23 @@ const CALENDAR: [&str; 19] = [
     "Tue", "Wed", "Thu", "Fri", "Sat", "Sun",
 ];
 
+/// Units written after a number as a token of their own; they vary with the value's magnitude
+/// (`512 B`, `1.2 KB`), so they belong to the value.
+const UNITS: [&str; 16] = [
+    "B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB", "ns", "us", "µs", "ms", "s", "sec",
+    "min",
+];
+
+/// If `token` is a unit (perhaps followed by punctuation, `KB,`), the punctuation after it.
+pub fn unit(token: &str) -> Option<&str> {
+    let end = token
+        .char_indices()
+        .find(|(_, c)| !c.is_alphanumeric() && *c != 'µ')
+        .map_or(token.len(), |(i, _)| i);
+    let (word, rest) = token.split_at(end);
+    (UNITS.contains(&word) && !rest.chars().any(char::is_alphanumeric)).then_some(rest)
+}
+
 /// The token with its values masked; `None` when nothing in it is a value.
 pub fn mask(token: &str) -> Option<String> {
     if !token.bytes().any(|b| b.is_ascii_digit()) {
@@ -95,5 +112,10 @@ mod tests {
         assert_eq!(mask("terminating"), None);
         assert_eq!(m("Jul"), "<*>");
         assert_eq!(m("Sun,"), "<*>");
+        assert_eq!(unit("KB,"), Some(","));
+        assert_eq!(unit("MB)"), Some(")"));
+        assert_eq!(unit("B"), Some(""));
+        assert_eq!(unit("bytes"), None);
+        assert_eq!(unit("Block"), None);
     }
 }
