@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod load;
+mod logs;
 mod predict;
 mod procfs;
 mod query;
@@ -107,6 +108,16 @@ enum What {
         #[arg(long, default_value_t = 2_000)]
         points: usize,
     },
+    /// Log template mining: lines per second on one thread, over the LogHub systems' raw lines
+    /// (headers included, as a live log line arrives), the parser warm after the first round.
+    Templates {
+        /// The LogHub benchmark folder.
+        #[arg(long, default_value = "../shared/data/loghub")]
+        dir: PathBuf,
+        /// Rounds over the 20,000 lines.
+        #[arg(long, default_value_t = 50)]
+        rounds: usize,
+    },
     /// Failure prediction: training on simulated clusters (`kubepulse train`), the forests'
     /// time from its log.
     Training {
@@ -173,6 +184,7 @@ async fn run(
         }
         What::Training { seeds, hours } => predict::training(bin, tmp, &seeds, hours),
         What::Anomaly { series, points } => predict::anomaly(series, points),
+        What::Templates { dir, rounds } => logs::templates(&dir, rounds),
     }
 }
 

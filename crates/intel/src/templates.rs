@@ -4,4 +4,4 @@
 pub mod drain;
 pub mod mask;
 
-pub use drain::{Drain, Settings, Template, TemplateId};
+pub use drain::{Drain, Settings, TemplateId};

@@ -13,9 +13,9 @@
 //! become its aliases. Every line is assigned a template id at once; an id stays valid for
 //! good (an alias resolves to the template it merged into).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
-use super::mask::{WILDCARD, mask, unit};
+use super::mask::{WILDCARD, mask_into, unit};
 
 /// Settings; one set serves every log.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,28 +42,51 @@ impl Default for Settings {
 /// A template id.
 pub type TemplateId = u32;
 
+/// A token id; [`WILD`] is the wildcard.
+type Tok = u32;
+const WILD: Tok = Tok::MAX;
+
 /// One template.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
-    /// Its tokens; `None` is a wildcard.
-    tokens: Vec<Option<String>>,
+    /// Its tokens; [`WILD`] is a wildcard.
+    tokens: Vec<Tok>,
     /// Lines assigned to it.
     pub count: u64,
     /// The template it merged into, if it did.
     merged_into: Option<TemplateId>,
 }
 
-impl Template {
-    /// The template as text, wildcards as `<*>`.
-    pub fn text(&self) -> String {
-        let mut s = String::new();
-        for (i, t) in self.tokens.iter().enumerate() {
-            if i > 0 {
-                s.push(' ');
-            }
-            s.push_str(t.as_deref().unwrap_or(WILDCARD));
+/// Every token seen, interned.
+#[derive(Debug, Clone, Default)]
+struct Vocabulary {
+    ids: FxHashMap<Box<str>, Tok>,
+    words: Vec<Box<str>>,
+    /// Whether a token holds a wildcard (`uid=<*>`): a shape of a value, not a word.
+    shaped: Vec<bool>,
+}
+
+impl Vocabulary {
+    fn id(&mut self, token: &str) -> Tok {
+        if token == WILDCARD {
+            return WILD;
         }
-        s
+        if let Some(&id) = self.ids.get(token) {
+            return id;
+        }
+        let id = self.words.len() as Tok;
+        self.words.push(token.into());
+        self.shaped.push(token.contains(WILDCARD));
+        self.ids.insert(token.into(), id);
+        id
+    }
+
+    fn word(&self, id: Tok) -> &str {
+        self.words.get(id as usize).map_or(WILDCARD, |w| w)
+    }
+
+    fn is_word(&self, id: Tok) -> bool {
+        id != WILD && !self.shaped.get(id as usize).copied().unwrap_or(true)
     }
 }
 
@@ -83,53 +106,12 @@ struct Comparison {
 #[derive(Debug, Clone, Default)]
 pub struct Drain {
     s: Settings,
+    vocabulary: Vocabulary,
     templates: Vec<Template>,
-    buckets: HashMap<(usize, String), Vec<TemplateId>>,
-}
-
-/// A line's tokens: values masked, runs of wildcards collapsed, a unit after a value made part
-/// of it (`1.2 KB,` is `<*>,`).
-fn tokens(line: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for t in line.split_whitespace() {
-        if let Some(last) = out.last_mut()
-            && last == WILDCARD
-            && let Some(rest) = unit(t)
-        {
-            last.push_str(rest);
-            continue;
-        }
-        let m = mask(t).unwrap_or_else(|| t.to_string());
-        if m == WILDCARD && out.last().is_some_and(|l| l == WILDCARD) {
-            continue;
-        }
-        out.push(m);
-    }
-    out
-}
-
-fn compare(template: &[Option<String>], tokens: &[String]) -> Comparison {
-    let mut c = Comparison {
-        same: 0,
-        wild: 0,
-        words: 0,
-        first_word: 0,
-    };
-    for (i, (slot, tok)) in template.iter().zip(tokens).enumerate() {
-        match slot {
-            None => c.wild += 1,
-            Some(s) if s == tok => c.same += 1,
-            Some(s) => {
-                if !s.contains(WILDCARD) && !tok.contains(WILDCARD) {
-                    if c.words == 0 {
-                        c.first_word = i;
-                    }
-                    c.words += 1;
-                }
-            }
-        }
-    }
-    c
+    buckets: FxHashMap<(usize, Tok), Vec<TemplateId>>,
+    /// Scratch space for a line's tokens and a masked token.
+    line: Vec<Tok>,
+    masked: String,
 }
 
 impl Drain {
@@ -141,39 +123,93 @@ impl Drain {
         }
     }
 
+    /// Splits `line` into `self.line`: values masked, runs of wildcards collapsed, a unit
+    /// after a value made part of it (`1.2 KB,` is `<*>,`).
+    fn tokenize(&mut self, line: &str) {
+        self.line.clear();
+        for t in line.split_ascii_whitespace() {
+            if self.line.last() == Some(&WILD)
+                && let Some(rest) = unit(t)
+            {
+                if !rest.is_empty() {
+                    self.masked.clear();
+                    self.masked.push_str(WILDCARD);
+                    self.masked.push_str(rest);
+                    let id = self.vocabulary.id(&self.masked);
+                    if let Some(last) = self.line.last_mut() {
+                        *last = id;
+                    }
+                }
+                continue;
+            }
+            let id = if mask_into(t, &mut self.masked) {
+                self.vocabulary.id(&self.masked)
+            } else {
+                self.vocabulary.id(t)
+            };
+            if id == WILD && self.line.last() == Some(&WILD) {
+                continue;
+            }
+            self.line.push(id);
+        }
+    }
+
+    fn compare(&self, template: &[Tok]) -> Comparison {
+        let mut c = Comparison {
+            same: 0,
+            wild: 0,
+            words: 0,
+            first_word: 0,
+        };
+        for (i, (&slot, &tok)) in template.iter().zip(&self.line).enumerate() {
+            if slot == WILD {
+                c.wild += 1;
+            } else if slot == tok {
+                c.same += 1;
+            } else if self.vocabulary.is_word(slot) && self.vocabulary.is_word(tok) {
+                if c.words == 0 {
+                    c.first_word = i;
+                }
+                c.words += 1;
+            }
+        }
+        c
+    }
+
     /// Assigns `line` a template, learning from it.
     pub fn add(&mut self, line: &str) -> TemplateId {
-        let tokens = tokens(line);
-        let key = (
-            tokens.len(),
-            tokens
-                .iter()
-                .find(|t| !t.contains(WILDCARD))
-                .cloned()
-                .unwrap_or_default(),
-        );
-        let bucket = self.buckets.entry(key.clone()).or_default();
-        let n = tokens.len().max(1) as f64;
+        self.tokenize(line);
+        let first = self
+            .line
+            .iter()
+            .copied()
+            .find(|t| self.vocabulary.is_word(*t))
+            .unwrap_or(WILD);
+        let key = (self.line.len(), first);
+        let n = self.line.len().max(1) as f64;
         let mut best: Option<(f64, usize, TemplateId)> = None;
         let mut variants: Vec<(usize, TemplateId)> = Vec::new();
-        for &id in bucket.iter() {
+        let empty = Vec::new();
+        let bucket = self.buckets.get(&key).unwrap_or(&empty);
+        for &id in bucket {
             let Some(t) = self.templates.get(id as usize) else {
                 continue;
             };
-            let c = compare(&t.tokens, &tokens);
+            let c = self.compare(&t.tokens);
             let sim = c.same as f64 / n;
-            if c.words == 1 && sim >= self.s.similarity {
+            if sim < self.s.similarity {
+                continue;
+            }
+            if c.words == 1 {
                 variants.push((c.first_word, id));
             }
-            if c.words == 0
-                && sim >= self.s.similarity
-                && best.is_none_or(|(s, w, _)| sim > s || (sim == s && c.wild > w))
-            {
+            if c.words == 0 && best.is_none_or(|(s, w, _)| sim > s || (sim == s && c.wild > w)) {
                 best = Some((sim, c.wild, id));
             }
         }
+        let bucket_len = bucket.len();
         if let Some((_, _, id)) = best {
-            self.join(id, &tokens);
+            self.join(id);
             return id;
         }
         // Many templates that differ from this line in the word at one position: it is a
@@ -185,35 +221,31 @@ impl Drain {
                 .map(|(_, id)| *id)
                 .collect();
             if same_pos.len() >= self.s.variants {
-                return self.merge(&key, &same_pos, pos, &tokens);
+                return self.merge(key, &same_pos, pos);
             }
         }
-        let bucket_full = bucket.len() >= self.s.max_per_bucket;
-        if bucket_full && let Some(&(_, id)) = variants.first() {
-            self.join(id, &tokens);
+        if bucket_len >= self.s.max_per_bucket
+            && let Some(&(_, id)) = variants.first()
+        {
+            self.join(id);
             return id;
         }
         let id = self.templates.len() as TemplateId;
         self.templates.push(Template {
-            tokens: tokens
-                .into_iter()
-                .map(|t| (t != WILDCARD).then_some(t))
-                .collect(),
+            tokens: self.line.clone(),
             count: 1,
             merged_into: None,
         });
-        if let Some(b) = self.buckets.get_mut(&key) {
-            b.push(id);
-        }
+        self.buckets.entry(key).or_default().push(id);
         id
     }
 
-    /// Adds a line to a template: positions where they differ become wildcards.
-    fn join(&mut self, id: TemplateId, tokens: &[String]) {
+    /// Adds the current line to a template: positions where they differ become wildcards.
+    fn join(&mut self, id: TemplateId) {
         if let Some(t) = self.templates.get_mut(id as usize) {
-            for (slot, tok) in t.tokens.iter_mut().zip(tokens) {
-                if slot.as_deref().is_some_and(|s| s != tok) {
-                    *slot = None;
+            for (slot, tok) in t.tokens.iter_mut().zip(&self.line) {
+                if *slot != *tok {
+                    *slot = WILD;
                 }
             }
             t.count += 1;
@@ -221,42 +253,37 @@ impl Drain {
     }
 
     /// Merges `ids` (templates differing only at `pos`) into the oldest, with a wildcard at
-    /// `pos`, and adds the line to it.
-    fn merge(
-        &mut self,
-        key: &(usize, String),
-        ids: &[TemplateId],
-        pos: usize,
-        tokens: &[String],
-    ) -> TemplateId {
+    /// `pos`, and adds the current line to it.
+    fn merge(&mut self, key: (usize, Tok), ids: &[TemplateId], pos: usize) -> TemplateId {
         let Some(&keep) = ids.iter().min() else {
             return 0;
         };
         let mut count = 0;
         for &id in ids.iter().filter(|&&id| id != keep) {
-            if let Some(t) = self.templates.get_mut(id as usize) {
-                t.merged_into = Some(keep);
-                count += t.count;
-                let others = t.tokens.clone();
-                if let Some(k) = self.templates.get_mut(keep as usize) {
-                    for (slot, o) in k.tokens.iter_mut().zip(others) {
-                        if *slot != o {
-                            *slot = None;
-                        }
+            let Some(t) = self.templates.get_mut(id as usize) else {
+                continue;
+            };
+            t.merged_into = Some(keep);
+            count += t.count;
+            let others = t.tokens.clone();
+            if let Some(k) = self.templates.get_mut(keep as usize) {
+                for (slot, o) in k.tokens.iter_mut().zip(others) {
+                    if *slot != o {
+                        *slot = WILD;
                     }
                 }
             }
         }
         if let Some(k) = self.templates.get_mut(keep as usize) {
             if let Some(slot) = k.tokens.get_mut(pos) {
-                *slot = None;
+                *slot = WILD;
             }
             k.count += count;
         }
-        if let Some(b) = self.buckets.get_mut(key) {
+        if let Some(b) = self.buckets.get_mut(&key) {
             b.retain(|id| *id == keep || !ids.contains(id));
         }
-        self.join(keep, tokens);
+        self.join(keep);
         keep
     }
 
@@ -268,14 +295,34 @@ impl Drain {
         id
     }
 
-    /// A template by id (following merges).
-    pub fn template(&self, id: TemplateId) -> Option<&Template> {
-        self.templates.get(self.resolve(id) as usize)
+    /// A template's text (following merges), wildcards as `<*>`.
+    pub fn text(&self, id: TemplateId) -> Option<String> {
+        let t = self.templates.get(self.resolve(id) as usize)?;
+        let mut s = String::new();
+        for (i, tok) in t.tokens.iter().enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            s.push_str(self.vocabulary.word(*tok));
+        }
+        Some(s)
     }
 
-    /// Every template ever made, by id (merged ones included).
-    pub fn templates(&self) -> &[Template] {
-        &self.templates
+    /// Lines assigned to a template (following merges).
+    pub fn count(&self, id: TemplateId) -> u64 {
+        self.templates
+            .get(self.resolve(id) as usize)
+            .map_or(0, |t| t.count)
+    }
+
+    /// How many template ids were ever given (merged ones included).
+    pub fn len(&self) -> usize {
+        self.templates.len()
+    }
+
+    /// Whether no line was seen yet.
+    pub fn is_empty(&self) -> bool {
+        self.templates.is_empty()
     }
 }
 
@@ -293,7 +340,7 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a, e);
         assert_ne!(a, c);
-        let t = d.template(a).map(Template::text);
+        let t = d.text(a);
         assert_eq!(
             t.as_deref(),
             Some("PacketResponder <*> for block <*> terminating")
@@ -313,10 +360,7 @@ mod tests {
             .collect();
         let last = d.resolve(users[4]);
         assert!(users.iter().all(|u| d.resolve(*u) == last), "{users:?}");
-        assert_eq!(
-            d.template(last).map(Template::text).as_deref(),
-            Some("Invalid user <*> from <*>")
-        );
+        assert_eq!(d.text(last).as_deref(), Some("Invalid user <*> from <*>"));
     }
 
     #[test]
@@ -329,7 +373,7 @@ mod tests {
         );
         assert_eq!(a, b);
         assert_eq!(
-            d.template(a).map(Template::text).as_deref(),
+            d.text(a).as_deref(),
             Some("Block <*> stored as bytes in memory (estimated size <*>, free <*>)")
         );
     }

@@ -7,15 +7,14 @@
 pub const WILDCARD: &str = "<*>";
 
 /// Characters that join the parts of one value (`10.0.0.1:8080`, `a1-b2_c3`, `12ms`).
-fn joins(c: char) -> bool {
+fn joins(c: u8) -> bool {
     matches!(
         c,
-        '.' | ':' | '-' | '_' | '#' | '+' | '/' | ',' | '@' | '%' | '~'
+        b'.' | b':' | b'-' | b'_' | b'#' | b'+' | b'/' | b',' | b'@' | b'%' | b'~'
     )
 }
 
-/// Whether a word (a run of letters and digits) is a value: it holds a digit, or it is a
-/// hexadecimal number written with `0x`.
+/// Whether a word (a run of letters and digits) is a value: it holds a digit.
 fn is_value(word: &str) -> bool {
     word.bytes().any(|b| b.is_ascii_digit())
 }
@@ -45,56 +44,81 @@ pub fn unit(token: &str) -> Option<&str> {
 
 /// The token with its values masked; `None` when nothing in it is a value.
 pub fn mask(token: &str) -> Option<String> {
-    if !token.bytes().any(|b| b.is_ascii_digit()) {
-        return CALENDAR
-            .contains(&token.trim_end_matches(','))
-            .then(|| WILDCARD.to_string());
+    let mut out = String::new();
+    mask_into(token, &mut out).then_some(out)
+}
+
+/// Whether a byte belongs to a word: ASCII letters and digits, and every byte of a non-ASCII
+/// character (so that slicing at the other bytes always falls on character boundaries).
+fn word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80
+}
+
+/// Writes the token with its values masked into `out` (cleared first); false, with `out`
+/// empty, when nothing in it is a value.
+pub fn mask_into(token: &str, out: &mut String) -> bool {
+    out.clear();
+    let bytes = token.as_bytes();
+    if !bytes.iter().any(u8::is_ascii_digit) {
+        if (3..=4).contains(&bytes.len()) && CALENDAR.contains(&token.trim_end_matches(',')) {
+            out.push_str(WILDCARD);
+            return true;
+        }
+        return false;
     }
-    let mut out = String::with_capacity(token.len());
-    // Pending separators after a wildcard: dropped if another value follows.
-    let mut pending = String::new();
+    // Separators since the last word: dropped when they join two values.
+    let mut pending = 0;
     let mut last_wild = false;
-    let mut word = String::new();
-    let flush =
-        |word: &mut String, out: &mut String, pending: &mut String, last_wild: &mut bool| {
-            if word.is_empty() {
-                return;
+    let mut i = 0;
+    while i < bytes.len() {
+        if word_byte(bytes[i]) {
+            let start = i;
+            while i < bytes.len() && word_byte(bytes[i]) {
+                i += 1;
             }
+            let (sep, word) = (&token[pending..start], &token[start..i]);
             if is_value(word) {
-                if !*last_wild || !pending.chars().all(joins) {
-                    out.push_str(pending);
+                if !last_wild || !sep.bytes().all(joins) {
+                    out.push_str(sep);
                     out.push_str(WILDCARD);
                 }
-                *last_wild = true;
+                last_wild = true;
             } else {
-                out.push_str(pending);
+                out.push_str(sep);
                 out.push_str(word);
-                *last_wild = false;
+                last_wild = false;
             }
-            pending.clear();
-            word.clear();
-        };
-    for c in token.chars() {
-        if c.is_alphanumeric() {
-            word.push(c);
+            pending = i;
         } else {
-            flush(&mut word, &mut out, &mut pending, &mut last_wild);
-            pending.push(c);
-            if !joins(c) {
-                out.push_str(&pending);
-                pending.clear();
+            i += 1;
+            if !joins(bytes[i - 1]) {
+                out.push_str(&token[pending..i]);
+                pending = i;
                 last_wild = false;
             }
         }
     }
-    flush(&mut word, &mut out, &mut pending, &mut last_wild);
-    out.push_str(&pending);
-    Some(out)
+    out.push_str(&token[pending..]);
+    true
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn masking_never_fails_and_leaves_no_digit(token in "\\PC{0,40}") {
+            if let Some(m) = mask(&token) {
+                prop_assert!(!m.bytes().any(|b| b.is_ascii_digit()), "{m}");
+                prop_assert!(m.contains(WILDCARD));
+                // Masking is stable: the masked token masks to itself.
+                prop_assert_eq!(mask(&m), None);
+            }
+        }
+    }
 
     #[test]
     fn values_are_masked_and_shapes_kept() {

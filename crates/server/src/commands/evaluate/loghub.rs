@@ -107,7 +107,9 @@ fn system_outcome(
     let seconds = watch.elapsed_secs();
     // The grouping the parser ends with: merged templates resolved.
     let ids: Vec<u32> = ids.iter().map(|id| drain.resolve(*id)).collect();
-    let texts: Vec<String> = drain.templates().iter().map(|t| t.text()).collect();
+    let texts: Vec<String> = (0..drain.len() as u32)
+        .map(|id| drain.text(id).unwrap_or_default())
+        .collect();
     let scored = |truth: &[Truth]| {
         let l: Vec<Line<'_>> = truth
             .iter()
