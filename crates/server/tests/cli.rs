@@ -306,3 +306,46 @@ fn evaluate_nab_scores_the_benchmark_and_writes_nab_results() {
         "{err}"
     );
 }
+
+#[test]
+fn evaluate_loghub_scores_every_system_against_both_labellings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = kubepulse_testkit::data_dir().join("loghub");
+    let out = tmp.path().join("parsed");
+    let o = kubepulse(&[
+        "evaluate",
+        "loghub",
+        dir.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (stdout, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    for system in [
+        "HDFS", "Hadoop", "Spark", "BGL", "HPC", "Windows", "Linux", "HealthApp", "Apache",
+        "OpenSSH",
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| {system} |")))
+            .unwrap_or_else(|| panic!("no row for {system}: {stdout}"));
+        assert!(!line.contains("without header"), "{line}");
+        // Eight scores in [0, 1]: GA, PA, FGA, FTA with the original and the corrected labels.
+        let scores: Vec<f64> = line
+            .split('|')
+            .skip(4)
+            .take(8)
+            .map(|c| c.trim().parse().unwrap())
+            .collect();
+        assert_eq!(scores.len(), 8, "{line}");
+        assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)), "{line}");
+        let parsed = std::fs::read_to_string(out.join(format!("{system}_2k.log_parsed.csv")))
+            .unwrap();
+        assert_eq!(parsed.lines().count(), 2001, "{system}");
+    }
+    assert!(stdout.contains("| **average** |"), "{stdout}");
+    // A directory that is not the benchmark is refused, naming what is missing.
+    let o = kubepulse(&["evaluate", "loghub", tmp.path().to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert!(!o.status.success() && err.contains("formats.json"), "{err}");
+}
