@@ -28,6 +28,7 @@ struct Inner {
     wal: Mutex<Wal>,
     disk: Disk,
     events: EventStore,
+    logs: crate::logs::LogStore,
     seq: AtomicU64,
     maintenance: Mutex<maintain::Schedule>,
     metrics: StoreMetrics,
@@ -77,6 +78,8 @@ impl Db {
         })?;
         let disk = Disk::open(&dir.join("db"), cfg.compaction_window.ms())?;
         let events = EventStore::open(disk.database(), (clock.now_ms().max(0) as u64) << 20)?;
+        let logs =
+            crate::logs::LogStore::open(disk.database(), (clock.now_ms().max(0) as u64) << 20)?;
         let mut head = Head::default();
         disk.for_each_series(|r, labels, first_t, last_t| {
             if r.0 as usize != head.series.len() {
@@ -138,6 +141,7 @@ impl Db {
             wal: Mutex::new(wal),
             disk,
             events,
+            logs,
             seq: AtomicU64::new(seq),
             metrics,
             metadata: Default::default(),
@@ -293,5 +297,9 @@ impl Append for Db {
 
     fn append_metadata(&self, entries: &[(String, MetricMeta)]) {
         self.inner.metadata.record(entries);
+    }
+
+    fn append_logs(&self, records: &[kubepulse_model::LogRecord]) -> Result<(), StoreError> {
+        self.inner.logs.append(records)
     }
 }

@@ -32,6 +32,9 @@ pub enum StoreError {
     /// A series' labels are invalid.
     #[error("invalid series: {0}")]
     InvalidSeries(#[from] crate::append::InvalidSeries),
+    /// A log line is invalid.
+    #[error("invalid log line: {0}")]
+    InvalidLog(String),
     /// A setting is invalid.
     #[error("invalid setting `{key}`: {message}")]
     Config {
@@ -57,9 +60,10 @@ impl StoreError {
     /// The class of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::BadMatcher(_) | Self::InvalidSeries(_) | Self::Config { .. } => {
-                ErrorKind::BadInput
-            }
+            Self::BadMatcher(_)
+            | Self::InvalidSeries(_)
+            | Self::InvalidLog(_)
+            | Self::Config { .. } => ErrorKind::BadInput,
             Self::Io { .. } | Self::Disk(_) => ErrorKind::Unavailable,
             Self::Format(_) | Self::Corrupt(_) | Self::Codec(_) => ErrorKind::Internal,
         }

@@ -14,6 +14,7 @@ mod db;
 pub mod disk;
 mod error;
 pub mod events;
+pub mod logs;
 pub mod head;
 pub mod index;
 mod matcher;
@@ -28,6 +29,7 @@ pub use config::StoreConfig;
 pub use db::{Db, MaintenanceReport};
 pub use error::{ErrorKind, StoreError};
 pub use events::EventQuery;
+pub use logs::{LogEntry, LogQuery, LogStream};
 pub use index::SeriesRef;
 pub use matcher::{MatchOp, Matcher};
 pub use metrics::StoreMetrics;
@@ -83,6 +85,9 @@ pub trait Append: Send + Sync {
     fn append_objects(&self, states: &[ObjectState]) -> Result<(), StoreError>;
     /// Records metric metadata by family name.
     fn append_metadata(&self, entries: &[(String, MetricMeta)]);
+    /// Stores log lines in one atomic batch, durable once this returns; an invalid line
+    /// refuses the batch and changes nothing.
+    fn append_logs(&self, records: &[kubepulse_model::LogRecord]) -> Result<(), StoreError>;
 }
 
 /// One selected series.
@@ -135,4 +140,13 @@ pub trait Read: Send + Sync {
     fn objects(&self, kind: &str) -> Result<Vec<ObjectState>, StoreError>;
     /// Metric metadata by family name.
     fn metadata(&self) -> std::collections::BTreeMap<String, Vec<MetricMeta>>;
+    /// Log lines of the matching streams.
+    fn select_logs(&self, q: &LogQuery<'_>) -> Result<Vec<LogStream>, StoreError>;
+    /// Labels of the log streams matching every matcher with lines in `[start_ns, end_ns]`.
+    fn log_streams(
+        &self,
+        matchers: &[Matcher],
+        start_ns: i64,
+        end_ns: i64,
+    ) -> Result<Vec<Labels>, StoreError>;
 }

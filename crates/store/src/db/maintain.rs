@@ -191,6 +191,7 @@ impl Db {
         let mut dropped = 0;
         let mut days = self.inner.disk.days();
         days.extend(self.inner.events.days());
+        days.extend(self.inner.logs.days());
         days.sort_unstable();
         days.dedup();
         // Flushed chunks kept in memory go with their day.
@@ -200,6 +201,7 @@ impl Db {
         for day in days.into_iter().filter(|&d| d < cutoff) {
             self.inner.disk.drop_day(day)?;
             self.inner.events.drop_day(day)?;
+            self.inner.logs.drop_day(day)?;
             dropped += 1;
             info!(day = %kubepulse_model::format_rfc3339(day * DAY_MS), "retention dropped day");
         }
@@ -213,6 +215,7 @@ impl Db {
         self.flush()?;
         self.sync_wal()?;
         self.inner.events.settle()?;
+        self.inner.logs.settle()?;
         self.inner.disk.settle()
     }
 

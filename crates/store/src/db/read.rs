@@ -186,6 +186,22 @@ impl Read for Db {
     fn metadata(&self) -> std::collections::BTreeMap<String, Vec<kubepulse_model::MetricMeta>> {
         self.inner.metadata.all()
     }
+
+    fn select_logs(
+        &self,
+        q: &crate::LogQuery<'_>,
+    ) -> Result<Vec<crate::LogStream>, StoreError> {
+        self.inner.logs.select(q)
+    }
+
+    fn log_streams(
+        &self,
+        matchers: &[Matcher],
+        start_ns: i64,
+        end_ns: i64,
+    ) -> Result<Vec<kubepulse_model::Labels>, StoreError> {
+        self.inner.logs.streams(matchers, start_ns, end_ns)
+    }
 }
 
 #[cfg(test)]
