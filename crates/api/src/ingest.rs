@@ -43,7 +43,7 @@ struct RpcStatus {
     message: String,
 }
 
-fn media_type(h: &HeaderMap) -> String {
+pub(crate) fn media_type(h: &HeaderMap) -> String {
     h.get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
@@ -51,7 +51,7 @@ fn media_type(h: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
-fn otlp_error(status: StatusCode, json: bool, message: String) -> Response {
+pub(crate) fn otlp_error(status: StatusCode, json: bool, message: String) -> Response {
     // gRPC codes: 3 INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED, 14 UNAVAILABLE, 13 INTERNAL.
     let code = match status.as_u16() {
         400 | 415 => 3,
@@ -85,34 +85,40 @@ pub fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// `POST /v1/metrics` (and `/api/v1/otlp/v1/metrics`): OTLP/HTTP metrics, protobuf or JSON.
-pub async fn otlp_metrics(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let json = match media_type(&headers).as_str() {
+/// The format of an OTLP/HTTP body from its headers: `(json, gzip)`, or the error response.
+pub(crate) fn otlp_format(headers: &HeaderMap) -> Result<(bool, bool), Box<Response>> {
+    let json = match media_type(headers).as_str() {
         "application/json" => true,
         "application/x-protobuf" => false,
         other => {
-            return otlp_error(
+            return Err(Box::new(otlp_error(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 false,
                 format!(
                     "unsupported content type {other:?}: use application/x-protobuf or application/json"
                 ),
-            );
+            )));
         }
     };
-    let gzip = match headers
+    match headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
     {
-        None | Some("identity") => false,
-        Some("gzip") => true,
-        Some(other) => {
-            return otlp_error(
-                StatusCode::BAD_REQUEST,
-                json,
-                format!("unsupported content encoding {other:?}: use gzip or none"),
-            );
-        }
+        None | Some("identity") => Ok((json, false)),
+        Some("gzip") => Ok((json, true)),
+        Some(other) => Err(Box::new(otlp_error(
+            StatusCode::BAD_REQUEST,
+            json,
+            format!("unsupported content encoding {other:?}: use gzip or none"),
+        ))),
+    }
+}
+
+/// `POST /v1/metrics` (and `/api/v1/otlp/v1/metrics`): OTLP/HTTP metrics, protobuf or JSON.
+pub async fn otlp_metrics(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (json, gzip) = match otlp_format(&headers) {
+        Ok(f) => f,
+        Err(r) => return *r,
     };
     let state = s.clone();
     let result = tokio::task::spawn_blocking(move || {

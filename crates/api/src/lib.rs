@@ -6,6 +6,7 @@
 
 pub mod anomaly;
 mod ingest;
+mod log_ingest;
 mod otlp_grpc;
 pub mod predict;
 pub mod prom;
@@ -52,12 +53,20 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let grpc =
         tonic::service::Routes::new(otlp_grpc::server(state.clone(), state.limits.max_message))
+            .add_service(otlp_grpc::logs_server(
+                state.clone(),
+                state.limits.max_message,
+            ))
             .into_axum_router();
     let body = state.limits.max_body;
     Router::new()
         .route("/api/v1/write", post(ingest::remote_write))
         .route("/v1/metrics", post(ingest::otlp_metrics))
         .route("/api/v1/otlp/v1/metrics", post(ingest::otlp_metrics))
+        .route("/v1/logs", post(log_ingest::otlp_logs))
+        .route("/api/v1/otlp/v1/logs", post(log_ingest::otlp_logs))
+        .route("/otlp/v1/logs", post(log_ingest::otlp_logs))
+        .route("/loki/api/v1/push", post(log_ingest::loki_push))
         .route("/metrics", get(system::metrics))
         .route("/-/healthy", get(system::healthy))
         .route("/-/ready", get(system::ready))

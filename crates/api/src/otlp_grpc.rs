@@ -1,6 +1,13 @@
 //! OTLP over gRPC, served on the same port as HTTP.
 
 use kubepulse_ingest::otlp;
+use kubepulse_ingest::otlp::logs::{self, Refusal};
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
     MetricsService, MetricsServiceServer,
 };
@@ -44,6 +51,39 @@ impl MetricsService for Metrics {
         });
         Ok(Response::new(ExportMetricsServiceResponse {
             partial_success: partial,
+        }))
+    }
+}
+
+/// The logs service.
+pub struct Logs {
+    state: AppState,
+}
+
+/// The gRPC server of the logs service.
+pub fn logs_server(state: AppState, max_message: usize) -> LogsServiceServer<Logs> {
+    LogsServiceServer::new(Logs { state })
+        .accept_compressed(CompressionEncoding::Gzip)
+        .max_decoding_message_size(max_message)
+}
+
+#[tonic::async_trait]
+impl LogsService for Logs {
+    async fn export(
+        &self,
+        request: Request<ExportLogsServiceRequest>,
+    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
+        let state = self.state.clone();
+        let req = request.into_inner();
+        tokio::task::spawn_blocking(move || logs::receive(&req, &*state.append, &state.ingest))
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?
+            .map_err(|r| match r {
+                Refusal::Invalid(m) => Status::invalid_argument(m),
+                Refusal::Unavailable(m) => Status::unavailable(m),
+            })?;
+        Ok(Response::new(ExportLogsServiceResponse {
+            partial_success: None,
         }))
     }
 }

@@ -9,6 +9,8 @@
 //! Ingestion must never write anywhere but through the store's [`kubepulse_store::Append`] seam.
 
 pub mod exposition;
+pub mod logs;
+pub mod loki;
 mod metrics;
 pub mod otlp;
 pub mod protowire;

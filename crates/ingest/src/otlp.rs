@@ -4,6 +4,7 @@
 //! rejected points.
 
 pub mod delta;
+pub mod logs;
 pub mod names;
 mod points;
 

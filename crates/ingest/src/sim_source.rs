@@ -34,6 +34,8 @@ pub struct FeedReport {
     pub events: u64,
     /// Object states stored.
     pub objects: u64,
+    /// Log lines stored.
+    pub logs: u64,
 }
 
 impl SimFeed {
@@ -116,6 +118,10 @@ impl SimFeed {
         store.append_refs(&samples)?;
         store.append_events(&b.events)?;
         store.append_objects(&b.objects)?;
+        if !b.logs.is_empty() {
+            store.append_logs(&b.logs)?;
+        }
+        report.logs = b.logs.len() as u64;
         report.events = b.events.len() as u64;
         report.objects = b.objects.len() as u64;
         Ok(report)

@@ -322,7 +322,15 @@ fn evaluate_loghub_scores_every_system_against_both_labellings() {
     let (stdout, err) = text(&o);
     assert!(o.status.success(), "{err}");
     for system in [
-        "HDFS", "Hadoop", "Spark", "BGL", "HPC", "Windows", "Linux", "HealthApp", "Apache",
+        "HDFS",
+        "Hadoop",
+        "Spark",
+        "BGL",
+        "HPC",
+        "Windows",
+        "Linux",
+        "HealthApp",
+        "Apache",
         "OpenSSH",
     ] {
         let line = stdout
@@ -339,8 +347,8 @@ fn evaluate_loghub_scores_every_system_against_both_labellings() {
             .collect();
         assert_eq!(scores.len(), 8, "{line}");
         assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)), "{line}");
-        let parsed = std::fs::read_to_string(out.join(format!("{system}_2k.log_parsed.csv")))
-            .unwrap();
+        let parsed =
+            std::fs::read_to_string(out.join(format!("{system}_2k.log_parsed.csv"))).unwrap();
         assert_eq!(parsed.lines().count(), 2001, "{system}");
     }
     assert!(stdout.contains("| **average** |"), "{stdout}");

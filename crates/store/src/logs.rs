@@ -95,7 +95,10 @@ fn key_prefix(stream: u64, t_ns: i64) -> [u8; 16] {
 }
 
 fn time_of(key: &[u8]) -> i64 {
-    let b: [u8; 8] = key.get(8..16).and_then(|s| s.try_into().ok()).unwrap_or([0; 8]);
+    let b: [u8; 8] = key
+        .get(8..16)
+        .and_then(|s| s.try_into().ok())
+        .unwrap_or([0; 8]);
     (u64::from_be_bytes(b) ^ (1 << 63)) as i64
 }
 
@@ -122,7 +125,10 @@ impl LogStore {
         }
         let mut days = BTreeMap::new();
         for name in db.list_keyspace_names() {
-            if let Some(day) = name.strip_prefix(PREFIX).and_then(|d| d.parse::<i64>().ok()) {
+            if let Some(day) = name
+                .strip_prefix(PREFIX)
+                .and_then(|d| d.parse::<i64>().ok())
+            {
                 days.insert(day, db.keyspace(&name, opts).map_err(db_err)?);
             }
         }
@@ -160,7 +166,9 @@ impl LogStore {
     pub fn append(&self, records: &[LogRecord]) -> Result<(), StoreError> {
         for (i, r) in records.iter().enumerate() {
             if r.labels.is_empty() {
-                return Err(StoreError::InvalidLog(format!("line {i} has no stream labels")));
+                return Err(StoreError::InvalidLog(format!(
+                    "line {i} has no stream labels"
+                )));
             }
             if r.body.len() > MAX_LINE_BYTES {
                 return Err(StoreError::InvalidLog(format!(
@@ -273,7 +281,7 @@ impl LogStore {
             }
         }
         if q.backward {
-            all.sort_by(|a, b| b.1.t_ns.cmp(&a.1.t_ns));
+            all.sort_by_key(|b| std::cmp::Reverse(b.1.t_ns));
         } else {
             all.sort_by_key(|a| a.1.t_ns);
         }

@@ -187,10 +187,7 @@ impl Read for Db {
         self.inner.metadata.all()
     }
 
-    fn select_logs(
-        &self,
-        q: &crate::LogQuery<'_>,
-    ) -> Result<Vec<crate::LogStream>, StoreError> {
+    fn select_logs(&self, q: &crate::LogQuery<'_>) -> Result<Vec<crate::LogStream>, StoreError> {
         self.inner.logs.select(q)
     }
 

@@ -56,7 +56,12 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 /// Encodes an entry (its time is in the key, not here).
 pub fn encode(e: &LogEntry, out: &mut Vec<u8>) {
     out.push(FORMAT);
-    out.push(SEVERITIES.iter().position(|s| *s == e.severity).unwrap_or(0) as u8);
+    out.push(
+        SEVERITIES
+            .iter()
+            .position(|s| *s == e.severity)
+            .unwrap_or(0) as u8,
+    );
     put_str(out, &e.trace_id);
     put_str(out, &e.span_id);
     put_len(out, e.attributes.len());

@@ -81,7 +81,11 @@ fn lines_come_back_by_stream_time_and_direction() -> Result<(), StoreError> {
     );
     // Streams with lines in a range.
     assert_eq!(logs.streams(&all, T0, T0 + SEC)?.len(), 2);
-    assert_eq!(logs.streams(&all, T0 + 86_000 * SEC, T0 + 90_000 * SEC)?.len(), 1);
+    assert_eq!(
+        logs.streams(&all, T0 + 86_000 * SEC, T0 + 90_000 * SEC)?
+            .len(),
+        1
+    );
     Ok(())
 }
 
@@ -128,7 +132,15 @@ fn lines_and_streams_survive_reopening_and_days_drop() -> Result<(), StoreError>
     assert_eq!(e.attributes.get("k").map(String::as_str), Some("v"));
     // A new stream after reopening gets a fresh id.
     logs.append(&[record("web-9", T0, "new stream")])?;
-    assert_eq!(logs.select(&LogQuery { matchers: &pod("web-9"), ..q })?[0].entries.len(), 1);
+    assert_eq!(
+        logs.select(&LogQuery {
+            matchers: &pod("web-9"),
+            ..q
+        })?[0]
+            .entries
+            .len(),
+        1
+    );
     let day = T0.div_euclid(NS_PER_DAY);
     assert_eq!(logs.days(), vec![day, day + 1]);
     logs.drop_day(day)?;
