@@ -1,5 +1,5 @@
 //! KubePulse's HTTP surface, on one port: ingestion (remote_write, OTLP over HTTP and gRPC),
-//! the Prometheus query API, failure predictions, anomalies, health, and KubePulse's own metrics. Handlers are thin: they decode, call the stage that owns
+//! the Prometheus query API, Loki's push and query API, failure predictions, anomalies, health, and KubePulse's own metrics. Handlers are thin: they decode, call the stage that owns
 //! the work (off the async threads when it blocks), and encode the answer.
 //!
 //! This crate must never hold business logic.
@@ -7,6 +7,7 @@
 pub mod anomaly;
 mod ingest;
 mod log_ingest;
+mod loki;
 mod otlp_grpc;
 pub mod predict;
 pub mod prom;
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/simulate/{count}", get(predict::simulate))
         .route("/api/v1/anomalies", get(anomaly::list))
         .merge(prom::routes())
+        .merge(loki::routes())
         .layer(DefaultBodyLimit::max(body))
         .with_state(state)
         .merge(grpc)

@@ -2,9 +2,9 @@
 //! rule and alert listings, with Prometheus 2.53's parameters, JSON and errors, so that
 //! Grafana, `promtool` and other clients work against KubePulse unchanged.
 
-mod json;
+pub(crate) mod json;
 mod meta;
-mod params;
+pub(crate) mod params;
 mod query;
 mod status;
 

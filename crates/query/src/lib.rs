@@ -7,6 +7,7 @@ mod error;
 mod eval;
 pub mod features;
 pub mod functions;
+pub mod logql;
 pub mod parse;
 pub mod promqltest;
 mod source;
