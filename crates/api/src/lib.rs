@@ -12,6 +12,7 @@ mod otlp_grpc;
 pub mod predict;
 pub mod prom;
 mod system;
+pub mod templates;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub predictions: Option<Arc<dyn predict::PredictionService>>,
     /// Anomaly detection, when it runs.
     pub anomalies: Option<Arc<dyn anomaly::AnomalyService>>,
+    /// Log template mining, when it runs.
+    pub log_templates: Option<Arc<dyn templates::TemplateService>>,
 }
 
 /// The router of every endpoint.
@@ -75,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/predict", post(predict::predict))
         .route("/api/v1/simulate/{count}", get(predict::simulate))
         .route("/api/v1/anomalies", get(anomaly::list))
+        .route("/api/v1/log_templates", get(templates::list))
         .merge(prom::routes())
         .merge(loki::routes())
         .layer(DefaultBodyLimit::max(body))

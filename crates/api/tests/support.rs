@@ -52,6 +52,7 @@ pub fn setup_with(opts: EngineOptions) -> (tempfile::TempDir, Db, AppState) {
         query: QueryState::new(Engine::new(opts), info, clock),
         predictions: None,
         anomalies: None,
+        log_templates: None,
     };
     (tmp, db, state)
 }

@@ -4,4 +4,4 @@
 pub mod drain;
 pub mod mask;
 
-pub use drain::{Drain, Settings, TemplateId};
+pub use drain::{Drain, Settings, Snapshot, TemplateId};

@@ -6,7 +6,9 @@ mod cli;
 mod commands;
 mod config;
 mod logging;
+mod logmine;
 mod predictor;
+mod state_file;
 mod training;
 
 use std::process::ExitCode;

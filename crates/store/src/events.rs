@@ -154,7 +154,8 @@ impl EventStore {
     pub fn events(&self, q: &EventQuery) -> Result<Vec<K8sEvent>, StoreError> {
         let limit = if q.limit == 0 { usize::MAX } else { q.limit };
         let mut out = Vec::new();
-        for day in (q.start.div_euclid(DAY_MS)..=q.end.div_euclid(DAY_MS)).rev() {
+        let days = self.days_in(q.start, q.end);
+        for day in days.into_iter().rev() {
             let Some(events) = self.existing(day, EVENTS)? else {
                 continue;
             };
@@ -213,7 +214,7 @@ impl EventStore {
     ) -> Result<Vec<ObjectState>, StoreError> {
         let p = object_key(o);
         let mut out = Vec::new();
-        for day in start.div_euclid(DAY_MS)..=end.div_euclid(DAY_MS) {
+        for day in self.days_in(start, end) {
             let Some(ks) = self.existing(day, OBJECTS)? else {
                 continue;
             };
@@ -268,6 +269,16 @@ impl EventStore {
             ks.rotate_memtable_and_wait().map_err(db_err)?;
         }
         Ok(())
+    }
+
+    /// Days holding events or objects within `[start, end]` (ms), in order: a range of any
+    /// width costs only the days that exist.
+    fn days_in(&self, start: i64, end: i64) -> Vec<i64> {
+        let (first, last) = (start.div_euclid(DAY_MS), end.div_euclid(DAY_MS));
+        self.days()
+            .into_iter()
+            .filter(|d| (first..=last).contains(d))
+            .collect()
     }
 
     /// Days holding events or objects.

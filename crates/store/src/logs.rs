@@ -249,8 +249,7 @@ impl LogStore {
     /// `limit` in all (the oldest or, backward, the newest).
     pub fn select(&self, q: &LogQuery<'_>) -> Result<Vec<LogStream>, StoreError> {
         let limit = if q.limit == 0 { usize::MAX } else { q.limit };
-        let mut days: Vec<i64> =
-            (q.start_ns.div_euclid(NS_PER_DAY)..=q.end_ns.div_euclid(NS_PER_DAY)).collect();
+        let mut days = self.days_in(q.start_ns, q.end_ns);
         if q.backward {
             days.reverse();
         }
@@ -312,7 +311,9 @@ impl LogStore {
         for (id, labels) in self.matching(matchers)? {
             let lo = key_prefix(id, start_ns).to_vec();
             let hi = [key_prefix(id, end_ns).as_slice(), &[0xff; 8]].concat();
-            let has = (start_ns.div_euclid(NS_PER_DAY)..=end_ns.div_euclid(NS_PER_DAY))
+            let has = self
+                .days_in(start_ns, end_ns)
+                .into_iter()
                 .filter_map(|d| self.existing(d))
                 .any(|ks| ks.range(lo.clone()..=hi.clone()).next().is_some());
             if has {
@@ -320,6 +321,18 @@ impl LogStore {
             }
         }
         Ok(out)
+    }
+
+    /// Days holding lines within `[start_ns, end_ns]`, in order.
+    fn days_in(&self, start_ns: i64, end_ns: i64) -> Vec<i64> {
+        let (first, last) = (
+            start_ns.div_euclid(NS_PER_DAY),
+            end_ns.div_euclid(NS_PER_DAY),
+        );
+        self.days()
+            .into_iter()
+            .filter(|d| (first..=last).contains(d))
+            .collect()
     }
 
     /// Days holding lines.

@@ -13,7 +13,11 @@
 //! become its aliases. Every line is assigned a template id at once; an id stays valid for
 //! good (an alias resolves to the template it merged into).
 
+mod snapshot;
+
 use rustc_hash::FxHashMap;
+
+pub use snapshot::{SavedTemplate, Snapshot};
 
 use super::mask::{WILDCARD, mask_into, unit};
 

@@ -24,6 +24,7 @@ use tracing::{error, info, warn};
 use crate::anomalies::{self, Anomalies, AnomalyMetrics};
 use crate::cli::ServeArgs;
 use crate::config::{Config, SimulatorMode};
+use crate::logmine::{self, LogMining};
 use crate::predictor::{self, Predictor};
 
 /// Runs the server.
@@ -89,8 +90,15 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             cfg.prediction.max_simulate,
         ))
     });
+    // Every write goes through log template mining.
+    let mining = Arc::new(LogMining::new(
+        Arc::new(db.clone()),
+        clock.clone(),
+        cfg.server.data_dir.join("log-templates.json.zst"),
+    ));
+    let append: Arc<dyn kubepulse_store::Append> = mining.clone();
     let state = AppState {
-        append: Arc::new(db.clone()),
+        append: append.clone(),
         read: Arc::new(db.clone()),
         ingest: ingest.clone(),
         otlp: Arc::new(OtlpMetrics::default()),
@@ -111,6 +119,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         anomalies: anomalies
             .clone()
             .map(|a| a as Arc<dyn kubepulse_api::anomaly::AnomalyService>),
+        log_templates: Some(mining.clone()),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let maintenance = spawn_maintenance(db.clone(), stop_rx.clone());
@@ -151,7 +160,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         )?;
         tasks.push(tokio::spawn(kubepulse_ingest::sim_source::run_live(
             Arc::new(Mutex::new(sim)),
-            Arc::new(db.clone()),
+            append.clone(),
             clock.clone(),
             ingest.clone(),
             stop_rx.clone(),
@@ -160,6 +169,11 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     if let Some(p) = &predictor {
         tasks.push(start_prediction(&cfg, p.clone(), &db, stop_rx.clone()));
     }
+    tasks.push(tokio::spawn(logmine::run(
+        mining.clone(),
+        Duration::from_secs(15),
+        stop_rx.clone(),
+    )));
     if let Some(a) = &anomalies {
         tasks.push(tokio::spawn(anomalies::run(
             a.clone(),
