@@ -111,3 +111,80 @@ async fn acknowledged_samples_survive_kill_9() {
         }
     }
 }
+
+/// The same for log lines pushed to the Loki API: every line acknowledged with 204 is read back
+/// after repeated `kill -9`.
+#[tokio::test]
+async fn acknowledged_log_lines_survive_kill_9() {
+    use kubepulse_ingest::loki::{Entry, PushRequest, Stream, encode_protobuf};
+    use kubepulse_store::LogQuery;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let client = kubepulse_ingest::http_client().unwrap();
+    let t0_ns = T0 * 1_000_000;
+    let mut acked: Vec<i64> = Vec::new();
+    let mut k = 0i64;
+    for round in 0..4u64 {
+        let mut server = support::serve(support::QUIET, &data);
+        let url = format!("http://127.0.0.1:{}/loki/api/v1/push", server.port);
+        let run_for = Duration::from_millis(400 + round * 350);
+        let started = tokio::time::Instant::now();
+        let killer = tokio::spawn(async move {
+            tokio::time::sleep(run_for).await;
+            server.peer.kill9();
+            server
+        });
+        while started.elapsed() < run_for + Duration::from_millis(500) {
+            let body = encode_protobuf(&PushRequest {
+                streams: vec![Stream {
+                    labels: vec![("job".into(), "durable".into())],
+                    entries: (0..10)
+                        .map(|i| Entry {
+                            t_ns: t0_ns + k * 1_000_000 + i,
+                            line: format!("request {k} line {i}"),
+                            metadata: Vec::new(),
+                        })
+                        .collect(),
+                }],
+            });
+            let r = client
+                .post(&url)
+                .header("content-type", "application/x-protobuf")
+                .body(body)
+                .send()
+                .await;
+            match r {
+                Ok(resp) if resp.status().as_u16() == 204 => acked.push(k),
+                Ok(resp) => panic!("round {round}: unexpected status {}", resp.status()),
+                Err(_) => break,
+            }
+            k += 1;
+        }
+        drop(killer.await.unwrap());
+    }
+    assert!(acked.len() > 50, "only {} pushes acknowledged", acked.len());
+    let db = Db::open(&data, StoreConfig::default(), Arc::new(SystemClock))
+        .unwrap()
+        .0;
+    let m = [Matcher::equal("job", "durable")];
+    let got = db
+        .select_logs(&LogQuery {
+            matchers: &m,
+            start_ns: t0_ns,
+            end_ns: t0_ns + (k + 1) * 1_000_000,
+            limit: 0,
+            backward: false,
+        })
+        .unwrap();
+    let lines: std::collections::HashSet<String> = got
+        .iter()
+        .flat_map(|s| s.entries.iter().map(|e| e.body.clone()))
+        .collect();
+    for &a in &acked {
+        for i in 0..10 {
+            let line = format!("request {a} line {i}");
+            assert!(lines.contains(&line), "acknowledged {line:?} lost");
+        }
+    }
+}

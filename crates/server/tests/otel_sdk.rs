@@ -116,3 +116,91 @@ fn python_sdk_exports_over_grpc_and_http() {
         assert_eq!(info[0].labels.get("deployment_environment"), Some("test"));
     }
 }
+
+const LOG_SCRIPT: &str = r#"
+import sys, logging
+from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.sdk.resources import Resource
+
+protocol, endpoint = sys.argv[1], sys.argv[2]
+if protocol == "grpc":
+    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+    exporter = OTLPLogExporter(endpoint=endpoint, insecure=True)
+else:
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    exporter = OTLPLogExporter(endpoint=endpoint + "/v1/logs")
+resource = Resource.create({"service.name": "checkout", "k8s.namespace.name": "shop", "k8s.pod.name": "checkout-" + protocol, "k8s.container.name": "app", "k8s.node.name": "node-1"})
+provider = LoggerProvider(resource=resource)
+provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
+log = logging.getLogger("shop.checkout")
+log.setLevel(logging.DEBUG)
+log.addHandler(LoggingHandler(level=logging.DEBUG, logger_provider=provider))
+for i in range(5):
+    log.info("order %d placed", i, extra={"order.id": str(i)})
+log.error("payment declined for order 7")
+provider.force_flush()
+provider.shutdown()
+print("exported")
+"#;
+
+#[test]
+fn python_sdk_exports_logs_over_grpc_and_http() {
+    use kubepulse_model::Severity;
+    use kubepulse_store::LogQuery;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut server = support::serve(support::QUIET, &data);
+    let script = tmp.path().join("logs.py");
+    std::fs::write(&script, LOG_SCRIPT).unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", server.port);
+    for protocol in ["grpc", "http"] {
+        let out = Command::new("python3")
+            .arg(&script)
+            .args([protocol, &endpoint])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("exported"),
+            "{protocol}: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            server.peer.output()
+        );
+    }
+    assert!(server.peer.terminate(Duration::from_secs(20)));
+    let db = Db::open(&data, StoreConfig::default(), Arc::new(SystemClock))
+        .unwrap()
+        .0;
+    for protocol in ["grpc", "http"] {
+        let pod = format!("checkout-{protocol}");
+        let m = [Matcher::equal("pod", pod.as_str())];
+        let got = db
+            .select_logs(&LogQuery {
+                matchers: &m,
+                start_ns: 0,
+                end_ns: i64::MAX / 2,
+                limit: 0,
+                backward: false,
+            })
+            .unwrap();
+        assert_eq!(got.len(), 1, "{protocol}: {got:?}");
+        let s = &got[0];
+        assert_eq!(s.labels.get("namespace"), Some("shop"));
+        assert_eq!(s.labels.get("container"), Some("app"));
+        assert_eq!(s.labels.get("node"), Some("node-1"));
+        assert_eq!(s.labels.get("service_name"), Some("checkout"));
+        let bodies: Vec<&str> = s.entries.iter().map(|e| e.body.as_str()).collect();
+        assert_eq!(bodies.len(), 6, "{protocol}: {bodies:?}");
+        assert!(bodies.contains(&"order 3 placed"), "{bodies:?}");
+        let error = s
+            .entries
+            .iter()
+            .find(|e| e.body.contains("declined"))
+            .unwrap();
+        assert_eq!(error.severity, Severity::Error);
+        let info = s.entries.iter().find(|e| e.body == "order 3 placed").unwrap();
+        assert_eq!(info.severity, Severity::Info);
+        assert_eq!(info.attributes.get("order.id").map(String::as_str), Some("3"));
+    }
+}
