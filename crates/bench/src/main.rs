@@ -118,6 +118,25 @@ enum What {
         #[arg(long, default_value_t = 50)]
         rounds: usize,
     },
+    /// Log ingestion: LogHub's lines pushed through the Loki push API (stored, made durable and
+    /// given templates before each answer).
+    Logs {
+        /// The LogHub benchmark folder.
+        #[arg(long, default_value = "../shared/data/loghub")]
+        dir: PathBuf,
+        /// Lines in all.
+        #[arg(long, default_value_t = 1_000_000)]
+        lines: usize,
+        /// Lines per request.
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+        /// Streams (pods).
+        #[arg(long, default_value_t = 100)]
+        streams: usize,
+        /// Connections.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+    },
     /// Failure prediction: training on simulated clusters (`kubepulse train`), the forests'
     /// time from its log.
     Training {
@@ -185,6 +204,21 @@ async fn run(
         What::Training { seeds, hours } => predict::training(bin, tmp, &seeds, hours),
         What::Anomaly { series, points } => predict::anomaly(series, points),
         What::Templates { dir, rounds } => logs::templates(&dir, rounds),
+        What::Logs {
+            dir,
+            lines,
+            batch,
+            streams,
+            concurrency,
+        } => {
+            let load = logs::Load {
+                total: lines,
+                batch,
+                streams,
+                concurrency,
+            };
+            logs::ingest(bin, tmp, client, &dir, load).await
+        }
     }
 }
 

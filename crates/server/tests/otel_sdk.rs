@@ -199,8 +199,15 @@ fn python_sdk_exports_logs_over_grpc_and_http() {
             .find(|e| e.body.contains("declined"))
             .unwrap();
         assert_eq!(error.severity, Severity::Error);
-        let info = s.entries.iter().find(|e| e.body == "order 3 placed").unwrap();
+        let info = s
+            .entries
+            .iter()
+            .find(|e| e.body == "order 3 placed")
+            .unwrap();
         assert_eq!(info.severity, Severity::Info);
-        assert_eq!(info.attributes.get("order.id").map(String::as_str), Some("3"));
+        assert_eq!(
+            info.attributes.get("order.id").map(String::as_str),
+            Some("3")
+        );
     }
 }

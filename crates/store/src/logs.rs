@@ -182,7 +182,6 @@ impl LogStore {
             .streams
             .write()
             .map_err(|_| StoreError::Disk("log streams poisoned".into()))?;
-        let mut value = Vec::new();
         let mut created = Vec::new();
         for r in records {
             let id = match streams.ids.get(&r.labels) {
@@ -201,19 +200,16 @@ impl LogStore {
             let ks = self.day(r.t_ns.div_euclid(NS_PER_DAY))?;
             let mut key = key_prefix(id, r.t_ns).to_vec();
             key.extend_from_slice(&self.seq.fetch_add(1, Ordering::Relaxed).to_be_bytes());
-            value.clear();
-            codec::encode(
-                &LogEntry {
-                    t_ns: r.t_ns,
-                    severity: r.severity,
-                    body: r.body.clone(),
-                    trace_id: r.trace_id.clone(),
-                    span_id: r.span_id.clone(),
-                    attributes: r.attributes.clone(),
-                },
+            let mut value = Vec::with_capacity(r.body.len() + 16);
+            codec::encode_record(
+                r.severity,
+                &r.trace_id,
+                &r.span_id,
+                &r.attributes,
+                &r.body,
                 &mut value,
             );
-            batch.insert(&ks, key, value.clone());
+            batch.insert(&ks, key, value);
         }
         let committed = batch
             .commit()

@@ -54,22 +54,37 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Encodes an entry (its time is in the key, not here).
+#[cfg(test)]
 pub fn encode(e: &LogEntry, out: &mut Vec<u8>) {
-    out.push(FORMAT);
-    out.push(
-        SEVERITIES
-            .iter()
-            .position(|s| *s == e.severity)
-            .unwrap_or(0) as u8,
+    encode_record(
+        e.severity,
+        &e.trace_id,
+        &e.span_id,
+        &e.attributes,
+        &e.body,
+        out,
     );
-    put_str(out, &e.trace_id);
-    put_str(out, &e.span_id);
-    put_len(out, e.attributes.len());
-    for (k, v) in &e.attributes {
+}
+
+/// Encodes a line from its parts.
+pub fn encode_record(
+    severity: Severity,
+    trace_id: &str,
+    span_id: &str,
+    attributes: &BTreeMap<String, String>,
+    body: &str,
+    out: &mut Vec<u8>,
+) {
+    out.push(FORMAT);
+    out.push(SEVERITIES.iter().position(|s| *s == severity).unwrap_or(0) as u8);
+    put_str(out, trace_id);
+    put_str(out, span_id);
+    put_len(out, attributes.len());
+    for (k, v) in attributes {
         put_str(out, k);
         put_str(out, v);
     }
-    out.extend_from_slice(e.body.as_bytes());
+    out.extend_from_slice(body.as_bytes());
 }
 
 struct Reader<'a> {
