@@ -63,8 +63,10 @@ impl Episode {
             r.series()?.into_iter().map(|s| (s.id, s.labels)).collect();
         let mut samples: BTreeMap<u32, Vec<(i64, f64)>> = BTreeMap::new();
         let (mut start, mut end) = (i64::MAX, i64::MIN);
+        let mut steps = Vec::new();
         for path in r.block_paths()? {
             let b = r.block(&path)?;
+            steps.extend_from_slice(&b.timestamps);
             if let (Some(first), Some(last)) = (b.timestamps.first(), b.timestamps.last()) {
                 start = start.min(*first);
                 end = end.max(*last);
@@ -85,6 +87,22 @@ impl Episode {
                 .get(&id)
                 .with_context(|| format!("{}: series {id} has no labels", dir.display()))?;
             src.add(l.clone(), s);
+        }
+        // Container logs become the per-level line counters a server keeps.
+        let mut logs: Vec<kubepulse_model::LogRecord> = r.jsonl("logs.jsonl.zst")?;
+        logs.sort_by_key(|l| l.t_ns);
+        steps.sort_unstable();
+        steps.dedup();
+        let mut counts = kubepulse_sim::record::LogCounts::default();
+        let mut next = 0;
+        for t in steps {
+            let upto = logs[next..].partition_point(|l| l.t_ns <= t * 1_000_000) + next;
+            counts.add(&logs[next..upto]);
+            next = upto;
+            counts.sample(t);
+        }
+        for (l, s) in counts.series() {
+            src.add(l, s);
         }
         let mut events: Vec<K8sEvent> = r.jsonl("events.jsonl.zst")?;
         events.sort_by_key(|e| e.last_timestamp);

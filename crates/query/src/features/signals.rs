@@ -147,6 +147,11 @@ pub const POD_SIGNALS: &[Signal] = &[
         "crash_loop_back_off",
         r#"max by (namespace, pod) (kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"})"#,
     ),
+    // Error and fatal log lines per second, from the per-template line counts.
+    signal(
+        "log_error_rate",
+        r#"sum by (namespace, pod) (rate(kubepulse_log_template_lines_total{level=~"error|fatal"}[1m]))"#,
+    ),
     // The node the pod runs on.
     signal(
         "node_memory_used_ratio",

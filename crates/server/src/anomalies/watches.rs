@@ -37,9 +37,8 @@ const NOT_WATCHED: [&str; 12] = [
 ];
 
 /// Every service's request rate, error ratio and latency, from the applications' Prometheus
-/// clients (`http_requests_total`, `http_request_duration_seconds`), and every pod's rate of
-/// error log lines (from the template counts).
-const SERVICE_SIGNALS: [(&str, &str); 4] = [
+/// clients (`http_requests_total`, `http_request_duration_seconds`).
+const SERVICE_SIGNALS: [(&str, &str); 3] = [
     (
         "service_request_rate",
         "sum by (namespace, service) (rate(http_requests_total[1m]))",
@@ -51,10 +50,6 @@ const SERVICE_SIGNALS: [(&str, &str); 4] = [
     (
         "service_latency_seconds",
         "sum by (namespace, service) (rate(http_request_duration_seconds_sum[1m])) / sum by (namespace, service) (rate(http_request_duration_seconds_count[1m]))",
-    ),
-    (
-        "log_error_rate",
-        r#"sum by (namespace, pod) (rate(kubepulse_log_template_lines_total{level=~"error|fatal"}[1m]))"#,
     ),
 ];
 
