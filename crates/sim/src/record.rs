@@ -62,11 +62,14 @@ pub fn record(sim: &mut Simulator, minutes: i64) -> Recording {
 /// The name of the log line counters.
 pub const LOG_LINES: &str = "kubepulse_log_template_lines_total";
 
+/// What lines are counted under: namespace, pod, container, level.
+type Stream = (String, String, String, &'static str);
+
 /// Log lines counted per pod, container and level, as counters sampled every step.
 #[derive(Debug, Default)]
 pub struct LogCounts {
-    totals: BTreeMap<(String, String, String, &'static str), u64>,
-    samples: BTreeMap<(String, String, String, &'static str), Vec<(i64, f64)>>,
+    totals: BTreeMap<Stream, u64>,
+    samples: BTreeMap<Stream, Vec<(i64, f64)>>,
 }
 
 impl LogCounts {
