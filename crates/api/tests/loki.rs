@@ -370,3 +370,34 @@ async fn grafana_loki_data_source_session() {
     .await;
     assert_eq!(v["data"]["result"][0]["value"][1], "2", "{v}");
 }
+
+/// OTLP/HTTP JSON logs (the specification's example) are stored and read back through LogQL.
+#[tokio::test]
+async fn otlp_json_logs_are_queryable() {
+    let (_tmp, _db, s) = setup();
+    let body = std::fs::read(kubepulse_testkit::data_dir().join("otlp/logs.json")).unwrap();
+    let req = Request::post("/v1/logs")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, answer) = call(&s, req).await;
+    assert_eq!((status, answer.as_str()), (StatusCode::OK, "{}"));
+    let v = json(
+        &s,
+        &format!(
+            "/loki/api/v1/query_range?query={}&start=1544712660000000000&end=1544712661000000000",
+            enc(r#"{service_name="my.service"}"#)
+        ),
+    )
+    .await;
+    assert_eq!(lines(&v), vec!["Example log record"]);
+    assert_eq!(v["data"]["result"][0]["stream"]["detected_level"], "info");
+    // A body that is not OTLP is refused with a reason, in the request's encoding.
+    let req = Request::post("/v1/logs")
+        .header("content-type", "application/json")
+        .body(Body::from("{\"resourceLogs\": 5}"))
+        .unwrap();
+    let (status, answer) = call(&s, req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(answer.contains("invalid OTLP/JSON"), "{answer}");
+}

@@ -1,7 +1,8 @@
 //! Live anomaly detection end to end: `kubepulse serve` over the simulated cluster watches the
 //! pods', nodes' and services' signals, writes `kubepulse_anomaly_score` series that PromQL
 //! reads, lists them on `/api/v1/anomalies`, refuses bad parameters, and keeps the detectors'
-//! state in the data directory across a restart.
+//! state in the data directory across a restart. The simulated containers' logs are stored and
+//! mined alongside.
 
 #![allow(clippy::unwrap_used)]
 
@@ -71,6 +72,24 @@ async fn serve_watches_pods_nodes_and_services() {
         .parse()
         .unwrap();
     assert!(n >= 10.0, "{q}");
+    // The simulated containers' logs reach the log store and get templates.
+    let waited = kubepulse_model::clock::Stopwatch::start();
+    loop {
+        let (_, labels) = get(&format!("{base}/loki/api/v1/labels")).await;
+        let (_, templates) = get(&format!("{base}/api/v1/log_templates?namespace=shop")).await;
+        let has_pods = labels["data"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|x| x == "pod"));
+        let mined = templates["data"]["total"].as_u64().unwrap_or(0);
+        if has_pods && mined > 0 {
+            break;
+        }
+        assert!(
+            waited.elapsed_secs() < 60.0,
+            "no logs: {labels} {templates}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     // Filters, and bad parameters named.
     let (_, only) = get(&format!(
         "{base}/api/v1/anomalies?signal=service_request_rate"
