@@ -6,6 +6,7 @@
 
 pub mod ast;
 pub mod eval;
+mod lex;
 pub mod parse;
 pub mod pipeline;
 
