@@ -34,17 +34,17 @@ impl IngestMetrics {
     pub fn register(&self, r: &mut Registry) {
         r.register(
             SAMPLES_RECEIVED,
-            "Samples received and stored, by protocol.",
+            "Samples received and stored, by protocol",
             self.received.clone(),
         );
         r.register(
             REQUESTS_REJECTED,
-            "Requests refused whole, by protocol and reason.",
+            "Requests refused whole, by protocol and reason",
             self.rejected_requests.clone(),
         );
         r.register(
             SAMPLES_REJECTED,
-            "Samples refused, by protocol and reason.",
+            "Samples refused, by protocol and reason",
             self.rejected_samples.clone(),
         );
     }

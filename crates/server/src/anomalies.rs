@@ -78,22 +78,22 @@ impl AnomalyMetrics {
     pub fn register(&self, r: &mut Registry) {
         r.register(
             "kubepulse_anomaly_series",
-            "Series the anomaly detector watches.",
+            "Series the anomaly detector watches",
             self.watched.clone(),
         );
         r.register(
             "kubepulse_anomaly_series_skipped",
-            "Series left unwatched because anomaly.max_series was reached (per evaluation).",
+            "Series left unwatched because anomaly.max_series was reached (per evaluation)",
             self.skipped.clone(),
         );
         r.register(
             "kubepulse_anomaly_reports",
-            "Anomalies reported (each one an event).",
+            "Anomalies reported (each one an event)",
             self.reports.clone(),
         );
         r.register(
             "kubepulse_anomaly_evaluation_failures",
-            "Watched expressions whose evaluation failed.",
+            "Watched expressions whose evaluation failed",
             self.failed.clone(),
         );
     }

@@ -60,57 +60,57 @@ impl StoreMetrics {
     pub fn register(&self, r: &mut Registry) {
         r.register(
             SAMPLES_APPENDED,
-            "Samples appended to the store.",
+            "Samples appended to the store",
             self.appended.clone(),
         );
         r.register(
             SAMPLES_REJECTED,
-            "Samples refused by the store, by reason.",
+            "Samples refused by the store, by reason",
             self.rejected.clone(),
         );
         r.register(
             SERIES_CREATED,
-            "Series created in the store.",
+            "Series created in the store",
             self.series_created.clone(),
         );
         r.register(
             HEAD_SERIES,
-            "Series in the store's index.",
+            "Series in the store's index",
             self.head_series.clone(),
         );
         r.register(
             HEAD_SAMPLES,
-            "Samples held in memory, not yet flushed to disk.",
+            "Samples held in memory, not yet flushed to disk",
             self.head_samples.clone(),
         );
         r.register(
             WAL_BYTES,
-            "Bytes of write-ahead log segments.",
+            "Bytes of write-ahead log segments",
             self.wal_bytes.clone(),
         );
         r.register(
             DISK_BYTES,
-            "Bytes of the store's database on disk.",
+            "Bytes of the store's database on disk",
             self.disk_bytes.clone(),
         );
         r.register(
             FLUSHES,
-            "Flushes of in-memory chunks to disk.",
+            "Flushes of in-memory chunks to disk",
             self.flushes.clone(),
         );
         r.register(
             COMPACTION_SECONDS,
-            "Seconds spent compacting chunks.",
+            "Seconds spent compacting chunks",
             self.compaction_seconds.clone(),
         );
         r.register(
             COMPACTED_CHUNKS,
-            "Chunks rewritten by compaction.",
+            "Chunks rewritten by compaction",
             self.compacted_chunks.clone(),
         );
         r.register(
             RETENTION_DAYS_DROPPED,
-            "Days of data dropped by retention.",
+            "Days of data dropped by retention",
             self.days_dropped.clone(),
         );
     }
