@@ -221,7 +221,10 @@ fn range(
     let (Some(first), Some(last)) = (steps.first(), steps.last()) else {
         return Ok(Val::Vector(Vec::new()));
     };
-    let start_ns = (first - range_ms).saturating_mul(1_000_000) + 1;
+    let start_ns = first
+        .saturating_sub(range_ms)
+        .saturating_mul(1_000_000)
+        .saturating_add(1);
     let end_ns = last.saturating_mul(1_000_000);
     let mut by: BTreeMap<Lbl, Vec<(i64, usize)>> = BTreeMap::new();
     for (l, t, line) in lines(read, log, start_ns, end_ns, 0, false)? {
@@ -234,7 +237,10 @@ fn range(
         let (mut lo, mut hi) = (0, 0);
         let (mut count, mut bytes) = (0usize, 0usize);
         for t in steps {
-            let (from, to) = ((t - range_ms) * 1_000_000, t * 1_000_000);
+            let (from, to) = (
+                t.saturating_sub(range_ms).saturating_mul(1_000_000),
+                t.saturating_mul(1_000_000),
+            );
             while hi < points.len() && points[hi].0 <= to {
                 count += 1;
                 bytes += points[hi].1;
