@@ -12,7 +12,6 @@ mod watches;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
 use kubepulse_api::anomaly::{AnomalyService, Report, SeriesAnomaly};
 use kubepulse_intel::anomaly::{Detector, Reason, Score, Settings};
@@ -25,7 +24,6 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 pub use watches::{Watch, watches};
@@ -38,8 +36,6 @@ pub const EVENT_REASON: &str = "Anomaly";
 pub const COMPONENT: &str = "kubepulse-anomaly";
 /// A series not seen for this long is forgotten (ms).
 const STALE_MS: i64 = 3_600_000;
-/// How often the detectors' state is saved.
-const SAVE_EVERY: Duration = Duration::from_secs(300);
 
 /// One watched series' detector and what it last said.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -395,46 +391,28 @@ fn write(append: &dyn Append, current: &[SeriesAnomaly], t: i64) -> anyhow::Resu
     Ok(())
 }
 
-/// Scores every `interval` until `stop` turns true; saves the state every few minutes and at
-/// the end.
-pub async fn run(
-    a: Arc<Anomalies>,
-    read: Arc<dyn Read>,
-    append: Arc<dyn Append>,
-    interval: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut saved = tokio::time::Instant::now();
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = stop.changed() => break,
-        }
-        if *stop.borrow() {
-            break;
-        }
-        let (a2, read, append) = (a.clone(), read.clone(), append.clone());
-        match tokio::task::spawn_blocking(move || a2.tick(read.as_ref(), append.as_ref())).await {
-            Ok(Err(e)) => warn!(error = %e, "anomaly scoring failed"),
-            Err(e) => warn!(error = %e, "anomaly scoring panicked"),
-            Ok(Ok(())) => {}
-        }
-        if saved.elapsed() >= SAVE_EVERY {
-            saved = tokio::time::Instant::now();
-            save(&a).await;
-        }
-    }
-    save(&a).await;
+/// The live detector with the store it reads and writes, as a periodic job.
+pub struct Scoring {
+    /// The detector.
+    pub anomalies: Arc<Anomalies>,
+    /// Where watched series are read.
+    pub read: Arc<dyn Read>,
+    /// Where scores and events are written.
+    pub append: Arc<dyn Append>,
 }
 
-async fn save(a: &Arc<Anomalies>) {
-    let a = a.clone();
-    match tokio::task::spawn_blocking(move || a.save()).await {
-        Ok(Err(e)) => warn!(error = %e, "anomaly state not saved"),
-        Err(e) => warn!(error = %e, "saving the anomaly state panicked"),
-        Ok(Ok(())) => {}
+impl crate::periodic::Job for Scoring {
+    fn name(&self) -> &'static str {
+        "anomaly scoring"
+    }
+
+    fn run(&self) -> anyhow::Result<()> {
+        self.anomalies
+            .tick(self.read.as_ref(), self.append.as_ref())
+    }
+
+    fn save(&self) -> anyhow::Result<()> {
+        self.anomalies.save()
     }
 }
 

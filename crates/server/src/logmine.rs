@@ -15,21 +15,17 @@ mod watch;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use kubepulse_api::templates::{TemplateFilter, TemplateService, TemplateView};
 use kubepulse_intel::templates::{Drain, Settings, Snapshot};
 use kubepulse_model::{Clock, K8sEvent, LogRecord, MetricMeta, ObjectState, Severity};
 use kubepulse_store::{Append, AppendReport, SeriesRef, SeriesWrite, StoreError};
-use tokio::sync::watch as signal;
 use tracing::{info, warn};
 
 /// The counter series.
 pub const LINES: &str = "kubepulse_log_template_lines_total";
 /// A stream's counters not updated for this long are forgotten (ms).
 const IDLE_MS: i64 = 3_600_000;
-/// How often the parser's state is saved.
-const SAVE_EVERY: Duration = Duration::from_secs(300);
 
 /// The labels of one counter series.
 type CounterLabels<'a> = [(&'a str, &'a str); 6];
@@ -266,40 +262,17 @@ impl TemplateService for LogMining {
     }
 }
 
-/// Writes counters and events every `interval`, saves the parser's state every few minutes
-/// and at the end.
-pub async fn run(m: Arc<LogMining>, interval: Duration, mut stop: signal::Receiver<bool>) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut saved = tokio::time::Instant::now();
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = stop.changed() => break,
-        }
-        if *stop.borrow() {
-            break;
-        }
-        let m2 = m.clone();
-        match tokio::task::spawn_blocking(move || m2.tick()).await {
-            Ok(Err(e)) => warn!(error = %e, "log template counts not written"),
-            Err(e) => warn!(error = %e, "log template counting panicked"),
-            Ok(Ok(())) => {}
-        }
-        if saved.elapsed() >= SAVE_EVERY {
-            saved = tokio::time::Instant::now();
-            save(&m).await;
-        }
+impl crate::periodic::Job for LogMining {
+    fn name(&self) -> &'static str {
+        "log template counting"
     }
-    save(&m).await;
-}
 
-async fn save(m: &Arc<LogMining>) {
-    let m = m.clone();
-    match tokio::task::spawn_blocking(move || m.save()).await {
-        Ok(Err(e)) => warn!(error = %e, "log templates not saved"),
-        Err(e) => warn!(error = %e, "saving log templates panicked"),
-        Ok(Ok(())) => {}
+    fn run(&self) -> anyhow::Result<()> {
+        self.tick()
+    }
+
+    fn save(&self) -> anyhow::Result<()> {
+        LogMining::save(self)
     }
 }
 

@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod logging;
 mod logmine;
+mod periodic;
 mod predictor;
 mod state_file;
 mod training;

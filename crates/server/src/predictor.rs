@@ -22,7 +22,7 @@ use kubepulse_query::features::live::Tracker;
 use kubepulse_query::features::{FeatureRow, ObjectKind};
 
 pub use default_model::load_or_train;
-pub use live::run;
+pub use live::Scoring;
 
 /// Shared prediction state.
 pub struct Predictor {

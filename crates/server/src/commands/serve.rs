@@ -24,7 +24,8 @@ use tracing::{error, info, warn};
 use crate::anomalies::{self, Anomalies, AnomalyMetrics};
 use crate::cli::ServeArgs;
 use crate::config::{Config, SimulatorMode};
-use crate::logmine::{self, LogMining};
+use crate::logmine::LogMining;
+use crate::periodic;
 use crate::predictor::{self, Predictor};
 
 /// Runs the server.
@@ -169,16 +170,19 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     if let Some(p) = &predictor {
         tasks.push(start_prediction(&cfg, p.clone(), &db, stop_rx.clone()));
     }
-    tasks.push(tokio::spawn(logmine::run(
+    tasks.push(tokio::spawn(periodic::every(
         mining.clone(),
         Duration::from_secs(15),
         stop_rx.clone(),
     )));
     if let Some(a) = &anomalies {
-        tasks.push(tokio::spawn(anomalies::run(
-            a.clone(),
-            Arc::new(db.clone()),
-            Arc::new(db.clone()),
+        let job = anomalies::Scoring {
+            anomalies: a.clone(),
+            read: Arc::new(db.clone()),
+            append: Arc::new(db.clone()),
+        };
+        tasks.push(tokio::spawn(periodic::every(
+            Arc::new(job),
             Duration::from_millis(cfg.anomaly.interval.ms().max(1000) as u64),
             stop_rx.clone(),
         )));
@@ -234,7 +238,12 @@ fn start_prediction(
                 return;
             }
         }
-        predictor::run(p, read, append, interval, stop).await;
+        let job = predictor::Scoring {
+            predictor: p,
+            read,
+            append,
+        };
+        periodic::every(Arc::new(job), interval, stop).await;
     })
 }
 

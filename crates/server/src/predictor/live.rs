@@ -5,7 +5,6 @@
 //! `kubepulse_failure_probability`, `kubepulse_failure_eta_seconds` and `kubepulse_failure_alarm`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use kubepulse_api::predict::ObjectPrediction;
 use kubepulse_intel::evaluate::CLEAR;
@@ -18,8 +17,7 @@ use kubepulse_query::features::ObjectKind;
 use kubepulse_query::features::live::Tracker;
 use kubepulse_store::events::EventQuery;
 use kubepulse_store::{Append, Read, SeriesWrite};
-use tokio::sync::watch;
-use tracing::{debug, warn};
+use tracing::debug;
 
 use super::{Predictor, score_rows};
 use crate::training::model_spec;
@@ -34,32 +32,23 @@ pub const ALARM: &str = "kubepulse_failure_alarm";
 /// A node whose exporter has been silent longer than this many scrape steps is down.
 const SILENT_STEPS: f64 = 1.5;
 
-/// Scores every `interval` until `stop` turns true.
-pub async fn run(
-    p: Arc<Predictor>,
-    read: Arc<dyn Read>,
-    append: Arc<dyn Append>,
-    interval: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = stop.changed() => return,
-        }
-        if *stop.borrow() {
-            return;
-        }
-        let (p, read, append) = (p.clone(), read.clone(), append.clone());
-        match tokio::task::spawn_blocking(move || score_once(&p, read.as_ref(), append.as_ref()))
-            .await
-        {
-            Ok(Err(e)) => warn!(error = %e, "failure scoring failed"),
-            Err(e) => warn!(error = %e, "failure scoring panicked"),
-            Ok(Ok(())) => {}
-        }
+/// The predictor with the store it reads and writes, as a periodic job.
+pub struct Scoring {
+    /// The predictor.
+    pub predictor: Arc<Predictor>,
+    /// Where signals are read.
+    pub read: Arc<dyn Read>,
+    /// Where scores are written.
+    pub append: Arc<dyn Append>,
+}
+
+impl crate::periodic::Job for Scoring {
+    fn name(&self) -> &'static str {
+        "failure scoring"
+    }
+
+    fn run(&self) -> anyhow::Result<()> {
+        score_once(&self.predictor, self.read.as_ref(), self.append.as_ref())
     }
 }
 
