@@ -114,6 +114,28 @@ pub(crate) fn otlp_format(headers: &HeaderMap) -> Result<(bool, bool), Box<Respo
     }
 }
 
+/// An OTLP/HTTP body decoded: gunzipped when it says so, then decoded by `decode`; a body
+/// that does not decode is counted under `protocol` and answers 400.
+pub(crate) fn otlp_request<T>(
+    state: &AppState,
+    protocol: &str,
+    body: &[u8],
+    (json, gzip): (bool, bool),
+    decode: impl Fn(&[u8], bool) -> Result<T, String>,
+) -> Result<T, (StatusCode, String)> {
+    let raw = if gzip {
+        std::borrow::Cow::Owned(
+            gunzip(body, state.limits.max_message).map_err(|e| (StatusCode::BAD_REQUEST, e))?,
+        )
+    } else {
+        std::borrow::Cow::Borrowed(body)
+    };
+    decode(&raw, json).map_err(|e| {
+        state.ingest.rejected_request(protocol, "decode");
+        (StatusCode::BAD_REQUEST, e)
+    })
+}
+
 /// `POST /v1/metrics` (and `/api/v1/otlp/v1/metrics`): OTLP/HTTP metrics, protobuf or JSON.
 pub async fn otlp_metrics(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let (json, gzip) = match otlp_format(&headers) {
@@ -122,15 +144,7 @@ pub async fn otlp_metrics(State(s): State<AppState>, headers: HeaderMap, body: B
     };
     let state = s.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let raw = if gzip {
-            gunzip(&body, state.limits.max_message).map_err(|e| (StatusCode::BAD_REQUEST, e))?
-        } else {
-            body.to_vec()
-        };
-        let req = otlp::decode(&raw, json).map_err(|e| {
-            state.ingest.rejected_request("otlp", "decode");
-            (StatusCode::BAD_REQUEST, e)
-        })?;
+        let req = otlp_request(&state, "otlp", &body, (json, gzip), otlp::decode)?;
         otlp::receive(&req, &state.otlp, &*state.append, &state.ingest)
             .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))
     })

@@ -10,7 +10,7 @@ use kubepulse_ingest::remote_write::Outcome;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 
 use crate::AppState;
-use crate::ingest::{gunzip, media_type, otlp_error, otlp_format};
+use crate::ingest::{gunzip, media_type, otlp_error, otlp_format, otlp_request};
 
 /// `POST /v1/logs` (and `/otlp/v1/logs`, `/api/v1/otlp/v1/logs`): OTLP/HTTP logs, protobuf or
 /// JSON.
@@ -21,15 +21,7 @@ pub async fn otlp_logs(State(s): State<AppState>, headers: HeaderMap, body: Byte
     };
     let state = s.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let raw = if gzip {
-            gunzip(&body, state.limits.max_message).map_err(|e| (StatusCode::BAD_REQUEST, e))?
-        } else {
-            body.to_vec()
-        };
-        let req = logs::decode(&raw, json).map_err(|e| {
-            state.ingest.rejected_request("otlp_logs", "decode");
-            (StatusCode::BAD_REQUEST, e)
-        })?;
+        let req = otlp_request(&state, "otlp_logs", &body, (json, gzip), logs::decode)?;
         logs::receive(&req, &*state.append, &state.ingest).map_err(|r| match r {
             Refusal::Invalid(m) => (StatusCode::BAD_REQUEST, m),
             Refusal::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
