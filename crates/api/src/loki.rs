@@ -1,6 +1,7 @@
 //! Loki's HTTP API over the log store, answering in Loki's JSON shapes so that Grafana's Loki
 //! data source works against KubePulse: `query_range`, `query`, `labels`,
-//! `label/<name>/values`, `series` (GET, and POST with a form body), and `status/buildinfo`.
+//! `label/<name>/values`, `series` (GET, and POST with a form body), `index/stats` and
+//! `status/buildinfo`.
 //! Times are nanosecond integers, Unix seconds or RFC 3339; errors answer 400 with a message.
 
 mod encode;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/loki/api/v1/label", get(labels))
         .route("/loki/api/v1/label/{name}/values", get(label_values))
         .route("/loki/api/v1/series", get(series).post(series))
+        .route("/loki/api/v1/index/stats", get(index_stats))
         .route("/loki/api/v1/status/buildinfo", get(buildinfo))
 }
 
@@ -306,6 +308,64 @@ async fn series(
     match streams(&s, &p, key).await {
         Ok(all) => ok_json(encode::series(&all)),
         Err(m) => bad(m),
+    }
+}
+
+/// `GET /loki/api/v1/index/stats`: how much a query's selector covers in the range: streams,
+/// stream-days ("chunks"), lines and bytes (counted exactly, up to the query read limit).
+async fn index_stats(
+    State(s): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let p = Params::new(raw.as_deref(), &headers, &[]);
+    let built = (|| {
+        let q = p.get("query").ok_or("query: the parameter is missing")?;
+        let matchers = match logql::parse(q) {
+            Ok(Query::Log(l)) => l.matchers,
+            Ok(Query::Metric(_)) => return Err(format!("query: {q:?} is not a log query")),
+            Err(e) => return Err(format!("parse error: {e}")),
+        };
+        let (start, end) = range(&p, now_ns(&s), DEFAULT_RANGE_NS)?;
+        Ok::<_, String>((matchers, start, end))
+    })();
+    let (matchers, start, end) = match built {
+        Ok(b) => b,
+        Err(m) => return bad(m),
+    };
+    let read = s.read.clone();
+    let counted = tokio::task::spawn_blocking(move || {
+        let streams = read
+            .select_logs(&kubepulse_store::LogQuery {
+                matchers: &matchers,
+                start_ns: start,
+                end_ns: end,
+                limit: logql::eval::MAX_SCAN,
+                backward: false,
+            })
+            .map_err(|e| e.to_string())?;
+        let (mut chunks, mut entries, mut bytes) = (0usize, 0usize, 0usize);
+        for st in &streams {
+            let mut days: Vec<i64> = st
+                .entries
+                .iter()
+                .map(|e| e.t_ns.div_euclid(86_400_000_000_000))
+                .collect();
+            days.dedup();
+            chunks += days.len();
+            entries += st.entries.len();
+            bytes += st.entries.iter().map(|e| e.body.len()).sum::<usize>();
+        }
+        Ok::<_, String>(format!(
+            "{{\"streams\":{},\"chunks\":{chunks},\"bytes\":{bytes},\"entries\":{entries}}}",
+            streams.len()
+        ))
+    })
+    .await;
+    match counted {
+        Ok(Ok(body)) => ok_json(body),
+        Ok(Err(m)) => bad(m),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }
 

@@ -334,6 +334,24 @@ async fn grafana_loki_data_source_session() {
     assert_eq!(v["data"].as_array().unwrap().len(), 2);
     let v = json(&s, "/loki/api/v1/status/buildinfo").await;
     assert!(v["version"].is_string());
+    // The query editor's statistics of a selector.
+    let v = json(
+        &s,
+        &format!(
+            "/loki/api/v1/index/stats?query={}&start={start}&end={end}",
+            enc(r#"{namespace="shop"}"#)
+        ),
+    )
+    .await;
+    assert_eq!(
+        (v["streams"].as_u64(), v["entries"].as_u64()),
+        (Some(2), Some(60)),
+        "{v}"
+    );
+    assert!(
+        v["bytes"].as_u64().unwrap() > 1000 && v["chunks"] == 2,
+        "{v}"
+    );
     // Explore: the logs query, then the logs volume by level.
     let v = json(&s, &format!("/loki/api/v1/query_range?direction=backward&end={end}&limit=1000&query=%7Bnamespace%3D%22shop%22%7D&start={start}&step=2000ms")).await;
     assert_eq!(lines(&v).len(), 60);
