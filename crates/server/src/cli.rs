@@ -75,8 +75,41 @@ pub enum Command {
         after_help = "Examples:\n  kubepulse config example > kubepulse.yaml       start from the documented defaults\n  kubepulse config check kubepulse.yaml           validate; errors name the key and line\n  kubepulse --config kubepulse.yaml config show   print the effective configuration"
     )]
     Config(ConfigCommand),
+    /// Run rule unit tests in promtool's format.
+    #[command(subcommand)]
+    Test(TestCommand),
+    /// Validate rule files.
+    #[command(subcommand)]
+    Check(CheckCommand),
     /// Print version and build information.
     Version,
+}
+
+/// `kubepulse test …`.
+#[derive(Debug, Subcommand)]
+pub enum TestCommand {
+    /// Run the unit tests of rule files, written as for `promtool test rules`.
+    #[command(
+        after_help = "Example:\n  kubepulse test rules tests/alerts_test.yml\n\nPrints `Unit Testing:  FILE` and `SUCCESS` or `FAILED:` with each failure, as promtool does;\nexits with 1 when a test fails."
+    )]
+    Rules {
+        /// Test files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// `kubepulse check …`.
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Validate Prometheus rule files as KubePulse loads them; errors name the file, line,
+    /// group and rule.
+    #[command(after_help = "Example:\n  kubepulse check rules rules/*.yml")]
+    Rules {
+        /// Rule files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 /// Where training or evaluation data comes from.
@@ -271,4 +304,6 @@ pub enum ConfigCommand {
     Show,
     /// Print the documented example configuration.
     Example,
+    /// Print the built-in rule pack with the configured prediction threshold.
+    Rules,
 }

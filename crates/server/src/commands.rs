@@ -3,6 +3,7 @@
 mod config;
 pub mod evaluate;
 mod promql_test;
+mod rules;
 mod serve;
 mod simulate;
 mod store;
@@ -24,6 +25,8 @@ pub fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
         Command::PromqlTest(args) => promql_test::run(&args),
         Command::Train(args) => train::run(&cfg, &args),
         Command::Evaluate(cmd) => evaluate::run(&cfg, cmd),
+        Command::Test(cmd) => rules::test(cmd),
+        Command::Check(cmd) => rules::check(cmd),
         Command::Version => version::run(),
     }
 }

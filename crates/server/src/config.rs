@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::cli::LogFormat;
 
 pub mod anomaly;
+pub mod rules;
 
 pub use anomaly::AnomalyConfig;
+pub use rules::RulesConfig;
 
 /// The documented example configuration, also printed by `kubepulse config example`.
 pub const EXAMPLE: &str = include_str!("../../../examples/kubepulse.yaml");
@@ -85,6 +87,8 @@ pub struct Config {
     pub prediction: PredictionConfig,
     /// Live anomaly detection.
     pub anomaly: AnomalyConfig,
+    /// Recording and alerting rules.
+    pub rules: RulesConfig,
 }
 
 /// Live failure prediction.
@@ -328,6 +332,9 @@ impl Config {
         self.anomaly
             .validate()
             .map_err(|(k, m)| invalid(&format!("anomaly.{k}"), m))?;
+        self.rules
+            .validate()
+            .map_err(|(k, m)| invalid(&format!("rules.{k}"), m))?;
         self.scrape
             .validate()
             .map_err(|(k, m)| invalid(&format!("scrape.{k}"), m))?;

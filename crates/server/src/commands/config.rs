@@ -14,5 +14,8 @@ pub fn run(cfg: &Config, cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
         }
         ConfigCommand::Show => super::out(&serde_saphyr::to_string(cfg)?),
         ConfigCommand::Example => super::out(EXAMPLE),
+        ConfigCommand::Rules => super::out(&kubepulse_alert::builtin::text(
+            cfg.rules.prediction_threshold,
+        )),
     }
 }
