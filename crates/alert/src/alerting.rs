@@ -76,7 +76,7 @@ impl Alert {
         if self.state == AlertState::Pending {
             return false;
         }
-        if self.resolved_at > self.last_sent_at {
+        if self.last_sent_at == 0 || self.resolved_at > self.last_sent_at {
             return true;
         }
         self.last_sent_at + resend_delay < t

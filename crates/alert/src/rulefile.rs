@@ -210,6 +210,50 @@ pub fn load(path: &std::path::Path) -> Result<Vec<RuleGroup>, LoadErrors> {
     parse(&file, &src)
 }
 
+/// Rule file paths with `*` and `?` in their last part expanded, matches sorted by name.
+pub fn expand(patterns: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in patterns {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if !name.contains(['*', '?']) {
+            out.push(p.clone());
+            continue;
+        }
+        let parent = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let mut found: Vec<std::path::PathBuf> = std::fs::read_dir(&parent)
+            .map_err(|e| format!("{}: {e}", parent.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|e| {
+                e.file_name()
+                    .is_some_and(|n| wildcard(&name, &n.to_string_lossy()))
+            })
+            .collect();
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// Shell-style matching of `*` and `?`.
+fn wildcard(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match p.first() {
+            None => n.is_empty(),
+            Some('*') => (0..=n.len()).any(|i| go(&p[1..], &n[i..])),
+            Some('?') => !n.is_empty() && go(&p[1..], &n[1..]),
+            Some(c) => n.first() == Some(c) && go(&p[1..], &n[1..]),
+        }
+    }
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    go(&p, &n)
+}
+
 fn duration(what: &str, v: Option<&str>, errs: &mut Vec<String>) -> i64 {
     match v.map(parse_duration) {
         Some(Ok(ms)) => ms,

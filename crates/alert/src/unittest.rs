@@ -131,43 +131,8 @@ pub fn run_file(path: &Path) -> Outcome {
 
 /// Rule file names relative to the test file's folder; `*` and `?` in the last part match.
 fn resolve(dir: &Path, files: &[String]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for f in files {
-        let p = dir.join(f);
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        if !name.contains(['*', '?']) {
-            out.push(p);
-            continue;
-        }
-        let parent = p.parent().unwrap_or(dir);
-        let mut found: Vec<PathBuf> = std::fs::read_dir(parent)
-            .map_err(|e| format!("{}: {e}", parent.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|e| {
-                e.file_name()
-                    .is_some_and(|n| wildcard(&name, &n.to_string_lossy()))
-            })
-            .collect();
-        found.sort();
-        out.extend(found);
-    }
-    Ok(out)
-}
-
-fn wildcard(pattern: &str, name: &str) -> bool {
-    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
-    fn go(p: &[char], n: &[char]) -> bool {
-        match p.first() {
-            None => n.is_empty(),
-            Some('*') => (0..=n.len()).any(|i| go(&p[1..], &n[i..])),
-            Some('?') => !n.is_empty() && go(&p[1..], &n[1..]),
-            Some(c) => n.first() == Some(c) && go(&p[1..], &n[1..]),
-        }
-    }
-    go(&p, &n)
+    let joined: Vec<PathBuf> = files.iter().map(|f| dir.join(f)).collect();
+    rulefile::expand(&joined)
 }
 
 /// Collects recorded samples into the test storage; notifications are dropped.

@@ -51,6 +51,8 @@ pub struct AppState {
     pub anomalies: Option<Arc<dyn anomaly::AnomalyService>>,
     /// Log template mining, when it runs.
     pub log_templates: Option<Arc<dyn templates::TemplateService>>,
+    /// Recording and alerting rules, when they run.
+    pub rules: Option<Arc<dyn prom::rules::RulesService>>,
 }
 
 /// The router of every endpoint.

@@ -6,6 +6,7 @@ pub(crate) mod json;
 mod meta;
 pub(crate) mod params;
 mod query;
+pub mod rules;
 mod status;
 
 use std::collections::BTreeMap;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use kubepulse_model::Clock;
 use kubepulse_query::{Engine, ErrorKind, QueryError};
 use tokio::sync::Semaphore;
@@ -165,7 +166,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/status/runtimeinfo", get(status::runtimeinfo))
         .route("/api/v1/status/flags", get(status::flags))
         .route("/api/v1/status/config", get(status::config))
-        .route("/api/v1/rules", get(status::rules))
-        .route("/api/v1/alerts", get(status::alerts))
+        .route("/api/v1/rules", get(rules::rules))
+        .route("/api/v1/alerts", get(rules::alerts))
+        .route("/-/reload", post(rules::reload).put(rules::reload))
         .route("/api/v1/targets", get(status::targets))
 }

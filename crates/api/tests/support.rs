@@ -53,6 +53,7 @@ pub fn setup_with(opts: EngineOptions) -> (tempfile::TempDir, Db, AppState) {
         predictions: None,
         anomalies: None,
         log_templates: None,
+        rules: None,
     };
     (tmp, db, state)
 }

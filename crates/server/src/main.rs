@@ -9,6 +9,7 @@ mod logging;
 mod logmine;
 mod periodic;
 mod predictor;
+mod rules;
 mod state_file;
 mod training;
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use gotmpl::{FuncMap, TemplateError, Value};
-use kubepulse_model::{Labels, format_rfc3339, parse_duration};
+use kubepulse_model::{Labels, parse_duration};
 use regex::Regex;
 
 use super::gofmt::format_g;
@@ -128,21 +128,30 @@ pub fn humanize_duration(v: f64) -> String {
     format!("{}{prefix}s", format_g(v, 4))
 }
 
-/// `humanizeTimestamp`: Unix seconds as Go prints a UTC `time.Time`.
+/// `humanizeTimestamp`: Unix seconds as Go prints a UTC `time.Time`
+/// (`2006-01-02 15:04:05.999999999 +0000 UTC`).
 pub fn humanize_timestamp(v: f64) -> String {
     if !v.is_finite() {
         return format_g(v, 4);
     }
-    let ms = (v * 1000.0).round() as i64;
-    let rfc = format_rfc3339(ms);
-    // 2006-01-02T15:04:05.999Z → 2006-01-02 15:04:05.999 +0000 UTC
-    let body = rfc.trim_end_matches('Z').replacen('T', " ", 1);
-    let body = if body.contains('.') {
-        body.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        body
-    };
-    format!("{body} +0000 UTC")
+    let nanos = (v * 1e9) as i64;
+    let secs = nanos.div_euclid(1_000_000_000);
+    let frac = nanos.rem_euclid(1_000_000_000);
+    let (days, tod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = kubepulse_model::time::civil_from_days(days);
+    let mut out = format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        tod / 3600,
+        (tod / 60) % 60,
+        tod % 60
+    );
+    if frac > 0 {
+        let f = format!("{frac:09}");
+        out.push('.');
+        out.push_str(f.trim_end_matches('0'));
+    }
+    out.push_str(" +0000 UTC");
+    out
 }
 
 fn unary(f: fn(f64) -> String, name: &'static str) -> gotmpl::ValueFunc {

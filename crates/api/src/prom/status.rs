@@ -1,5 +1,5 @@
-//! Status endpoints (`buildinfo`, `runtimeinfo`, `flags`, `config`) and the rule, alert and
-//! target listings clients probe for.
+//! Status endpoints (`buildinfo`, `runtimeinfo`, `flags`, `config`) and the target listing
+//! clients probe for.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -82,16 +82,6 @@ pub async fn flags(State(st): State<AppState>) -> Response {
 /// `GET /api/v1/status/config`.
 pub async fn config(State(st): State<AppState>) -> Response {
     success(&object(&[("yaml", s(&st.query.info.config_yaml))]), &[])
-}
-
-/// `GET /api/v1/rules`: no rule groups are loaded.
-pub async fn rules() -> Result<Response, ApiError> {
-    Ok(success("{\"groups\":[]}", &[]))
-}
-
-/// `GET /api/v1/alerts`: no alerts are active.
-pub async fn alerts() -> Result<Response, ApiError> {
-    Ok(success("{\"alerts\":[]}", &[]))
 }
 
 /// `GET /api/v1/targets`.

@@ -27,6 +27,7 @@ use crate::config::{Config, SimulatorMode};
 use crate::logmine::LogMining;
 use crate::periodic;
 use crate::predictor::{self, Predictor};
+use crate::rules::Rules;
 
 /// Runs the server.
 pub fn run(mut cfg: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -98,6 +99,18 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         cfg.server.data_dir.join("log-templates.json.zst"),
     ));
     let append: Arc<dyn kubepulse_store::Append> = mining.clone();
+    let rules = if cfg.rules.enabled {
+        Some(Arc::new(Rules::new(
+            cfg.rules.clone(),
+            Engine::new(cfg.query.engine_options()),
+            clock.clone(),
+            Arc::new(db.clone()),
+            Arc::new(db.clone()),
+            cfg.server.data_dir.join("alert-state.json.zst"),
+        )?))
+    } else {
+        None
+    };
     let state = AppState {
         append: append.clone(),
         read: Arc::new(db.clone()),
@@ -121,6 +134,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             .clone()
             .map(|a| a as Arc<dyn kubepulse_api::anomaly::AnomalyService>),
         log_templates: Some(mining.clone()),
+        rules: rules
+            .clone()
+            .map(|r| r as Arc<dyn kubepulse_api::prom::rules::RulesService>),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let maintenance = spawn_maintenance(db.clone(), stop_rx.clone());
@@ -187,6 +203,14 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             stop_rx.clone(),
         )));
     }
+    if let Some(r) = &rules {
+        tasks.push(tokio::spawn(periodic::every(
+            r.clone(),
+            Duration::from_secs(1),
+            stop_rx.clone(),
+        )));
+        tasks.push(tokio::spawn(reload_on_hangup(r.clone(), stop_rx.clone())));
+    }
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.server.listen))?;
@@ -212,6 +236,24 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         "store flushed, bye"
     );
     Ok(())
+}
+
+/// Reloads the rule files on every SIGHUP until `stop` turns true.
+async fn reload_on_hangup(rules: Arc<Rules>, mut stop: watch::Receiver<bool>) {
+    use kubepulse_api::prom::rules::RulesService;
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        warn!("cannot listen for SIGHUP: rules reload only through POST /-/reload");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = hup.recv() => {}
+            _ = stop.changed() => return,
+        }
+        info!("SIGHUP: reloading rules");
+        let r = rules.clone();
+        let _ = tokio::task::spawn_blocking(move || r.reload()).await;
+    }
 }
 
 /// Loads or trains the failure model off the async threads, then scores every interval.
