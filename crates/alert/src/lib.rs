@@ -12,6 +12,7 @@ pub mod alerting;
 pub mod builtin;
 pub mod error;
 pub mod group;
+pub mod notify;
 pub mod recording;
 pub mod rulefile;
 pub mod template;
