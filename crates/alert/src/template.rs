@@ -61,6 +61,11 @@ fn template(name: &str, query: Option<QueryContext>) -> Template {
         .funcs(fm)
 }
 
+/// The `/graph?g0.expr=…&g0.tab=1` link of an expression, as alerts' generator URLs read.
+pub fn table_link(expr: &str) -> String {
+    funcs::link(expr, 1)
+}
+
 /// Checks that `text` parses as a template of alert `alert` and calls only known functions.
 pub fn check(alert: &str, text: &str) -> Result<(), String> {
     let name = format!("__alert_{alert}");

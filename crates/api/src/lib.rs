@@ -4,6 +4,7 @@
 //!
 //! This crate must never hold business logic.
 
+pub mod alertmanager;
 pub mod anomaly;
 mod ingest;
 mod log_ingest;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub log_templates: Option<Arc<dyn templates::TemplateService>>,
     /// Recording and alerting rules, when they run.
     pub rules: Option<Arc<dyn prom::rules::RulesService>>,
+    /// The notification pipeline (Alertmanager's API), when it runs.
+    pub alertmanager: Option<Arc<dyn alertmanager::AlertmanagerService>>,
 }
 
 /// The router of every endpoint.
@@ -82,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/anomalies", get(anomaly::list))
         .route("/api/v1/log_templates", get(templates::list))
         .merge(prom::routes())
+        .merge(alertmanager::routes())
         .merge(loki::routes())
         .layer(DefaultBodyLimit::max(body))
         .with_state(state)

@@ -54,6 +54,7 @@ pub fn setup_with(opts: EngineOptions) -> (tempfile::TempDir, Db, AppState) {
         anomalies: None,
         log_templates: None,
         rules: None,
+        alertmanager: None,
     };
     (tmp, db, state)
 }

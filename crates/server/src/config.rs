@@ -13,9 +13,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::LogFormat;
 
+pub mod alerting;
 pub mod anomaly;
 pub mod rules;
 
+pub use alerting::AlertingConfig;
 pub use anomaly::AnomalyConfig;
 pub use rules::RulesConfig;
 
@@ -89,6 +91,8 @@ pub struct Config {
     pub anomaly: AnomalyConfig,
     /// Recording and alerting rules.
     pub rules: RulesConfig,
+    /// Notifications and forwarding to Alertmanagers.
+    pub alerting: AlertingConfig,
 }
 
 /// Live failure prediction.
@@ -335,6 +339,9 @@ impl Config {
         self.rules
             .validate()
             .map_err(|(k, m)| invalid(&format!("rules.{k}"), m))?;
+        self.alerting
+            .validate()
+            .map_err(|(k, m)| invalid(&format!("alerting.{k}"), m))?;
         self.scrape
             .validate()
             .map_err(|(k, m)| invalid(&format!("scrape.{k}"), m))?;

@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod logging;
 mod logmine;
+mod notifications;
 mod periodic;
 mod predictor;
 mod rules;

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use crate::config::RulesConfig;
+use crate::notifications::Notifications;
 use crate::state_file;
 
 /// The store's read side as a source that rule templates may keep.
@@ -35,9 +36,10 @@ impl Source for StoreRead {
     }
 }
 
-/// Writes rule outputs to the store.
+/// Writes rule outputs to the store and hands alerts to the notification pipeline.
 struct StoreSink<'a> {
     append: &'a dyn Append,
+    notify: Option<&'a Notifications>,
 }
 
 impl Sink for StoreSink<'_> {
@@ -67,7 +69,9 @@ impl Sink for StoreSink<'_> {
     }
 
     fn notify(&mut self, rule: &Rule, alerts: Vec<Alert>) {
-        tracing::debug!(rule = %rule.name(), alerts = alerts.len(), "alerts due for notification");
+        if let Some(n) = self.notify {
+            n.receive(alerts.iter().map(|a| n.rule_alert(&rule.expr, a)).collect());
+        }
     }
 }
 
@@ -98,6 +102,7 @@ pub struct Rules {
     external_labels: Labels,
     groups: Mutex<Vec<Group>>,
     snapshot: RwLock<Arc<Vec<Group>>>,
+    notify: Option<Arc<Notifications>>,
 }
 
 /// Loads the built-in pack and the rule files; a file group named like a built-in one replaces it.
@@ -136,6 +141,7 @@ impl Rules {
         read: Arc<dyn Read>,
         append: Arc<dyn Append>,
         state_path: PathBuf,
+        notify: Option<Arc<Notifications>>,
     ) -> anyhow::Result<Self> {
         let defs = load_groups(&cfg).map_err(|e| anyhow!("loading rules: {e}"))?;
         let external_labels = Labels::from_pairs(
@@ -160,6 +166,7 @@ impl Rules {
             external_labels,
             groups: Mutex::new(groups),
             snapshot,
+            notify,
         })
     }
 
@@ -197,6 +204,11 @@ impl RulesService for Rules {
     }
 
     fn reload(&self) -> Result<(), String> {
+        if let Some(n) = &self.notify {
+            n.reload().inspect_err(|e| {
+                warn!(error = %e, "notification configuration refused: the running one goes on");
+            })?;
+        }
         let defs = load_groups(&self.cfg).inspect_err(|e| {
             warn!(error = %e, "rule reload refused: the running rules go on");
         })?;
@@ -241,6 +253,7 @@ impl crate::periodic::Job for Rules {
             if slot > g.last_eval {
                 let mut sink = StoreSink {
                     append: self.append.as_ref(),
+                    notify: self.notify.as_deref(),
                 };
                 g.eval(slot, &ctx, &mut sink);
                 any = true;

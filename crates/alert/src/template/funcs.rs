@@ -222,7 +222,8 @@ fn strip_domain(t: &str) -> String {
     }
 }
 
-fn link(expr: &str, tab: u8) -> String {
+/// Prometheus' `/graph` link of an expression (`tab` 0: graph, 1: table).
+pub fn link(expr: &str, tab: u8) -> String {
     let mut enc = String::new();
     for b in expr.bytes() {
         match b {

@@ -25,6 +25,7 @@ use crate::anomalies::{self, Anomalies, AnomalyMetrics};
 use crate::cli::ServeArgs;
 use crate::config::{Config, SimulatorMode};
 use crate::logmine::LogMining;
+use crate::notifications::{self, Notifications, NotifyMetrics};
 use crate::periodic;
 use crate::predictor::{self, Predictor};
 use crate::rules::Rules;
@@ -99,6 +100,26 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         cfg.server.data_dir.join("log-templates.json.zst"),
     ));
     let append: Arc<dyn kubepulse_store::Append> = mining.clone();
+    let notify_metrics = NotifyMetrics::default();
+    notify_metrics.register(&mut registry);
+    let notifications = if cfg.rules.enabled {
+        Some(Notifications::new(notifications::Setup {
+            cfg: cfg.alerting.clone(),
+            clock: clock.clone(),
+            data_dir: cfg.server.data_dir.clone(),
+            client: kubepulse_ingest::http_client().map_err(anyhow::Error::msg)?,
+            external_url: cfg.rules.external_url.clone(),
+            external_labels: kubepulse_model::Labels::from_pairs(
+                cfg.rules
+                    .external_labels
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            )?,
+            metrics: notify_metrics,
+        })?)
+    } else {
+        None
+    };
     let rules = if cfg.rules.enabled {
         Some(Arc::new(Rules::new(
             cfg.rules.clone(),
@@ -107,6 +128,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             Arc::new(db.clone()),
             Arc::new(db.clone()),
             cfg.server.data_dir.join("alert-state.json.zst"),
+            notifications.clone(),
         )?))
     } else {
         None
@@ -137,6 +159,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         rules: rules
             .clone()
             .map(|r| r as Arc<dyn kubepulse_api::prom::rules::RulesService>),
+        alertmanager: notifications
+            .clone()
+            .map(|n| n as Arc<dyn kubepulse_api::alertmanager::AlertmanagerService>),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let maintenance = spawn_maintenance(db.clone(), stop_rx.clone());
@@ -210,6 +235,13 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             stop_rx.clone(),
         )));
         tasks.push(tokio::spawn(reload_on_hangup(r.clone(), stop_rx.clone())));
+    }
+    if let Some(n) = &notifications {
+        tasks.push(tokio::spawn(periodic::every(
+            n.clone(),
+            Duration::from_secs(1),
+            stop_rx.clone(),
+        )));
     }
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await

@@ -66,6 +66,7 @@ fn rules(s: &Setup) -> anyhow::Result<Rules> {
         Arc::new(s.db.clone()),
         Arc::new(s.db.clone()),
         s.state.clone(),
+        None,
     )
 }
 
