@@ -8,6 +8,7 @@ mod logs;
 mod predict;
 mod procfs;
 mod query;
+mod rules;
 mod servers;
 
 use std::path::PathBuf;
@@ -137,6 +138,16 @@ enum What {
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
     },
+    /// Rule evaluation: 1,000 rules over 100,000 series, KubePulse on one thread and
+    /// Prometheus pinned to one core.
+    Rules {
+        /// Series per metric (100 metrics).
+        #[arg(long, default_value_t = 1000)]
+        series: usize,
+        /// Groups of 100 rules.
+        #[arg(long, default_value_t = 10)]
+        groups: usize,
+    },
     /// Failure prediction: training on simulated clusters (`kubepulse train`), the forests'
     /// time from its log.
     Training {
@@ -203,6 +214,7 @@ async fn run(
         }
         What::Training { seeds, hours } => predict::training(bin, tmp, &seeds, hours),
         What::Anomaly { series, points } => predict::anomaly(series, points),
+        What::Rules { series, groups } => rules::run(tmp, client, series, groups).await,
         What::Templates { dir, rounds } => logs::templates(&dir, rounds),
         What::Logs {
             dir,

@@ -286,7 +286,7 @@ fn ms(secs: f64) -> String {
 }
 
 /// Posts a form; returns the seconds it took and the answer.
-async fn post(
+pub async fn post(
     client: &reqwest::Client,
     url: &str,
     params: &[(&str, String)],
