@@ -71,6 +71,9 @@ pub fn rule_file(groups: usize) -> String {
     s
 }
 
+/// A series: labels and samples.
+type OwnedSeries = (Vec<(String, String)>, Vec<(i64, f64)>);
+
 /// Labels of series `i` of metric `m`.
 fn labels(m: usize, i: usize) -> Vec<(String, String)> {
     vec![
@@ -86,11 +89,7 @@ fn labels(m: usize, i: usize) -> Vec<(String, String)> {
 
 /// Every series' samples from five minutes before `end` to `ahead` steps after it: counters
 /// growing at 0.5 to 2 per second.
-fn data(
-    series_per_metric: usize,
-    end: i64,
-    ahead: usize,
-) -> Vec<(Vec<(String, String)>, Vec<(i64, f64)>)> {
+fn data(series_per_metric: usize, end: i64, ahead: usize) -> Vec<OwnedSeries> {
     let mut out = Vec::with_capacity(METRICS * series_per_metric);
     for m in 0..METRICS {
         for i in 0..series_per_metric {
@@ -154,7 +153,7 @@ impl Source for DbSource {
 fn kubepulse_side(
     dir: &Path,
     file: &str,
-    series: &[(Vec<(String, String)>, Vec<(i64, f64)>)],
+    series: &[OwnedSeries],
     end: i64,
     cycles: usize,
 ) -> anyhow::Result<(f64, usize, usize)> {
@@ -231,7 +230,7 @@ async fn prometheus_side(
     dir: &Path,
     client: &reqwest::Client,
     file: &str,
-    series: &[(Vec<(String, String)>, Vec<(i64, f64)>)],
+    series: &[OwnedSeries],
 ) -> anyhow::Result<Side> {
     let pdir = dir.join("rules-prometheus");
     std::fs::create_dir_all(&pdir)?;
