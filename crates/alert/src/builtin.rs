@@ -44,4 +44,70 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn the_predictive_alert_quotes_type_eta_explanation_and_recommendation() {
+        use std::sync::Arc;
+
+        use kubepulse_model::Labels;
+        use kubepulse_query::{Engine, MemSource};
+
+        use crate::group::{EvalContext, Group, Sink};
+
+        let mut m = MemSource::new();
+        let t = 1_800_000_000_000;
+        let ids = [("namespace", "shop"), ("pod", "cart-1"), ("type", "oom")];
+        let with = |name: &'static str, extra: &[(&'static str, &'static str)]| {
+            let mut p = vec![("__name__", name)];
+            p.extend(ids);
+            p.extend_from_slice(extra);
+            Labels::from_pairs(p).unwrap()
+        };
+        m.add(with("kubepulse_failure_probability", &[]), [(t, 0.82)]);
+        m.add(with("kubepulse_failure_eta_seconds", &[]), [(t, 400.0)]);
+        let info = [
+            (
+                "explanation",
+                "working set grows 42 MiB/min and reaches the 512 MiB limit in about 6 min",
+            ),
+            ("recommendation", "raise the memory limit to 768Mi"),
+        ];
+        m.add(with("kubepulse_failure_info", &info), [(t, 1.0)]);
+        struct Nowhere;
+        impl Sink for Nowhere {
+            fn write(&mut self, _: &[kubepulse_query::Sample]) -> Result<(), String> {
+                Ok(())
+            }
+            fn notify(&mut self, _: &crate::Rule, _: Vec<crate::Alert>) {}
+        }
+        let def = groups(0.7)
+            .unwrap()
+            .into_iter()
+            .find(|g| g.name == "kubepulse.predictions")
+            .unwrap();
+        let mut g = Group::new(def, 15_000);
+        let engine = Engine::default();
+        let none = Labels::empty();
+        let ctx = EvalContext {
+            engine: &engine,
+            source: Arc::new(m),
+            external_labels: &none,
+            external_url: "",
+            resend_delay: 60_000,
+        };
+        g.eval(t, &ctx, &mut Nowhere);
+        let (_, a) = g.active_alerts().next().expect("the alert fires");
+        assert_eq!(a.labels.get("severity"), Some("warning"));
+        assert_eq!(a.labels.get("type"), Some("oom"));
+        assert_eq!(
+            a.annotations["summary"],
+            "oom predicted for pod shop/cart-1 (probability 82%)"
+        );
+        assert_eq!(a.annotations["eta"], "6m 40s");
+        assert!(a.annotations["explanation"].starts_with("working set grows 42 MiB/min"));
+        assert_eq!(
+            a.annotations["recommendation"],
+            "raise the memory limit to 768Mi"
+        );
+    }
 }

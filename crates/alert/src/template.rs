@@ -108,6 +108,19 @@ fn label_map(labels: &Labels, text: &str) -> Value {
     Value::Map(Arc::new(m))
 }
 
+/// Actions that print `$value` or `.Value` alone: Go prints a float64 as `%v` does
+/// (`5.36870912e+08`), which the template engine's own printing does not, so such actions get a
+/// formatting function appended.
+static BARE_VALUE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"\{\{(-?\s*)(\$value|\.Value)(\s*-?)\}\}").ok());
+
+fn go_printing(text: &str) -> std::borrow::Cow<'_, str> {
+    match BARE_VALUE.as_ref() {
+        Some(re) => re.replace_all(text, "{{${1}${2} | __goFloat${3}}}"),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
 /// Expands `text` for alert `alert`; errors are written into the result as Prometheus writes them.
 pub fn expand(
     alert: &str,
@@ -131,7 +144,7 @@ pub fn expand(
         (Arc::from("Value"), Value::Float(data.value)),
     ])));
     let result = template(alert, query.cloned())
-        .parse(&format!("{DEFS}{text}"))
+        .parse(&format!("{DEFS}{}", go_printing(text)))
         .and_then(|t| t.execute_to_string(&root));
     match result {
         Ok(s) => s,

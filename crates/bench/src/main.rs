@@ -5,6 +5,7 @@
 
 mod load;
 mod logs;
+mod notify;
 mod predict;
 mod procfs;
 mod query;
@@ -148,6 +149,13 @@ enum What {
         #[arg(long, default_value_t = 10)]
         groups: usize,
     },
+    /// Notifications: alerts posted over a minute to KubePulse and Alertmanager 0.25 with the
+    /// same routing tree; their groups compared.
+    Notify {
+        /// Alerts.
+        #[arg(long, default_value_t = 10_000)]
+        alerts: usize,
+    },
     /// Failure prediction: training on simulated clusters (`kubepulse train`), the forests'
     /// time from its log.
     Training {
@@ -215,6 +223,7 @@ async fn run(
         What::Training { seeds, hours } => predict::training(bin, tmp, &seeds, hours),
         What::Anomaly { series, points } => predict::anomaly(series, points),
         What::Rules { series, groups } => rules::run(tmp, client, series, groups).await,
+        What::Notify { alerts } => notify::run(bin, tmp, client, alerts).await,
         What::Templates { dir, rounds } => logs::templates(&dir, rounds),
         What::Logs {
             dir,

@@ -304,6 +304,13 @@ pub fn base() -> FuncMap {
     );
     add("toTime", unary(humanize_timestamp, "toTime"));
     add(
+        "__goFloat",
+        Arc::new(|args: &[Value]| match arg("__goFloat", args, 0, 1)? {
+            Value::Float(f) => Ok(s(super::gofmt::format_v(*f))),
+            other => Ok(other.clone()),
+        }),
+    );
+    add(
         "args",
         Arc::new(|args: &[Value]| {
             let m: BTreeMap<Arc<str>, Value> = args

@@ -54,7 +54,8 @@ pub fn format_g(v: f64, prec: usize) -> String {
     out
 }
 
-/// Go's `%v` of a float64: the shortest representation, exponent form outside [1e-4, 1e21).
+/// Go's `%v` of a float64: the shortest representation, in exponent form for exponents below -4
+/// or from 6 on (`1e+06`).
 pub fn format_v(v: f64) -> String {
     kubepulse_model::gofloat::format_g(v)
 }

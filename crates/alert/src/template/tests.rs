@@ -50,6 +50,13 @@ fn prometheus_variables_and_functions() {
     assert_eq!(run("{{ \"90s\" | parseDuration }}", 0.0), "90");
     assert!(run("{{ query \"up\" }}", 0.0).starts_with("<error expanding template:"));
     assert_eq!(run("plain text", 0.0), "plain text");
+    // A float printed alone reads as Go prints it.
+    assert_eq!(
+        run("{{ $value }} {{- $value -}} {{.Value}}", 536870912.0),
+        "5.36870912e+085.36870912e+085.36870912e+08"
+    );
+    assert_eq!(run("{{ $value }}", 0.25), "0.25");
+    assert_eq!(run("{{ $value }}", f64::INFINITY), "+Inf");
 }
 
 #[test]

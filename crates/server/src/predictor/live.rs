@@ -28,6 +28,12 @@ pub const PROBABILITY: &str = "kubepulse_failure_probability";
 pub const ETA: &str = "kubepulse_failure_eta_seconds";
 /// 1 while the model alarms for the object.
 pub const ALARM: &str = "kubepulse_failure_alarm";
+/// 1, with the explanation and the recommendation as labels, for objects at risk (what alert
+/// annotations quote).
+pub const INFO: &str = "kubepulse_failure_info";
+/// Failure probability from which the info series is written (its labels change as the
+/// evidence does, so it is kept to objects at risk).
+const INFO_FROM: f64 = 0.5;
 
 /// A node whose exporter has been silent longer than this many scrape steps is down.
 const SILENT_STEPS: f64 = 1.5;
@@ -190,6 +196,16 @@ fn write(append: &dyn Append, scored: &[ObjectPrediction], t: i64) -> anyhow::Re
         series(ALARM, f64::from(u8::from(x.alarm)));
         if let Some(eta) = x.eta_seconds {
             series(ETA, eta);
+        }
+        if x.probability >= INFO_FROM || x.alarm {
+            let mut labels = vec![
+                ("__name__", INFO),
+                ("explanation", x.explanation.as_str()),
+                ("recommendation", x.recommendation.description.as_str()),
+            ];
+            labels.extend(ids.iter().copied());
+            labels.sort_unstable();
+            owned.push((labels, [(t, 1.0)]));
         }
     }
     let batch: Vec<SeriesWrite<'_>> = owned
