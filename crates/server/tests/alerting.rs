@@ -332,6 +332,36 @@ receivers:
         "cart-1 is failing (value 1)"
     );
 
+    // SIGHUP reloads the rule files; a broken file is refused and the running rules go on.
+    let more = format!("{RULES}      - record: demo:one\n        expr: vector(1)\n");
+    std::fs::write(dir.join("rules.yml"), more).unwrap();
+    let hup = Command::new("kill")
+        .args(["-HUP", &server.peer.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    let names = |url: &str| {
+        let (_, v) = http("GET", &format!("{url}/api/v1/rules"), "");
+        v["data"]["groups"][0]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    wait_for("the reload", Duration::from_secs(20), || {
+        names(&url) == ["AlwaysFiring", "demo:one"]
+    });
+    std::fs::write(
+        dir.join("rules.yml"),
+        "groups:\n  - name: demo\n    rules:\n      - record: x\n        expr: sum(\n",
+    )
+    .unwrap();
+    let (status, _) = http("POST", &format!("{url}/-/reload"), "");
+    assert_eq!(status, 500);
+    assert_eq!(names(&url), ["AlwaysFiring", "demo:one"]);
+    std::fs::write(dir.join("rules.yml"), RULES).unwrap();
+
     // A restart neither loses the alert nor notifies the webhook again.
     let before = hook.requests().len();
     assert!(server.peer.terminate(Duration::from_secs(20)));

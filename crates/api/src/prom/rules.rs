@@ -39,6 +39,15 @@ fn time(ms: i64) -> Value {
     }
 }
 
+/// Milliseconds as seconds, whole numbers written without a fraction as Go writes them.
+fn seconds(ms: i64) -> Value {
+    if ms % 1000 == 0 {
+        json!(ms / 1000)
+    } else {
+        json!(ms as f64 / 1000.0)
+    }
+}
+
 fn alert_json(a: &Alert) -> Value {
     json!({
         "labels": a.labels,
@@ -64,12 +73,23 @@ fn rule_json(r: &RuleRun) -> Value {
         "query": r.rule.expr.trim_end(),
         "labels": r.rule.labels,
         "health": r.health.as_str(),
-        "lastError": r.last_error.clone().unwrap_or_default(),
         "evaluationTime": r.eval_seconds,
         "lastEvaluation": time(r.last_eval),
     });
+    // Prometheus leaves `lastError` out when there is none.
+    if let Some(e) = &r.last_error {
+        v["lastError"] = json!(e);
+    }
     match &r.rule.kind {
-        RuleKind::Recording { .. } => v["type"] = json!("recording"),
+        RuleKind::Recording { .. } => {
+            v["type"] = json!("recording");
+            // Prometheus leaves a recording rule's empty labels out.
+            if r.rule.labels.is_empty()
+                && let Some(o) = v.as_object_mut()
+            {
+                o.remove("labels");
+            }
+        }
         RuleKind::Alerting {
             hold,
             keep_firing_for,
@@ -125,13 +145,12 @@ pub async fn rules(
                 "name": g.name,
                 "file": g.file,
                 "rules": rules,
-                "interval": g.interval as f64 / 1000.0,
+                "interval": seconds(g.interval),
                 "limit": g.limit,
                 "evaluationTime": g.eval_seconds,
                 "lastEvaluation": time(g.last_eval),
             })
         })
-        .filter(|g| want.is_none() || g["rules"].as_array().is_some_and(|r| !r.is_empty()))
         .collect();
     Ok(success(&json!({ "groups": list }).to_string(), &[]))
 }
