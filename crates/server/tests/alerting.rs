@@ -105,9 +105,69 @@ fn start_alertmanager(dir: &Path) -> (Peer, u16) {
     (p, port)
 }
 
-fn start_smtp(maildir: &Path) -> (Peer, u16) {
+/// A CA and a certificate it signed for 127.0.0.1, made with openssl: (CA file, cert, key).
+fn certificates(dir: &Path) -> (String, String, String) {
+    let p = |n: &str| dir.join(n).display().to_string();
+    let run = |args: &[&str]| {
+        let o = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=test ca",
+        "-keyout",
+        &p("ca.key"),
+        "-out",
+        &p("ca.pem"),
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        &p("smtp.key"),
+        "-out",
+        &p("smtp.csr"),
+    ]);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("smtp.csr"),
+        "-CA",
+        &p("ca.pem"),
+        "-CAkey",
+        &p("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        &p("san.ext"),
+        "-out",
+        &p("smtp.pem"),
+    ]);
+    (p("ca.pem"), p("smtp.pem"), p("smtp.key"))
+}
+
+/// aiosmtpd delivering into `maildir`; with a certificate it offers STARTTLS and refuses mail
+/// sent without it.
+fn start_smtp(maildir: &Path, tls: Option<(&str, &str)>) -> (Peer, u16) {
     let port = free_port();
-    let args = vec![
+    let mut args = vec![
         "-m".to_string(),
         "aiosmtpd".into(),
         "-n".into(),
@@ -117,6 +177,18 @@ fn start_smtp(maildir: &Path) -> (Peer, u16) {
         "aiosmtpd.handlers.Mailbox".into(),
         maildir.display().to_string(),
     ];
+    if let Some((cert, key)) = tls {
+        let at = args.len() - 3;
+        args.splice(
+            at..at,
+            [
+                "--tlscert".to_string(),
+                cert.to_string(),
+                "--tlskey".into(),
+                key.to_string(),
+            ],
+        );
+    }
     let mut p = Peer::start("aiosmtpd", "python3", &args).unwrap();
     p.wait_port(port, Duration::from_secs(30)).unwrap();
     (p, port)
@@ -149,7 +221,10 @@ fn rules_notify_every_receiver_and_amtool_manages_silences() {
         ..StubResponse::default()
     });
     let maildir = dir.join("mail");
-    let (_smtp, smtp_port) = start_smtp(&maildir);
+    let (_smtp, smtp_port) = start_smtp(&maildir, None);
+    let (ca, cert, key) = certificates(dir);
+    let tls_maildir = dir.join("tls-mail");
+    let (_tls_smtp, tls_port) = start_smtp(&tls_maildir, Some((&cert, &key)));
     let (_am, am_port) = start_alertmanager(dir);
 
     std::fs::write(dir.join("rules.yml"), RULES).unwrap();
@@ -174,6 +249,11 @@ receivers:
         channel: '#alerts'
     email_configs:
       - to: sre@example.org
+      - to: oncall@example.org
+        smarthost: 127.0.0.1:{tls_port}
+        require_tls: true
+        tls_config:
+          ca_file: {ca}
 "#,
         hanging.port, failing.port, hook.port, slack.port
     );
@@ -264,6 +344,12 @@ receivers:
         mail.contains("text/plain") && mail.contains("text/html"),
         "{mail}"
     );
+
+    // STARTTLS, which that server requires before any mail, with its certificate checked.
+    wait_for("the email over STARTTLS", Duration::from_secs(30), || {
+        !mails(&tls_maildir).is_empty()
+    });
+    assert!(mails(&tls_maildir)[0].contains("To: oncall@example.org"));
 
     // The failing receiver is retried with back-off.
     wait_for("retries", Duration::from_secs(30), || {

@@ -110,6 +110,20 @@ pub struct EmailConfig {
     pub send_resolved: Option<bool>,
     /// Extra headers (`Subject` overrides the subject).
     pub headers: BTreeMap<String, String>,
+    /// How the server's certificate is checked when STARTTLS is used.
+    pub tls_config: TlsConfig,
+}
+
+/// Checks of a server's certificate.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// A PEM file of certificate authorities to trust besides the usual roots.
+    pub ca_file: Option<String>,
+    /// The name the certificate must carry (default: the host of the smarthost).
+    pub server_name: Option<String>,
+    /// Accept any certificate (testing only).
+    pub insecure_skip_verify: bool,
 }
 
 /// A receiver: a name and its integrations.
@@ -269,6 +283,11 @@ impl NotifyConfig {
                 }
                 if e.from.is_none() && self.global.smtp_from.is_none() {
                     return Err("no global SMTP from set".into());
+                }
+                if let Some(ca) = &e.tls_config.ca_file
+                    && !std::path::Path::new(ca).is_file()
+                {
+                    return Err(format!("unable to load specified CA cert {ca}"));
                 }
             }
         }

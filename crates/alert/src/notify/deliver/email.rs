@@ -3,12 +3,12 @@
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::{Context, Delivery, DeliveryError, Notifier};
-use crate::notify::config::{EmailConfig, Global};
+use crate::notify::config::{EmailConfig, Global, TlsConfig};
 use crate::notify::dispatch::Notification;
 use crate::notify::payload;
 
@@ -22,6 +22,7 @@ pub struct Email {
     require_tls: bool,
     send_resolved: bool,
     subject: Option<String>,
+    tls: TlsConfig,
     ctx: Context,
 }
 
@@ -53,6 +54,7 @@ impl Email {
             require_tls: c.require_tls.or(g.smtp_require_tls).unwrap_or(false),
             send_resolved: c.send_resolved.unwrap_or(false),
             subject: c.headers.get("Subject").cloned(),
+            tls: c.tls_config.clone(),
             ctx: ctx.clone(),
         }
     }
@@ -115,6 +117,26 @@ fn mailboxes(list: &str) -> Result<Vec<Mailbox>, DeliveryError> {
 }
 
 impl Email {
+    /// STARTTLS settings: the usual roots, the configured CA, the expected name.
+    fn tls_parameters(&self, host: &str) -> Result<TlsParameters, DeliveryError> {
+        let name = self
+            .tls
+            .server_name
+            .clone()
+            .unwrap_or_else(|| host.to_string());
+        let mut b = TlsParameters::builder(name)
+            .dangerous_accept_invalid_certs(self.tls.insecure_skip_verify);
+        if let Some(ca) = &self.tls.ca_file {
+            let pem = std::fs::read(ca)
+                .map_err(|e| DeliveryError::fatal(format!("ca_file {ca}: {e}")))?;
+            let cert = Certificate::from_pem(&pem)
+                .map_err(|e| DeliveryError::fatal(format!("ca_file {ca}: {e}")))?;
+            b = b.add_root_certificate(cert);
+        }
+        b.build_rustls()
+            .map_err(|e| DeliveryError::fatal(format!("tls: {e}")))
+    }
+
     async fn send(&self, n: &Notification) -> Result<(), DeliveryError> {
         let (host, port) = match self.smarthost.rsplit_once(':') {
             Some((h, p)) => (
@@ -125,8 +147,7 @@ impl Email {
             ),
             None => (self.smarthost.clone(), 25),
         };
-        let tls = TlsParameters::new(host.clone())
-            .map_err(|e| DeliveryError::fatal(format!("tls: {e}")))?;
+        let tls = self.tls_parameters(&host)?;
         let mode = if self.require_tls {
             Tls::Required(tls)
         } else {
