@@ -14,6 +14,7 @@ pub mod predict;
 pub mod prom;
 mod system;
 pub mod templates;
+pub mod web;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -86,8 +87,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/log_templates", get(templates::list))
         .merge(prom::routes())
         .merge(alertmanager::routes())
+        .merge(web::routes())
         .merge(loki::routes())
         .layer(DefaultBodyLimit::max(body))
+        .layer(axum::middleware::from_fn(web::same_origin))
         .with_state(state)
         .merge(grpc)
 }
