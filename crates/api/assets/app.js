@@ -91,6 +91,23 @@
           .catch(function (err) { status(err.message, true); });
       }
     });
+    var fault = document.getElementById("fault-form");
+    if (fault) fault.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var opt = fault.kind.options[fault.kind.selectedIndex];
+      var target = opt.getAttribute("data-target");
+      var body = { kind: fault.kind.value, severity: parseFloat(fault.severity.value), duration: fault.duration.value };
+      if (target === "node") {
+        body.node = fault.node.value;
+      } else {
+        var v = (target === "service" ? fault.service.value : fault.workload.value).split("/");
+        body.namespace = v[0];
+        body[target] = v.slice(1).join("/");
+      }
+      send("POST", "/api/v1/simulator/faults", body)
+        .then(function () { status(body.kind + " injected"); return refresh(true); })
+        .catch(function (err) { status(err.message, true); });
+    });
     var form = document.getElementById("silence-form");
     if (form) form.addEventListener("submit", function (e) {
       e.preventDefault();

@@ -12,6 +12,7 @@ mod loki;
 mod otlp_grpc;
 pub mod predict;
 pub mod prom;
+pub mod simulator;
 mod system;
 pub mod templates;
 pub mod web;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub rules: Option<Arc<dyn prom::rules::RulesService>>,
     /// The notification pipeline (Alertmanager's API), when it runs.
     pub alertmanager: Option<Arc<dyn alertmanager::AlertmanagerService>>,
+    /// The built-in simulated cluster, when it runs.
+    pub simulator: Option<simulator::SharedSimulator>,
 }
 
 /// The router of every endpoint.
@@ -85,6 +88,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/simulate/{count}", get(predict::simulate))
         .route("/api/v1/anomalies", get(anomaly::list))
         .route("/api/v1/log_templates", get(templates::list))
+        .route(
+            "/api/v1/simulator/faults",
+            get(simulator::get_faults).post(simulator::post_fault),
+        )
+        .route("/api/v1/simulator/targets", get(simulator::get_targets))
         .merge(prom::routes())
         .merge(alertmanager::routes())
         .merge(web::routes())

@@ -8,7 +8,10 @@ mod alerts;
 pub mod chart;
 mod events;
 mod explore;
+mod object;
 mod overview;
+mod simulator;
+mod workloads;
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -35,6 +38,10 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(overview::page))
         .route("/alerts", get(alerts::page))
         .route("/explore", get(explore::page))
+        .route("/workloads", get(workloads::page))
+        .route("/pods/{namespace}/{pod}", get(object::pod))
+        .route("/nodes/{node}", get(object::node))
+        .route("/simulator", get(simulator::page))
         .route("/events", get(events::page))
         .route("/ui/live", get(live))
         .route("/static/app.css", get(|| async { asset(CSS, "text/css") }))

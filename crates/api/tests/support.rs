@@ -55,6 +55,7 @@ pub fn setup_with(opts: EngineOptions) -> (tempfile::TempDir, Db, AppState) {
         log_templates: None,
         rules: None,
         alertmanager: None,
+        simulator: None,
     };
     (tmp, db, state)
 }

@@ -125,6 +125,8 @@ async fn every_page_loads_and_the_alert_path_works_by_clicks() {
             "/explore?q=sum+by+(namespace)+(rate(container_cpu_usage_seconds_total%5B5m%5D))&range=15m",
         ),
         ("events", "/events"),
+        ("workloads", "/workloads"),
+        ("simulator", "/simulator"),
     ] {
         c.goto(&format!("{base}{path}")).await.unwrap();
         c.find(Locator::Css("main h1")).await.unwrap();
@@ -211,6 +213,78 @@ async fn every_page_loads_and_the_alert_path_works_by_clicks() {
     wait_text(&c, "#status", "Feedback recorded: noise").await;
     let errors = console_errors(driver_port, &c).await;
     assert!(errors.is_empty(), "alerts: console errors {errors:?}");
+
+    // Workloads → a pod's page with its charts → its node's page.
+    c.goto(&format!("{base}/workloads?namespace=shop"))
+        .await
+        .unwrap();
+    c.find(Locator::Css("table.pods a[href^='/pods/shop/cart-']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let title = wait_text(&c, "main h1", "Pod shop/cart-").await;
+    let charts = c.find_all(Locator::Css("svg.chart")).await.unwrap();
+    assert_eq!(charts.len(), 4, "{title}");
+    std::fs::write(out.join("pod.png"), c.screenshot().await.unwrap()).unwrap();
+    c.find(Locator::Css(".fact strong")).await.unwrap();
+    let node = c
+        .execute(
+            "return document.querySelector('.fact strong').textContent",
+            vec![],
+        )
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/nodes/{}", node.as_str().unwrap()))
+        .await
+        .unwrap();
+    wait_text(&c, "main h1", "Node node-").await;
+    std::fs::write(out.join("node.png"), c.screenshot().await.unwrap()).unwrap();
+    let errors = console_errors(driver_port, &c).await;
+    assert!(errors.is_empty(), "object pages: console errors {errors:?}");
+
+    // Simulator: a memory leak injected into shop/cart by the form.
+    c.goto(&format!("{base}/simulator")).await.unwrap();
+    c.find(Locator::Css("#f-kind option[value=memory_leak]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#f-workload option[value='shop/cart']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#fault-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "#status", "memory_leak injected").await;
+    // The fault begins at the simulator's next step.
+    let watch = Stopwatch::start();
+    loop {
+        c.goto(&format!("{base}/simulator")).await.unwrap();
+        if let Ok(e) = c.find(Locator::Css("#faults")).await
+            && e.text().await.unwrap_or_default().contains("shop/cart-")
+        {
+            break;
+        }
+        assert!(
+            watch.elapsed_secs() < 45.0,
+            "the injected fault never began"
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    std::fs::write(
+        out.join("simulator-injected.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
 
     // Explore: a query typed and run.
     c.goto(&format!("{base}/explore")).await.unwrap();

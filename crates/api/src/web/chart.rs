@@ -101,6 +101,18 @@ fn nice_step(span: f64, n: f64) -> f64 {
 
 /// The SVG of `lines` over `[start, end]`, with reference lines; `id` names it for the page.
 pub fn svg(id: &str, lines: &[Line], refs: &[Reference], start: i64, end: i64) -> String {
+    svg_marked(id, lines, refs, &[], start, end)
+}
+
+/// As [`svg`], with vertical marks (anomalies) at the given times, each with its text.
+pub fn svg_marked(
+    id: &str,
+    lines: &[Line],
+    refs: &[Reference],
+    marks: &[(i64, String)],
+    start: i64,
+    end: i64,
+) -> String {
     let values = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.1))
@@ -160,9 +172,20 @@ pub fn svg(id: &str, lines: &[Line], refs: &[Reference], start: i64, end: i64) -
         let yy = y(r.value);
         let _ = write!(
             s,
-            r#"<line class="ref" x1="{LEFT}" x2="{W}" y1="{yy:.1}" y2="{yy:.1}"><title>{} {}</title></line>"#,
+            r#"<line class="ref ref-{}" x1="{LEFT}" x2="{W}" y1="{yy:.1}" y2="{yy:.1}"><title>{} {}</title></line>"#,
+            if r.name == "limit" { "limit" } else { "other" },
             escape(&r.name),
             escape(&short(r.value))
+        );
+    }
+    for (t, text) in marks.iter().filter(|m| m.0 >= start && m.0 <= end) {
+        let xx = x(*t);
+        let _ = write!(
+            s,
+            r#"<line class="mark" x1="{xx:.1}" x2="{xx:.1}" y1="{TOP}" y2="{}"><title>{} {}</title></line>"#,
+            H - BOTTOM,
+            clock(*t),
+            escape(text)
         );
     }
     for (i, l) in lines.iter().enumerate() {

@@ -133,6 +133,32 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     } else {
         None
     };
+    let simulate = match cfg.simulator.mode {
+        SimulatorMode::On => true,
+        SimulatorMode::Off => false,
+        SimulatorMode::Auto => cfg.scrape.scrape_configs.is_empty(),
+    };
+    let simulator = if simulate {
+        if cfg.simulator.mode == SimulatorMode::Auto {
+            info!(
+                "no cluster and no scrape jobs configured: serving the built-in simulated cluster"
+            );
+        }
+        let scenario = cfg
+            .simulator
+            .scenario
+            .as_ref()
+            .map(|p| Scenario::load(p))
+            .transpose()?;
+        let sim = Simulator::new(
+            cfg.simulator.cluster.clone(),
+            scenario.as_ref(),
+            Some(clock.now_ms()),
+        )?;
+        Some(Arc::new(Mutex::new(sim)))
+    } else {
+        None
+    };
     let state = AppState {
         append: append.clone(),
         read: Arc::new(db.clone()),
@@ -162,6 +188,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         alertmanager: notifications
             .clone()
             .map(|n| n as Arc<dyn kubepulse_api::alertmanager::AlertmanagerService>),
+        simulator: simulator.clone(),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let maintenance = spawn_maintenance(db.clone(), stop_rx.clone());
@@ -178,30 +205,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             stop_rx.clone(),
         )));
     }
-    let simulate = match cfg.simulator.mode {
-        SimulatorMode::On => true,
-        SimulatorMode::Off => false,
-        SimulatorMode::Auto => cfg.scrape.scrape_configs.is_empty(),
-    };
-    if simulate {
-        if cfg.simulator.mode == SimulatorMode::Auto {
-            info!(
-                "no cluster and no scrape jobs configured: serving the built-in simulated cluster"
-            );
-        }
-        let scenario = cfg
-            .simulator
-            .scenario
-            .as_ref()
-            .map(|p| Scenario::load(p))
-            .transpose()?;
-        let sim = Simulator::new(
-            cfg.simulator.cluster.clone(),
-            scenario.as_ref(),
-            Some(clock.now_ms()),
-        )?;
+    if let Some(sim) = &simulator {
         tasks.push(tokio::spawn(kubepulse_ingest::sim_source::run_live(
-            Arc::new(Mutex::new(sim)),
+            sim.clone(),
             append.clone(),
             clock.clone(),
             ingest.clone(),
