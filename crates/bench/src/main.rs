@@ -6,6 +6,7 @@
 mod load;
 mod logs;
 mod notify;
+mod overview;
 mod predict;
 mod procfs;
 mod query;
@@ -156,6 +157,18 @@ enum What {
         #[arg(long, default_value_t = 10_000)]
         alerts: usize,
     },
+    /// The dashboard's overview page of a large simulated cluster: server time per request.
+    Overview {
+        /// Simulated pods (one node per 20).
+        #[arg(long, default_value_t = 1000)]
+        pods: u32,
+        /// Seconds of simulated cluster before measuring (data and the failure model).
+        #[arg(long, default_value_t = 240)]
+        warmup: u64,
+        /// Requests measured.
+        #[arg(long, default_value_t = 50)]
+        reps: usize,
+    },
     /// Failure prediction: training on simulated clusters (`kubepulse train`), the forests'
     /// time from its log.
     Training {
@@ -224,6 +237,9 @@ async fn run(
         What::Anomaly { series, points } => predict::anomaly(series, points),
         What::Rules { series, groups } => rules::run(tmp, client, series, groups).await,
         What::Notify { alerts } => notify::run(bin, tmp, client, alerts).await,
+        What::Overview { pods, warmup, reps } => {
+            overview::run(bin, tmp, client, pods, warmup, reps).await
+        }
         What::Templates { dir, rounds } => logs::templates(&dir, rounds),
         What::Logs {
             dir,

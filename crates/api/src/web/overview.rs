@@ -159,10 +159,17 @@ pub async fn page(st: State<AppState>) -> Response {
     };
     let (firing, pending) = alert_rows(&st, t);
     let start = t - 3_600_000;
-    let chart = |q: &'static str, name: &'static str, id: &'static str| {
+    // The built-in rules record both sums every interval; the raw expression is the fallback
+    // when rules are off.
+    let chart = |recorded: &'static str, q: &'static str, name: &'static str, id: &'static str| {
         let st = st.clone();
         async move {
-            let series = range(&st, q, start, t, 60_000).await.unwrap_or_default();
+            let mut series = range(&st, recorded, start, t, 60_000)
+                .await
+                .unwrap_or_default();
+            if series.is_empty() {
+                series = range(&st, q, start, t, 60_000).await.unwrap_or_default();
+            }
             let lines: Vec<Line> = series
                 .into_iter()
                 .map(|s| Line {
@@ -174,12 +181,14 @@ pub async fn page(st: State<AppState>) -> Response {
         }
     };
     let cpu_chart = chart(
+        "cluster:container_cpu_usage_seconds:rate5m",
         r#"sum(rate(container_cpu_usage_seconds_total{container!=""}[5m]))"#,
         "CPU used",
         "cpu",
     )
     .await;
     let mem_chart = chart(
+        "cluster:container_memory_working_set_bytes:sum",
         r#"sum(container_memory_working_set_bytes{container!=""})"#,
         "working set",
         "memory",
