@@ -110,7 +110,9 @@ pub struct Pair {
 /// Starts both and remote-writes [`series`] into each.
 pub async fn pair() -> Pair {
     let tmp = tempfile::tempdir().unwrap();
-    let kp = support::serve(support::QUIET, &tmp.path().join("data"));
+    // No rules: Prometheus here runs none either, so that both hold the same series.
+    let config = format!("{}rules:\n  enabled: false\n", support::QUIET);
+    let kp = support::serve(&config, &tmp.path().join("data"));
     let prom_port = free_port();
     let prom = kubepulse_testkit::prometheus(
         &tmp.path().join("prometheus"),
