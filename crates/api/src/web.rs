@@ -1,5 +1,6 @@
 //! The dashboard: server-rendered pages (askama templates, checked at compile time and escaped
-//! everywhere) for the overview, alerts, PromQL exploration and events, SVG charts drawn on the
+//! everywhere) for the overview, workloads, pods and nodes, alerts, PromQL exploration, logs,
+//! events and the simulator, SVG charts drawn on the
 //! server, a little JavaScript for what needs interaction (theme, live refresh over server-sent
 //! events, silences and feedback sent as JSON POSTs), and no network access beyond KubePulse.
 //! State-changing requests whose `Origin` is another site are refused.
@@ -8,6 +9,7 @@ mod alerts;
 pub mod chart;
 mod events;
 mod explore;
+mod logs;
 mod object;
 mod overview;
 mod simulator;
@@ -42,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/pods/{namespace}/{pod}", get(object::pod))
         .route("/nodes/{node}", get(object::node))
         .route("/simulator", get(simulator::page))
+        .route("/logs", get(logs::page))
         .route("/events", get(events::page))
         .route("/ui/live", get(live))
         .route("/static/app.css", get(|| async { asset(CSS, "text/css") }))

@@ -126,6 +126,10 @@ async fn every_page_loads_and_the_alert_path_works_by_clicks() {
         ),
         ("events", "/events"),
         ("workloads", "/workloads"),
+        (
+            "logs",
+            "/logs?q=%7Bnamespace%3D%22shop%22%7D&namespace=shop",
+        ),
         ("simulator", "/simulator"),
     ] {
         c.goto(&format!("{base}{path}")).await.unwrap();
@@ -285,6 +289,15 @@ async fn every_page_loads_and_the_alert_path_works_by_clicks() {
         c.screenshot().await.unwrap(),
     )
     .unwrap();
+
+    // Logs: the shop's lines and its templates.
+    c.goto(&format!(
+        "{base}/logs?q=%7Bnamespace%3D%22shop%22%7D&namespace=shop"
+    ))
+    .await
+    .unwrap();
+    wait_text(&c, "#log-lines", "shop/").await;
+    wait_text(&c, "#templates", "<*>").await;
 
     // Explore: a query typed and run.
     c.goto(&format!("{base}/explore")).await.unwrap();
