@@ -92,6 +92,32 @@ pub struct EvalContext<'a> {
     pub resend_delay: i64,
 }
 
+/// Appends rule outputs to a store, one sample per series.
+pub fn append_samples(
+    append: &dyn kubepulse_store::Append,
+    samples: &[Sample],
+) -> Result<(), String> {
+    let labels: Vec<Vec<(&str, &str)>> = samples
+        .iter()
+        .map(|s| {
+            s.labels
+                .iter()
+                .map(|l| (l.name.as_str(), l.value.as_str()))
+                .collect()
+        })
+        .collect();
+    let values: Vec<[(i64, f64); 1]> = samples.iter().map(|s| [(s.t, s.v)]).collect();
+    let batch: Vec<kubepulse_store::SeriesWrite<'_>> = labels
+        .iter()
+        .zip(&values)
+        .map(|(l, v)| kubepulse_store::SeriesWrite {
+            labels: l,
+            samples: v,
+        })
+        .collect();
+    append.append(&batch).map(|_| ()).map_err(|e| e.to_string())
+}
+
 /// Where a group's outputs go: recorded samples, then alerts to notify.
 pub trait Sink {
     /// Stores samples; later rules of the group read them.

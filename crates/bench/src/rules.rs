@@ -110,25 +110,7 @@ struct StoreSink<'a>(&'a Db, usize);
 
 impl Sink for StoreSink<'_> {
     fn write(&mut self, samples: &[Sample]) -> Result<(), String> {
-        let labels: Vec<Vec<(&str, &str)>> = samples
-            .iter()
-            .map(|s| {
-                s.labels
-                    .iter()
-                    .map(|l| (l.name.as_str(), l.value.as_str()))
-                    .collect()
-            })
-            .collect();
-        let vals: Vec<[(i64, f64); 1]> = samples.iter().map(|s| [(s.t, s.v)]).collect();
-        let batch: Vec<SeriesWrite<'_>> = labels
-            .iter()
-            .zip(&vals)
-            .map(|(l, v)| SeriesWrite {
-                labels: l,
-                samples: v,
-            })
-            .collect();
-        self.0.append(&batch).map(|_| ()).map_err(|e| e.to_string())
+        kubepulse_alert::group::append_samples(self.0, samples)
     }
 
     fn notify(&mut self, _: &Rule, alerts: Vec<kubepulse_alert::Alert>) {

@@ -14,7 +14,7 @@ use kubepulse_alert::{Alert, AlertingState, EvalContext, Group, Rule, RuleGroup,
 use kubepulse_api::prom::rules::RulesService;
 use kubepulse_model::{Clock, Labels};
 use kubepulse_query::{Engine, QueryError, Sample, Source};
-use kubepulse_store::{Append, Matcher, Read, SeriesSamples, SeriesWrite};
+use kubepulse_store::{Append, Matcher, Read, SeriesSamples};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
@@ -44,28 +44,7 @@ struct StoreSink<'a> {
 
 impl Sink for StoreSink<'_> {
     fn write(&mut self, samples: &[Sample]) -> Result<(), String> {
-        let labels: Vec<Vec<(&str, &str)>> = samples
-            .iter()
-            .map(|s| {
-                s.labels
-                    .iter()
-                    .map(|l| (l.name.as_str(), l.value.as_str()))
-                    .collect()
-            })
-            .collect();
-        let values: Vec<[(i64, f64); 1]> = samples.iter().map(|s| [(s.t, s.v)]).collect();
-        let batch: Vec<SeriesWrite<'_>> = labels
-            .iter()
-            .zip(&values)
-            .map(|(l, v)| SeriesWrite {
-                labels: l,
-                samples: v,
-            })
-            .collect();
-        self.append
-            .append(&batch)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        kubepulse_alert::group::append_samples(self.append, samples)
     }
 
     fn notify(&mut self, rule: &Rule, alerts: Vec<Alert>) {

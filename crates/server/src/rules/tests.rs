@@ -3,7 +3,7 @@ use std::sync::Arc;
 use kubepulse_alert::AlertState;
 use kubepulse_model::ManualClock;
 use kubepulse_query::{QueryValue, StoreSource};
-use kubepulse_store::{Db, StoreConfig};
+use kubepulse_store::{Db, SeriesWrite, StoreConfig};
 
 use super::*;
 use crate::periodic::Job;
