@@ -125,28 +125,12 @@ fn alertmanager(dir: &Path) -> anyhow::Result<(Peer, u16)> {
 }
 
 fn kubepulse(bin: &Path, dir: &Path) -> anyhow::Result<(Peer, u16)> {
-    let port = free_port();
     std::fs::write(dir.join("notify.yml"), CONFIG)?;
-    let cfg = dir.join("kubepulse.yaml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "simulator:\n  mode: off\nprediction:\n  enabled: false\nanomaly:\n  enabled: false\nlog:\n  level: warn\nrules:\n  builtin: false\nalerting:\n  config_file: {}\n",
-            dir.join("notify.yml").display()
-        ),
-    )?;
-    let args: Vec<String> = vec![
-        "--config".into(),
-        cfg.display().to_string(),
-        "serve".into(),
-        "--listen".into(),
-        format!("127.0.0.1:{port}"),
-        "--data-dir".into(),
-        dir.join("kubepulse-data").display().to_string(),
-    ];
-    let mut p = Peer::start_in("kubepulse", bin, &args, &dir.join("kubepulse-run"))?;
-    p.wait_port(port, Duration::from_secs(120))?;
-    Ok((p, port))
+    let yaml = format!(
+        "simulator:\n  mode: off\nprediction:\n  enabled: false\nanomaly:\n  enabled: false\nlog:\n  level: warn\nrules:\n  builtin: false\nalerting:\n  config_file: {}\n",
+        dir.join("notify.yml").display()
+    );
+    servers::kubepulse_with(bin, dir, "kubepulse", &yaml)
 }
 
 /// KubePulse's dispatcher alone: `n` alerts received over a minute and flushed, one thread.

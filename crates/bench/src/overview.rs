@@ -7,7 +7,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use kubepulse_model::clock::Stopwatch;
-use kubepulse_testkit::{Peer, free_port};
 
 use crate::servers;
 
@@ -20,26 +19,11 @@ pub async fn run(
     warmup: u64,
     reps: usize,
 ) -> anyhow::Result<()> {
-    let port = free_port();
-    let cfg = dir.join("overview.yaml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "log:\n  level: warn\nsimulator:\n  mode: on\n  cluster:\n    nodes: {}\n    pods: {pods}\n",
-            (pods / 20).max(1)
-        ),
-    )?;
-    let args: Vec<String> = vec![
-        "--config".into(),
-        cfg.display().to_string(),
-        "serve".into(),
-        "--listen".into(),
-        format!("127.0.0.1:{port}"),
-        "--data-dir".into(),
-        dir.join("overview-data").display().to_string(),
-    ];
-    let mut p = Peer::start_in("kubepulse", bin, &args, &dir.join("overview-run"))?;
-    p.wait_port(port, Duration::from_secs(120))?;
+    let yaml = format!(
+        "log:\n  level: warn\nsimulator:\n  mode: on\n  cluster:\n    nodes: {}\n    pods: {pods}\n",
+        (pods / 20).max(1)
+    );
+    let (p, port) = servers::kubepulse_with(bin, dir, "overview", &yaml)?;
     servers::wait_ready(
         client,
         &format!("http://127.0.0.1:{port}/-/ready"),

@@ -56,6 +56,31 @@ pub fn kubepulse(bin: &Path, dir: &Path, store: &str) -> anyhow::Result<Sut> {
     })
 }
 
+/// Starts `kubepulse serve` with the configuration `yaml`, its files under `dir/name-*`; returns
+/// the process and its port once it listens.
+pub fn kubepulse_with(
+    bin: &Path,
+    dir: &Path,
+    name: &str,
+    yaml: &str,
+) -> anyhow::Result<(Peer, u16)> {
+    let port = free_port();
+    let cfg = dir.join(format!("{name}.yaml"));
+    std::fs::write(&cfg, yaml)?;
+    let args: Vec<String> = vec![
+        "--config".into(),
+        cfg.display().to_string(),
+        "serve".into(),
+        "--listen".into(),
+        format!("127.0.0.1:{port}"),
+        "--data-dir".into(),
+        dir.join(format!("{name}-data")).display().to_string(),
+    ];
+    let mut p = Peer::start_in("kubepulse", bin, &args, &dir.join(format!("{name}-run")))?;
+    p.wait_port(port, Duration::from_secs(120))?;
+    Ok((p, port))
+}
+
 /// Starts Prometheus with the remote-write receiver and the admin API, scraping nothing.
 pub fn prometheus(dir: &Path) -> anyhow::Result<Sut> {
     let port = free_port();
