@@ -156,6 +156,45 @@ async fn events(st: &AppState, obj: ObjectRef, start: i64, end: i64) -> Vec<Even
         .collect()
 }
 
+/// What differs between a pod's page and a node's.
+struct Object {
+    obj: ObjectRef,
+    title: String,
+    /// Label matchers selecting the object's series.
+    sel: String,
+    specs: Vec<ChartSpec>,
+    facts: Vec<(String, String)>,
+}
+
+/// The page of an object: its charts with anomalies marked, its prediction and its events.
+async fn render(st: &AppState, o: Object, range: String, start: i64, end: i64) -> Response {
+    let marks = anomaly_marks(st, &o.sel, start, end).await;
+    let mut charts = Vec::new();
+    for (i, s) in o.specs.iter().enumerate() {
+        charts.push((
+            s.title.to_string(),
+            chart(st, &format!("chart-{i}"), s, (start, end), &marks).await,
+        ));
+    }
+    let kind = o.obj.kind.to_lowercase();
+    let prediction = prediction(st, &kind, &o.obj.namespace, &o.obj.name);
+    html(
+        Page {
+            nav: "workloads",
+            live: true,
+            title: o.title,
+            facts: o.facts,
+            range,
+            ranges: RANGES.iter().map(|x| x.to_string()).collect(),
+            prediction,
+            charts,
+            anomalies: marks,
+            events: events(st, o.obj, start, end).await,
+        }
+        .render(),
+    )
+}
+
 fn span(st: &State<AppState>, p: &Params) -> (String, i64, i64) {
     let end = now(st);
     let r = p.range.clone().unwrap_or_else(|| "1h".into());
@@ -236,14 +275,6 @@ pub async fn pod(
             refs: vec![],
         },
     ];
-    let marks = anomaly_marks(&st, &sel, start, end).await;
-    let mut charts = Vec::new();
-    for (i, s) in specs.iter().enumerate() {
-        charts.push((
-            s.title.to_string(),
-            chart(&st, &format!("chart-{i}"), s, (start, end), &marks).await,
-        ));
-    }
     let mut facts = Vec::new();
     if let Some((l, _)) = instant(&st, &format!("kube_pod_info{{{sel}}}"), end)
         .await
@@ -284,21 +315,15 @@ pub async fn pod(
         name: pod.clone(),
         uid: String::new(),
     };
-    html(
-        Page {
-            nav: "workloads",
-            live: true,
-            title: format!("Pod {ns}/{pod}"),
-            facts,
-            range: r,
-            ranges: RANGES.iter().map(|x| x.to_string()).collect(),
-            prediction: prediction(&st, "pod", &ns, &pod),
-            charts,
-            anomalies: marks,
-            events: events(&st, obj, start, end).await,
-        }
-        .render(),
-    )
+    let title = format!("Pod {ns}/{pod}");
+    let o = Object {
+        obj,
+        title,
+        sel,
+        specs: specs.into(),
+        facts,
+    };
+    render(&st, o, r, start, end).await
 }
 
 /// `GET /nodes/{node}`.
@@ -357,14 +382,6 @@ pub async fn node(
             refs: vec![("size", format!("sum(node_filesystem_size_bytes{{{sel}}})"))],
         },
     ];
-    let marks = anomaly_marks(&st, &sel, start, end).await;
-    let mut charts = Vec::new();
-    for (i, s) in specs.iter().enumerate() {
-        charts.push((
-            s.title.to_string(),
-            chart(&st, &format!("chart-{i}"), s, (start, end), &marks).await,
-        ));
-    }
     let mut facts = Vec::new();
     for (l, v) in instant(
         &st,
@@ -391,19 +408,12 @@ pub async fn node(
         name: node.clone(),
         uid: String::new(),
     };
-    html(
-        Page {
-            nav: "workloads",
-            live: true,
-            title: format!("Node {node}"),
-            facts,
-            range: r,
-            ranges: RANGES.iter().map(|x| x.to_string()).collect(),
-            prediction: prediction(&st, "node", "", &node),
-            charts,
-            anomalies: marks,
-            events: events(&st, obj, start, end).await,
-        }
-        .render(),
-    )
+    let o = Object {
+        obj,
+        title: format!("Node {node}"),
+        sel,
+        specs: specs.into(),
+        facts,
+    };
+    render(&st, o, r, start, end).await
 }
