@@ -118,6 +118,8 @@ pub struct Notifications {
     forward: Option<tokio::sync::mpsc::Sender<Vec<PipelineAlert>>>,
     metrics: NotifyMetrics,
     started: i64,
+    /// When the state was last cleared of what is over (ms).
+    last_gc: std::sync::atomic::AtomicI64,
     feedback: FeedbackLog,
 }
 
@@ -204,6 +206,7 @@ impl Notifications {
             forward,
             metrics: s.metrics,
             started: s.clock.now_ms(),
+            last_gc: std::sync::atomic::AtomicI64::new(0),
             feedback: FeedbackLog::new(s.data_dir.join("alert-feedback.jsonl")),
         }))
     }
@@ -325,7 +328,11 @@ impl crate::periodic::Job for Notifications {
                 .dispatcher
                 .lock()
                 .map_err(|_| anyhow!("notification state poisoned"))?;
-            if now % 60_000 < 1000 {
+            // Once a minute, whatever the ticks' timing.
+            let last = self.last_gc.load(std::sync::atomic::Ordering::Relaxed);
+            if now - last >= 60_000 {
+                self.last_gc
+                    .store(now, std::sync::atomic::Ordering::Relaxed);
                 d.gc(now);
             }
             d.tick(now)
