@@ -23,34 +23,18 @@ pub struct Sut {
     pub ready_url: String,
 }
 
-/// Starts `kubepulse serve` (simulator off) with `store` settings added to its configuration.
+/// Starts `kubepulse serve` (simulator off, and no rules: Prometheus beside it runs none) with
+/// `store` settings added to its configuration.
 pub fn kubepulse(bin: &Path, dir: &Path, store: &str) -> anyhow::Result<Sut> {
-    let port = free_port();
-    let data = dir.join("kubepulse-data");
-    let cfg = dir.join("kubepulse.yaml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "simulator:\n  mode: off\nprediction:\n  enabled: false\nanomaly:\n  enabled: false\nlog:\n  level: warn\nstore:\n{store}"
-        ),
-    )?;
-    let args: Vec<String> = vec![
-        "--config".into(),
-        cfg.display().to_string(),
-        "serve".into(),
-        "--listen".into(),
-        format!("127.0.0.1:{port}"),
-        "--data-dir".into(),
-        data.display().to_string(),
-    ];
-    let mut peer = Peer::start_in("kubepulse", bin, &args, &dir.join("kubepulse-run"))?;
-    peer.keep_dir();
-    peer.wait_port(port, Duration::from_secs(600))?;
+    let yaml = format!(
+        "simulator:\n  mode: off\nprediction:\n  enabled: false\nanomaly:\n  enabled: false\nrules:\n  enabled: false\nlog:\n  level: warn\nstore:\n{store}"
+    );
+    let (peer, port) = kubepulse_with(bin, dir, "kubepulse", &yaml)?;
     Ok(Sut {
         name: "KubePulse",
         peer,
         port,
-        data,
+        data: dir.join("kubepulse-data"),
         write_url: format!("http://127.0.0.1:{port}/api/v1/write"),
         ready_url: format!("http://127.0.0.1:{port}/-/ready"),
     })
@@ -77,7 +61,9 @@ pub fn kubepulse_with(
         dir.join(format!("{name}-data")).display().to_string(),
     ];
     let mut p = Peer::start_in("kubepulse", bin, &args, &dir.join(format!("{name}-run")))?;
-    p.wait_port(port, Duration::from_secs(120))?;
+    p.keep_dir();
+    // A restart after a large WAL takes a while.
+    p.wait_port(port, Duration::from_secs(600))?;
     Ok((p, port))
 }
 
