@@ -116,11 +116,11 @@ async fn anomaly_marks(st: &AppState, sel: &str, start: i64, end: i64) -> Vec<(i
     let mut out = Vec::new();
     for s in range(st, &q, start, end, step).await.unwrap_or_default() {
         let signal = s.labels.get("signal").unwrap_or("anomaly").to_string();
-        let mut last = i64::MIN;
+        let mut last: Option<i64> = None;
         for (t, v) in s.points {
-            if v >= 0.8 && t - last > 10 * step {
+            if v >= 0.8 && last.is_none_or(|l| t - l > 10 * step) {
                 out.push((t, format!("anomaly in {signal} (score {v:.2})")));
-                last = t;
+                last = Some(t);
             }
         }
     }
