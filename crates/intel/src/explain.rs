@@ -122,6 +122,40 @@ pub fn minutes(secs: f64) -> String {
     }
 }
 
+/// A trend that reaches the limit later than this (seconds) is not said to reach it.
+const REACH_SECS: f64 = 3600.0;
+
+/// The sentence for an object where no failure is likely: the likeliest class, its
+/// probability, and the state of the signal that would announce it.
+pub fn unlikely(class: FailureClass, row: &Row<'_>, probability: f64) -> String {
+    let state = match class {
+        FailureClass::Oom => row
+            .get("memory_limit_ratio.last")
+            .map(|r| format!("; working set at {:.0}% of its memory limit", r * 100.0)),
+        FailureClass::DiskPressure => row
+            .get("fs_used_ratio.last")
+            .or_else(|| row.get("node_fs_used_ratio.last"))
+            .map(|u| format!("; disk {:.0}% full", u * 100.0)),
+        FailureClass::CpuSaturation => row
+            .get("cpu_limit_ratio.last")
+            .or_else(|| row.get("cpu_busy_ratio.last"))
+            .map(|c| format!("; CPU at {:.0}% of its limit", c * 100.0)),
+        FailureClass::CrashLoop => row
+            .get("restarts_10m.last")
+            .map(|r| format!("; {r:.0} restarts in the last 10 minutes")),
+        _ => None,
+    };
+    if class == FailureClass::None {
+        return "no failure is expected".into();
+    }
+    format!(
+        "no failure is expected (likeliest {}, {:.0}%){}",
+        class.name(),
+        probability * 100.0,
+        state.unwrap_or_default()
+    )
+}
+
 /// The sentence saying why `class` is expected, from the signals that matter for it; `eta` in
 /// seconds when known.
 pub fn sentence(class: FailureClass, row: &Row<'_>, eta: Option<f64>) -> String {
@@ -132,11 +166,13 @@ pub fn sentence(class: FailureClass, row: &Row<'_>, eta: Option<f64>) -> String 
             let ratio = row.get("memory_limit_ratio.last");
             let trend = row.get("memory_limit_ratio.trend");
             match (limit, ratio, trend) {
-                (Some(l), Some(r), Some(t)) if t > 0.0 => format!(
-                    "working set at {:.0}% of its {:.0} MiB limit grows {:.1} MiB/min and reaches the limit{when}",
+                // The time to the limit is the one this trend gives, whatever the ETA's source.
+                (Some(l), Some(r), Some(t)) if t > 0.0 && (1.0 - r) / t < REACH_SECS => format!(
+                    "working set at {:.0}% of its {:.0} MiB limit grows {:.1} MiB/min and reaches the limit in about {}",
                     r * 100.0,
                     l / MIB,
-                    t * 60.0 * l / MIB
+                    t * 60.0 * l / MIB,
+                    minutes(((1.0 - r) / t).max(0.0))
                 ),
                 (_, Some(r), _) => format!(
                     "working set at {:.0}% of its memory limit; an OOM kill is expected{when}",
@@ -234,19 +270,33 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        // 512 MiB limit, at 80%, growing 42 MiB/min.
-        let values = [512.0 * MIB, 0.8, 42.0 / 512.0 / 60.0, 146.0];
+        // 512 MiB limit, at 50%, growing 42 MiB/min: 256 MiB left, about 6 minutes.
+        let values = [512.0 * MIB, 0.5, 42.0 / 512.0 / 60.0, 366.0];
         let r = row(&names, &values);
-        let s = sentence(FailureClass::Oom, &r, Some(360.0));
+        let s = sentence(FailureClass::Oom, &r, Some(366.0));
         assert_eq!(
             s,
-            "working set at 80% of its 512 MiB limit grows 42.0 MiB/min and reaches the limit in about 6 min"
+            "working set at 50% of its 512 MiB limit grows 42.0 MiB/min and reaches the limit in about 6 min"
+        );
+        // The time said is the trend's, even when the ETA passed came from elsewhere.
+        let s = sentence(FailureClass::Oom, &r, Some(150.0));
+        assert!(s.ends_with("reaches the limit in about 6 min"), "{s}");
+        // A trend too slow to matter is not said to reach the limit.
+        let slow = [512.0 * MIB, 0.17, 0.1 / 512.0 / 60.0, f64::NAN];
+        let s = sentence(FailureClass::Oom, &row(&names, &slow), Some(240.0));
+        assert_eq!(
+            s,
+            "working set at 17% of its memory limit; an OOM kill is expected in about 4 min"
+        );
+        assert_eq!(
+            unlikely(FailureClass::Oom, &row(&names, &slow), 0.004),
+            "no failure is expected (likeliest oom, 0%); working set at 17% of its memory limit"
         );
         let e = evidence(&r, &[0.0, 0.1, 0.3, 0.05], 2, 0.01);
         assert_eq!(e.len(), 2);
         assert_eq!(e[0].feature, "memory_limit_ratio.trend");
         assert_eq!(e[0].text, "memory limit ratio trend 8.2% per minute");
-        assert_eq!(e[1].text, "memory limit ratio 80.0%");
+        assert_eq!(e[1].text, "memory limit ratio 50.0%");
         assert_eq!(
             describe("memory_limit_ratio.trend_seconds_to_limit", 146.0),
             "memory limit ratio reaches its limit in about 2 min"

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::explain::{Evidence, Row, evidence, sentence};
+use crate::explain::{Evidence, Row, evidence, sentence, unlikely};
 use crate::labels::FailureClass;
 use crate::model::KindModel;
 use crate::recommend::{Recommendation, Subject, recommend};
@@ -70,6 +70,10 @@ fn forecasts(class: FailureClass) -> &'static [&'static str] {
     }
 }
 
+/// Below this probability (and without an alarm) no failure is expected: the prediction has
+/// no ETA and its explanation says so.
+pub const UNLIKELY: f64 = 0.1;
+
 /// A forecast is believed when it is this close (seconds).
 const FORECAST_MAX_SECS: f64 = 3000.0;
 
@@ -82,11 +86,14 @@ pub fn predict(km: &KindModel, subject: &Subject, values: &[f64]) -> Prediction 
     };
     let (weights, _) = km.forest.contributions(values);
     let class = score.class;
+    let alarm = km.alarms(&score);
+    let likely = alarm || score.probability >= UNLIKELY;
     let forecast = forecasts(class)
         .iter()
         .filter_map(|f| row.get(f))
         .find(|s| *s < FORECAST_MAX_SECS);
     let (eta_seconds, eta_source) = match forecast {
+        _ if !likely => (None, None),
         Some(s) => (Some(s), Some(EtaSource::Forecast)),
         None => match km.typical_eta_ms.get(class.index() as usize) {
             Some(&ms) if ms > 0 && class != FailureClass::None => {
@@ -98,12 +105,16 @@ pub fn predict(km: &KindModel, subject: &Subject, values: &[f64]) -> Prediction 
     Prediction {
         class,
         probability: score.probability,
-        alarm: km.alarms(&score),
+        alarm,
         alarm_score: score.alarm_score,
         eta_seconds,
         eta_source,
         evidence: evidence(&row, &weights, EVIDENCE, MIN_WEIGHT),
-        explanation: sentence(class, &row, eta_seconds),
+        explanation: if likely {
+            sentence(class, &row, eta_seconds)
+        } else {
+            unlikely(class, &row, score.probability)
+        },
         recommendation: recommend(class, subject, &row, score.probability),
     }
 }

@@ -1,6 +1,6 @@
 //! What to do about a predicted failure: a catalogue keyed by the failure class and the evidence
-//! in the window, with concrete actions and numbers (a new memory limit from the observed peak
-//! with headroom, how many more replicas the current load needs, the rollout to undo), and how
+//! in the window, with concrete actions and numbers (a memory limit with headroom and the time
+//! it buys a leak, how many more replicas the current load needs, the rollout to undo), and how
 //! confident KubePulse is that the action addresses the cause.
 
 use serde::Serialize;
@@ -153,16 +153,18 @@ fn oom(s: &Subject, row: &Row<'_>) -> (String, Vec<String>, f64) {
     let ns = &s.namespace;
     let wl = s.workload();
     let limit = row.get("memory_limit_bytes.last");
-    let peak = row
-        .get("memory_limit_ratio.max")
-        .zip(limit)
-        .map(|(r, l)| r * l);
     let growth = row
         .get("memory_limit_ratio.trend")
         .zip(limit)
         .map(|(t, l)| t * 60.0 * l / MIB)
         .filter(|g| *g > 0.5);
-    let new_limit = peak.map(|p| ((p * HEADROOM / MIB / 64.0).ceil() * 64.0) as u64);
+    // The working set peaks at the limit when the container is killed: the limit plus the
+    // headroom, rounded up to 64 MiB.
+    let new_limit = limit.map(|l| ((l * HEADROOM / MIB / 64.0).ceil() * 64.0) as u64);
+    let used = row
+        .get("memory_limit_ratio.last")
+        .zip(limit)
+        .map(|(r, l)| r * l / MIB);
     let mut actions = vec![format!(
         "kubectl -n {ns} top pod {} --containers (which container grows)",
         s.name
@@ -181,9 +183,13 @@ fn oom(s: &Subject, row: &Row<'_>) -> (String, Vec<String>, f64) {
             actions.push(format!(
                 "if the growth began with a rollout: kubectl -n {ns} rollout undo {wl}"
             ));
-            let limit_text = new_limit.map_or(String::new(), |n| {
-                format!(" (a limit of {n} MiB, the observed peak plus 30%, only buys time)")
-            });
+            let limit_text = match (new_limit, used) {
+                (Some(n), Some(u)) => format!(
+                    " (a limit of {n} MiB buys only about {} at this rate: fix the leak)",
+                    crate::explain::minutes((n as f64 - u).max(0.0) / g * 60.0)
+                ),
+                _ => String::new(),
+            };
             (
                 format!(
                     "{} in {ns} leaks memory and will be OOM-killed{limit_text}",
@@ -197,9 +203,7 @@ fn oom(s: &Subject, row: &Row<'_>) -> (String, Vec<String>, f64) {
             format!(
                 "{} in {ns} runs at its memory limit: raise it{}",
                 s.name,
-                new_limit.map_or(String::new(), |n| format!(
-                    " to {n} MiB (observed peak plus 30%)"
-                ))
+                new_limit.map_or(String::new(), |n| format!(" to {n} MiB (30% more)"))
             ),
             actions,
             0.75,
@@ -275,10 +279,10 @@ mod tests {
     }
 
     #[test]
-    fn a_leak_gets_a_new_limit_from_its_peak_with_headroom() {
+    fn a_leak_gets_a_bigger_limit_and_the_time_it_buys() {
         let names: Vec<String> = [
             "memory_limit_bytes.last",
-            "memory_limit_ratio.max",
+            "memory_limit_ratio.last",
             "memory_limit_ratio.trend",
         ]
         .iter()
@@ -290,12 +294,15 @@ mod tests {
             values: &values,
         };
         let r = recommend(FailureClass::Oom, &pod("cart-7d4b9c8f6d-x2x9z"), &row, 0.8);
-        // 0.9 × 512 MiB × 1.3 = 599 MiB, rounded up to 640.
+        // 512 MiB × 1.3 = 666 MiB, rounded up to 704; from 461 MiB at 10 MiB/min, 24 minutes.
         assert_eq!(
             r.actions[1],
-            "kubectl -n shop set resources deployment/cart --limits=memory=640Mi"
+            "kubectl -n shop set resources deployment/cart --limits=memory=704Mi"
         );
-        assert!(r.description.contains("leaks memory"), "{}", r.description);
+        assert_eq!(
+            r.description,
+            "cart-7d4b9c8f6d-x2x9z in shop leaks memory and will be OOM-killed (a limit of 704 MiB buys only about 24 min at this rate: fix the leak)"
+        );
         assert!((r.confidence - 0.48).abs() < 1e-9);
     }
 

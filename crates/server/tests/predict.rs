@@ -7,33 +7,30 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
+/// A small model: three nodes, forty pods, two hours with frequent leaks, bad rollouts, CPU hogs
+/// and disk fills.
 fn train(out: &std::path::Path) {
-    let o = Command::new(env!("CARGO_BIN_EXE_kubepulse"))
-        .args([
-            "train",
-            "--simulate",
-            "--quiet",
+    support::train_model(
+        out,
+        &[
             "--nodes",
             "3",
             "--pods",
             "40",
             "--duration",
-            "60m",
+            "2h",
             "--chaos-per-hour",
             "20",
+            "--chaos-kinds",
+            "memory_leak,bad_rollout,cpu_hog,disk_fill",
             "--trees",
             "10",
-            "--out",
-        ])
-        .arg(out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        ],
+    );
 }
 
 fn client() -> reqwest::Client {

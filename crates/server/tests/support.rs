@@ -51,5 +51,18 @@ pub fn serve(config: &str, data: &Path) -> Server {
     }
 }
 
+/// Trains a failure model on the simulated cluster with `kubepulse train --simulate`, these
+/// options added, into `out`.
+pub fn train_model(out: &Path, options: &[&str]) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_kubepulse"))
+        .args(["train", "--simulate", "--quiet"])
+        .args(options)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 /// A configuration with the simulated cluster and failure prediction off.
 pub const QUIET: &str = "simulator:\n  mode: off\nprediction:\n  enabled: false\nanomaly:\n  enabled: false\nstore:\n  flush_interval: 30s\n  compaction_window: 1h\n";

@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use kubepulse_alert::AlertState;
+use kubepulse_intel::predict::UNLIKELY;
 use kubepulse_store::events::EventQuery;
 
 use super::chart::{Line, svg};
@@ -14,6 +15,8 @@ use crate::AppState;
 /// A row of the risk table.
 pub struct Risk {
     object: String,
+    /// The object's page.
+    href: String,
     class: String,
     probability: String,
     eta: String,
@@ -49,6 +52,10 @@ struct Page {
     phases: Vec<(String, usize)>,
     alarms: usize,
     risks: Vec<Risk>,
+    /// Objects scored by the model (0 while it trains or when prediction is off).
+    scored: usize,
+    /// The probability from which an object is listed as a risk, in percent.
+    unlikely_percent: u32,
     firing: Vec<AlertRow>,
     pending: usize,
     cpu_chart: String,
@@ -132,15 +139,21 @@ pub async fn page(st: State<AppState>) -> Response {
             .collect();
     phases.sort_by_key(|p| std::cmp::Reverse(p.1));
     let pods = phases.iter().map(|p| p.1).sum();
-    let (risks, alarms) = match st.predictions.as_ref().map(|p| p.ranked()) {
+    let (risks, alarms, scored) = match st.predictions.as_ref().map(|p| p.ranked()) {
         Some(Ok((_, list))) => (
             list.iter()
+                .filter(|p| p.prediction.alarm || p.prediction.probability >= UNLIKELY)
                 .take(10)
                 .map(|p| Risk {
                     object: if p.subject.namespace.is_empty() {
                         format!("{} {}", p.subject.kind, p.subject.name)
                     } else {
                         format!("{}/{}", p.subject.namespace, p.subject.name)
+                    },
+                    href: if p.subject.namespace.is_empty() {
+                        format!("/nodes/{}", p.subject.name)
+                    } else {
+                        format!("/pods/{}/{}", p.subject.namespace, p.subject.name)
                     },
                     class: p.prediction.class.name().to_string(),
                     probability: format!("{:.0}%", p.prediction.probability * 100.0),
@@ -154,8 +167,9 @@ pub async fn page(st: State<AppState>) -> Response {
                 })
                 .collect(),
             list.iter().filter(|p| p.prediction.alarm).count(),
+            list.len(),
         ),
-        _ => (Vec::new(), 0),
+        _ => (Vec::new(), 0, 0),
     };
     let (firing, pending) = alert_rows(&st, t);
     let start = t - 3_600_000;
@@ -230,6 +244,8 @@ pub async fn page(st: State<AppState>) -> Response {
             phases,
             alarms,
             risks,
+            scored,
+            unlikely_percent: (UNLIKELY * 100.0).round() as u32,
             firing,
             pending,
             cpu_chart,
