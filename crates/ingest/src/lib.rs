@@ -4,11 +4,13 @@
 //! - [`exposition`]: the Prometheus text and OpenMetrics parsers the scraper uses.
 //! - [`scrape`]: the scraper (static and file discovery, relabeling, staleness).
 //! - [`otlp`]: OTLP metrics, translated as Prometheus translates them.
+//! - [`kube`]: a real cluster's objects and events through its API server.
 //! - [`sim_source`]: the simulated cluster, stepping in real time into the store.
 //!
 //! Ingestion must never write anywhere but through the store's [`kubepulse_store::Append`] seam.
 
 pub mod exposition;
+pub mod kube;
 pub mod logs;
 pub mod loki;
 mod metrics;

@@ -9,6 +9,7 @@ pub mod calibrate;
 mod error;
 pub mod evaluate;
 pub mod explain;
+pub mod findings;
 pub mod forest;
 pub mod labels;
 pub mod loghub;

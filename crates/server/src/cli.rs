@@ -238,6 +238,15 @@ pub struct ServeArgs {
     /// Run the built-in simulated cluster even when other sources are configured.
     #[arg(long)]
     pub simulate: bool,
+    /// Watch the cluster this pod runs in, with its service account.
+    #[arg(long, conflicts_with = "kubeconfig")]
+    pub in_cluster: bool,
+    /// Watch the cluster of this kubeconfig file.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: its current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
 }
 
 /// `kubepulse simulate`.

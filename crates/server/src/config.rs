@@ -15,10 +15,12 @@ use crate::cli::LogFormat;
 
 pub mod alerting;
 pub mod anomaly;
+pub mod kubernetes;
 pub mod rules;
 
 pub use alerting::AlertingConfig;
 pub use anomaly::AnomalyConfig;
+pub use kubernetes::KubernetesConfig;
 pub use rules::RulesConfig;
 
 /// The documented example configuration, also printed by `kubepulse config example`.
@@ -83,6 +85,8 @@ pub struct Config {
     pub query: QueryConfig,
     /// Prometheus-style scraping.
     pub scrape: ScrapeSettings,
+    /// A real cluster watched through its API server.
+    pub kubernetes: KubernetesConfig,
     /// The built-in simulated cluster.
     pub simulator: SimulatorConfig,
     /// Live failure prediction.
@@ -333,6 +337,9 @@ impl Config {
                 format!("{} is not a readable file", m.display()),
             ));
         }
+        self.kubernetes
+            .validate()
+            .map_err(|(k, m)| invalid(&format!("kubernetes.{k}"), m))?;
         self.anomaly
             .validate()
             .map_err(|(k, m)| invalid(&format!("anomaly.{k}"), m))?;

@@ -3,6 +3,7 @@
 
 mod anomalies;
 mod cli;
+mod cluster;
 mod commands;
 mod config;
 mod logging;

@@ -41,6 +41,13 @@ pub fn run(mut cfg: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.simulate {
         cfg.simulator.mode = SimulatorMode::On;
     }
+    let k = &mut cfg.kubernetes;
+    if args.in_cluster || args.kubeconfig.is_some() || args.context.is_some() {
+        k.enabled = true;
+        k.in_cluster |= args.in_cluster;
+        k.kubeconfig = args.kubeconfig.or(k.kubeconfig.take());
+        k.context = args.context.or(k.context.take());
+    }
     cfg.validate()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -136,7 +143,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let simulate = match cfg.simulator.mode {
         SimulatorMode::On => true,
         SimulatorMode::Off => false,
-        SimulatorMode::Auto => cfg.scrape.scrape_configs.is_empty(),
+        SimulatorMode::Auto => cfg.scrape.scrape_configs.is_empty() && !cfg.kubernetes.enabled,
     };
     let simulator = if simulate {
         if cfg.simulator.mode == SimulatorMode::Auto {
@@ -213,6 +220,18 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             ingest.clone(),
             stop_rx.clone(),
         )));
+    }
+    if cfg.kubernetes.enabled {
+        tasks.extend(
+            crate::cluster::start(
+                &cfg,
+                append.clone(),
+                Arc::new(db.clone()),
+                clock.clone(),
+                stop_rx.clone(),
+            )
+            .await?,
+        );
     }
     if let Some(p) = &predictor {
         tasks.push(start_prediction(&cfg, p.clone(), &db, stop_rx.clone()));

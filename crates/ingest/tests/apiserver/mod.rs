@@ -1,0 +1,236 @@
+//! A loopback stand-in for a Kubernetes API server (none can be installed here): it answers
+//! List requests with the payloads in `tests/fixtures/k8s` (hand-written in the exact shape a
+//! Kubernetes 1.30 API server returns) and Watch requests with scripted streams: the recorded
+//! events, a 410 Gone, a stream that stalls, a stream cut in the middle of an object. It counts
+//! the requests it served so that tests can see relists and resumed watches.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use futures::stream;
+
+/// What one watch request of a resource gets.
+#[derive(Debug, Clone)]
+pub enum Watch {
+    /// These lines, then the stream stays open until the request's timeout.
+    Lines(Vec<String>),
+    /// These lines, then the stream stays open and silent for good.
+    Stall(Vec<String>),
+    /// These bytes, then the connection ends (a stream cut mid-object).
+    Cut(String),
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Scripted watches per resource path, in order; an empty queue holds the stream open.
+    watches: HashMap<String, VecDeque<Watch>>,
+    /// Paths answered 404.
+    missing: Vec<String>,
+    /// Requests served: (path, query).
+    log: Vec<(String, String)>,
+}
+
+/// The server.
+#[derive(Clone)]
+pub struct ApiServer {
+    inner: Arc<Mutex<Inner>>,
+    /// Its port.
+    pub port: u16,
+}
+
+/// The fixture folder.
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k8s")
+}
+
+/// A fixture's text.
+pub fn fixture(name: &str) -> String {
+    std::fs::read_to_string(fixtures().join(name)).unwrap()
+}
+
+/// The non-empty lines of a `.jsonl` fixture.
+pub fn lines(name: &str) -> Vec<String> {
+    fixture(name)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The list fixture of a resource path.
+fn list_file(path: &str) -> Option<&'static str> {
+    Some(match path {
+        "/api/v1/pods" => "pods.json",
+        "/api/v1/nodes" => "nodes.json",
+        "/api/v1/namespaces" => "namespaces.json",
+        "/api/v1/services" => "services.json",
+        "/api/v1/persistentvolumeclaims" => "persistentvolumeclaims.json",
+        "/api/v1/events" => "events.v1.json",
+        "/apis/apps/v1/deployments" => "deployments.json",
+        "/apis/apps/v1/replicasets" => "replicasets.json",
+        "/apis/apps/v1/statefulsets" => "statefulsets.json",
+        "/apis/apps/v1/daemonsets" => "daemonsets.json",
+        "/apis/batch/v1/jobs" => "jobs.json",
+        "/apis/discovery.k8s.io/v1/endpointslices" => "endpointslices.json",
+        "/apis/events.k8s.io/v1/events" => "events.k8s.io.json",
+        _ => return None,
+    })
+}
+
+fn status(code: u16, reason: &str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": message, "reason": reason, "code": code
+    });
+    (
+        StatusCode::from_u16(code).unwrap(),
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn timeout_of(query: &str) -> Duration {
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("timeoutSeconds="))
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(290), Duration::from_secs)
+}
+
+async fn serve(State(s): State<ApiServer>, req: Request) -> Response {
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let (script, missing) = {
+        let mut g = s.inner.lock().unwrap();
+        g.log.push((path.clone(), query.clone()));
+        let watch = query
+            .split('&')
+            .any(|kv| kv == "watch=true" || kv == "watch=1");
+        let script = if watch {
+            Some(g.watches.get_mut(&path).and_then(VecDeque::pop_front))
+        } else {
+            None
+        };
+        (script, g.missing.contains(&path))
+    };
+    if missing {
+        return status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        );
+    }
+    let Some(file) = list_file(&path) else {
+        return status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        );
+    };
+    let Some(script) = script else {
+        return ([("content-type", "application/json")], fixture(file)).into_response();
+    };
+    let timeout = timeout_of(&query);
+    let chunks: Vec<Result<Bytes, Infallible>>;
+    let tail: Option<Duration>;
+    match script {
+        None => {
+            chunks = Vec::new();
+            tail = Some(timeout);
+        }
+        Some(Watch::Lines(ls)) => {
+            chunks = ls.into_iter().map(|l| Ok(Bytes::from(l + "\n"))).collect();
+            tail = Some(timeout);
+        }
+        Some(Watch::Stall(ls)) => {
+            chunks = ls.into_iter().map(|l| Ok(Bytes::from(l + "\n"))).collect();
+            tail = Some(Duration::from_secs(3600));
+        }
+        Some(Watch::Cut(text)) => {
+            chunks = vec![Ok(Bytes::from(text))];
+            tail = None;
+        }
+    }
+    let head = stream::iter(chunks);
+    let body = match tail {
+        Some(d) => {
+            let wait = stream::once(async move {
+                tokio::time::sleep(d).await;
+                Ok::<Bytes, Infallible>(Bytes::new())
+            });
+            Body::from_stream(futures::StreamExt::chain(head, wait))
+        }
+        None => Body::from_stream(head),
+    };
+    Response::builder()
+        .header("content-type", "application/json")
+        .body(body)
+        .unwrap()
+}
+
+impl ApiServer {
+    /// Starts the server on a free loopback port.
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let s = Self {
+            inner: Arc::new(Mutex::new(Inner::default())),
+            port,
+        };
+        let app = Router::new().fallback(serve).with_state(s.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        s
+    }
+
+    /// Scripts the next watch requests of `path`.
+    pub fn watch(&self, path: &str, w: Watch) {
+        let mut g = self.inner.lock().unwrap();
+        g.watches.entry(path.to_string()).or_default().push_back(w);
+    }
+
+    /// Makes `path` answer 404.
+    pub fn missing(&self, path: &str) {
+        self.inner.lock().unwrap().missing.push(path.to_string());
+    }
+
+    /// Requests of `path` served so far, as (is a watch, query).
+    pub fn requests(&self, path: &str) -> Vec<(bool, String)> {
+        self.inner
+            .lock()
+            .unwrap()
+            .log
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, q)| {
+                (
+                    q.split('&').any(|kv| kv == "watch=true" || kv == "watch=1"),
+                    q.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// A kubeconfig pointing at the server, with a context `recorded`.
+    pub fn kubeconfig(&self, dir: &std::path::Path) -> PathBuf {
+        let path = dir.join("kubeconfig");
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: recorded\n  cluster:\n    server: http://127.0.0.1:{}\ncontexts:\n- name: recorded\n  context:\n    cluster: recorded\n    user: reader\n- name: other\n  context:\n    cluster: recorded\n    user: reader\ncurrent-context: other\nusers:\n- name: reader\n  user:\n    token: recorded-token\n",
+            self.port
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
