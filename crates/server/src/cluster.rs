@@ -6,8 +6,8 @@
 
 mod series;
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kubepulse_ingest::kube::{Cluster, client, start as watch};
@@ -43,6 +43,7 @@ pub async fn start(
         append,
         read,
         clock,
+        written: Mutex::new(HashSet::new()),
     };
     tasks.push(tokio::spawn(periodic::every(
         Arc::new(job),
@@ -58,6 +59,8 @@ pub struct Report {
     append: Arc<dyn Append>,
     read: Arc<dyn Read>,
     clock: Arc<dyn Clock>,
+    /// The series of the last report.
+    written: Mutex<HashSet<Vec<(String, String)>>>,
 }
 
 /// The findings about every object, from its state and the recent events about it.
@@ -104,7 +107,11 @@ impl periodic::Job for Report {
         let mut table = series::Table::default();
         series::objects(&mut table, &objects);
         series::findings(&mut table, &found);
-        table.write(self.append.as_ref(), now)?;
+        let mut written = self
+            .written
+            .lock()
+            .map_err(|_| anyhow::anyhow!("cluster report state poisoned"))?;
+        table.write(self.append.as_ref(), now, &mut written)?;
         debug!(
             objects = objects.len(),
             findings = found.len(),

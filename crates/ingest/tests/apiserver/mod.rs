@@ -50,7 +50,8 @@ pub struct ApiServer {
 
 /// The fixture folder.
 pub fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k8s")
+    // Also read by the server's tests: the path goes through the ingest crate's folder.
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ingest/tests/fixtures/k8s")
 }
 
 /// A fixture's text.

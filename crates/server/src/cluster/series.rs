@@ -2,8 +2,10 @@
 //! the dashboard and the features read), and findings as `kubepulse_finding`. They carry
 //! `job="kubepulse-watch"`: a kube-state-metrics scraped beside the watch writes its own.
 
+use std::collections::HashSet;
+
 use kubepulse_intel::findings::Finding;
-use kubepulse_model::ObjectState;
+use kubepulse_model::{ObjectState, STALE_NAN};
 use kubepulse_store::{Append, SeriesWrite};
 
 /// The `job` label of these series.
@@ -30,8 +32,20 @@ impl Table {
         self.rows.push((l, v));
     }
 
-    /// Writes every row at `t`.
-    pub fn write(&self, append: &dyn Append, t: i64) -> anyhow::Result<()> {
+    /// Writes every row at `t`, and a staleness marker for each series of `previous` (the
+    /// last write's) that is gone, as a scrape does; `previous` becomes this write's series.
+    pub fn write(
+        mut self,
+        append: &dyn Append,
+        t: i64,
+        previous: &mut HashSet<Vec<(String, String)>>,
+    ) -> anyhow::Result<()> {
+        let now: HashSet<Vec<(String, String)>> =
+            self.rows.iter().map(|(l, _)| l.clone()).collect();
+        for gone in previous.difference(&now) {
+            self.rows.push((gone.clone(), STALE_NAN));
+        }
+        *previous = now;
         let labels: Vec<Vec<(&str, &str)>> = self
             .rows
             .iter()

@@ -42,12 +42,11 @@ pub fn run(mut cfg: Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         cfg.simulator.mode = SimulatorMode::On;
     }
     let k = &mut cfg.kubernetes;
-    if args.in_cluster || args.kubeconfig.is_some() || args.context.is_some() {
-        k.enabled = true;
-        k.in_cluster |= args.in_cluster;
-        k.kubeconfig = args.kubeconfig.or(k.kubeconfig.take());
-        k.context = args.context.or(k.context.take());
-    }
+    k.in_cluster |= args.in_cluster;
+    k.kubeconfig = args.kubeconfig.or(k.kubeconfig.take());
+    k.context = args.context.or(k.context.take());
+    // Naming a way to reach a cluster means watching it.
+    k.enabled |= k.in_cluster || k.kubeconfig.is_some() || k.context.is_some();
     cfg.validate()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KubernetesConfig {
-    /// Watch the cluster (`--in-cluster`, `--kubeconfig` and `--context` turn it on).
+    /// Watch the cluster (setting `in_cluster`, `kubeconfig` or `context`, or the matching
+    /// `serve` flags, turns it on).
     pub enabled: bool,
     /// Use the pod's service account.
     pub in_cluster: bool,

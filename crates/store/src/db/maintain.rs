@@ -61,9 +61,9 @@ impl Db {
                 .lock()
                 .map_err(|_| super::poisoned())?;
             (
-                now - s.last_flush >= cfg.flush_interval.ms(),
-                now - s.last_compact >= cfg.flush_interval.ms(),
-                now - s.last_retention >= 3_600_000,
+                now.saturating_sub(s.last_flush) >= cfg.flush_interval.ms(),
+                now.saturating_sub(s.last_compact) >= cfg.flush_interval.ms(),
+                now.saturating_sub(s.last_retention) >= 3_600_000,
             )
         };
         if flush {
