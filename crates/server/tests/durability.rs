@@ -14,7 +14,16 @@ use kubepulse_model::SystemClock;
 use kubepulse_store::{Db, Matcher, Read, StoreConfig};
 
 const SERIES: usize = 20;
-const T0: i64 = 1_767_571_200_000;
+/// An hour ago, to the second: samples and lines well inside the default retention.
+fn t0() -> i64 {
+    static T0: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *T0.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        (now - 3_600_000) / 1000 * 1000
+    })
+}
 
 fn request(k: i64) -> Vec<u8> {
     let series: Vec<encode::Series<String>> = (0..SERIES)
@@ -24,7 +33,7 @@ fn request(k: i64) -> Vec<u8> {
                     ("__name__".to_string(), "durable".to_string()),
                     ("series".to_string(), s.to_string()),
                 ],
-                vec![(T0 + k * 1000, (k * 100 + s as i64) as f64)],
+                vec![(t0() + k * 1000, (k * 100 + s as i64) as f64)],
             )
         })
         .collect();
@@ -98,7 +107,7 @@ async fn acknowledged_samples_survive_kill_9() {
             .unwrap();
         let samples = &got[0].samples;
         for &a in &acked {
-            let t = T0 + a * 1000;
+            let t = t0() + a * 1000;
             let found = samples
                 .binary_search_by_key(&t, |x| x.t)
                 .ok()
@@ -122,7 +131,7 @@ async fn acknowledged_log_lines_survive_kill_9() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let client = kubepulse_ingest::http_client().unwrap();
-    let t0_ns = T0 * 1_000_000;
+    let t0_ns = t0() * 1_000_000;
     let mut acked: Vec<i64> = Vec::new();
     let mut k = 0i64;
     for round in 0..4u64 {
