@@ -255,6 +255,34 @@ fn selection_and_label_queries() {
 }
 
 #[test]
+fn maintenance_applies_retention_from_its_first_run_and_then_hourly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let db = Db::open(
+        tmp.path(),
+        StoreConfig {
+            retention: kubepulse_model::DurationMs(DAY_MS),
+            ..StoreConfig::default()
+        },
+        Arc::new(clock.clone()),
+    )
+    .unwrap()
+    .0;
+    for d in 0..3 {
+        up(&db, "a", &[(T0 + d * DAY_MS + 1000, d as f64)]);
+        db.flush().unwrap();
+    }
+    // The first maintenance run applies retention at once: days 0 and 1 have expired.
+    clock.set(T0 + 4 * DAY_MS - 1_800_000);
+    assert_eq!(db.maintain().unwrap().days_dropped, 2);
+    // Day 2 expires a minute later, but retention is looked at once an hour.
+    clock.set(T0 + 4 * DAY_MS + 60_000);
+    assert_eq!(db.maintain().unwrap().days_dropped, 0);
+    clock.set(T0 + 4 * DAY_MS + 1_800_000);
+    assert_eq!(db.maintain().unwrap().days_dropped, 1);
+}
+
+#[test]
 fn retention_drops_exactly_the_expired_days() {
     let tmp = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(T0);
