@@ -12,6 +12,7 @@ mod procfs;
 mod query;
 mod rules;
 mod servers;
+mod watch;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -169,6 +170,18 @@ enum What {
         #[arg(long, default_value_t = 50)]
         reps: usize,
     },
+    /// Memory of `kubepulse serve --kubeconfig` watching a large cluster (loopback API server).
+    Watch {
+        /// Pods in the cluster.
+        #[arg(long, default_value_t = 10_000)]
+        pods: usize,
+        /// Rounds of changes after the initial list.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Pod changes (MODIFIED events) per round.
+        #[arg(long, default_value_t = 20_000)]
+        changes: usize,
+    },
     /// Failure prediction: training on simulated clusters (`kubepulse train`), the forests'
     /// time from its log.
     Training {
@@ -240,6 +253,11 @@ async fn run(
         What::Overview { pods, warmup, reps } => {
             overview::run(bin, tmp, client, pods, warmup, reps).await
         }
+        What::Watch {
+            pods,
+            rounds,
+            changes,
+        } => watch::run(bin, tmp, client, pods, rounds, changes).await,
         What::Templates { dir, rounds } => logs::templates(&dir, rounds),
         What::Logs {
             dir,
