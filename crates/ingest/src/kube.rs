@@ -5,6 +5,7 @@
 
 pub mod convert;
 pub mod events;
+pub mod kubelet;
 pub mod quantity;
 pub mod state;
 pub mod watch;

@@ -292,3 +292,96 @@ async fn a_missing_context_is_a_clear_error() {
     let e = client(&settings).await.err().unwrap().to_string();
     assert!(e.contains("absent"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubelets_are_scraped_through_the_api_servers_node_proxy() {
+    use kubepulse_store::Matcher;
+
+    let api = ApiServer::start().await;
+    let r = run(&api, 30).await;
+    until("nodes listed", 30.0, || {
+        r.cluster.synced().contains(&"Node")
+    })
+    .await;
+    let c = client(&KubeSettings {
+        kubeconfig: Some(api.kubeconfig(r._tmp.path())),
+        context: Some("recorded".into()),
+        ..KubeSettings::default()
+    })
+    .await
+    .unwrap();
+    let probe = c
+        .request_text(
+            http::Request::get("/api/v1/nodes/node-a/proxy/metrics/cadvisor")
+                .body(Vec::new())
+                .unwrap(),
+        )
+        .await;
+    assert!(
+        probe.is_ok_and(|t| t.contains("container_memory_working_set_bytes")),
+        "the node proxy does not answer"
+    );
+    let (stop, rx) = watch::channel(false);
+    let task = tokio::spawn(kubepulse_ingest::kube::kubelet::run(
+        r.cluster.clone(),
+        c,
+        Arc::new(r.db.clone()),
+        Arc::new(SystemClock),
+        kubepulse_ingest::IngestMetrics::default(),
+        1000,
+        rx,
+    ));
+    let select = |name: &str, node: &str| {
+        r.db.select(
+            &[
+                Matcher::equal("__name__", name),
+                Matcher::equal("job", "kubelet"),
+                Matcher::equal("node", node),
+            ],
+            0,
+            i64::MAX,
+        )
+        .unwrap_or_default()
+    };
+    let w = Stopwatch::start();
+    let from = |name: &str, path: &str| {
+        select(name, "node-a")
+            .iter()
+            .any(|s| s.labels.get("metrics_path") == Some(path))
+    };
+    while !from("container_memory_working_set_bytes", "/metrics/cadvisor")
+        || !from("node_memory_working_set_bytes", "/metrics/resource")
+    {
+        assert!(
+            w.elapsed_secs() < 30.0,
+            "node-a's kubelet metrics not stored; up: {:?}; proxy requests: {:?}",
+            select("up", "node-a"),
+            api.requests("/api/v1/nodes/node-a/proxy/metrics/cadvisor")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ws = select("container_memory_working_set_bytes", "node-a");
+    let cadvisor = ws
+        .iter()
+        .find(|s| s.labels.get("metrics_path") == Some("/metrics/cadvisor"))
+        .unwrap_or_else(|| panic!("{ws:?}"));
+    assert_eq!(
+        cadvisor.labels.get("instance"),
+        Some("10.0.0.11:10250"),
+        "{:?}",
+        cadvisor.labels
+    );
+    // A kubelet the proxy cannot reach is down, not missing.
+    until("node-c down", 30.0, || {
+        select("up", "node-c")
+            .iter()
+            .any(|s| s.samples.last().is_some_and(|p| p.v == 0.0))
+    })
+    .await;
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .unwrap()
+        .unwrap();
+    r.stop.send(true).unwrap();
+}

@@ -2,7 +2,8 @@
 //! current and their history in the store; every interval this job turns the objects into
 //! kube-state-metrics-named series (so that the rules, the dashboard and the failure features
 //! read a watched cluster as they read a scraped or simulated one) and the analyzers' findings
-//! into `kubepulse_finding` series, which the built-in rules alert on.
+//! into `kubepulse_finding` series, which the built-in rules alert on. The kubelets are
+//! scraped through the API server's node proxy.
 
 mod series;
 
@@ -10,7 +11,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kubepulse_ingest::kube::{Cluster, client, start as watch};
+use kubepulse_ingest::IngestMetrics;
+use kubepulse_ingest::kube::{Cluster, client, kubelet, start as watch};
 use kubepulse_intel::findings::{Finding, analyze};
 use kubepulse_model::{Clock, K8sEvent};
 use kubepulse_store::events::EventQuery;
@@ -31,13 +33,32 @@ pub async fn start(
     append: Arc<dyn Append>,
     read: Arc<dyn Read>,
     clock: Arc<dyn Clock>,
+    metrics: IngestMetrics,
     stop: signal::Receiver<bool>,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let settings = cfg.kubernetes.settings();
     let c = client(&settings).await?;
     let cluster = Arc::new(Cluster::new(append.clone()));
-    let mut tasks = watch(c, &settings, cluster.clone(), clock.clone(), stop.clone()).await;
+    let mut tasks = watch(
+        c.clone(),
+        &settings,
+        cluster.clone(),
+        clock.clone(),
+        stop.clone(),
+    )
+    .await;
     info!("watching the cluster's objects and events");
+    if cfg.kubernetes.scrape_kubelets {
+        tasks.push(tokio::spawn(kubelet::run(
+            cluster.clone(),
+            c,
+            append.clone(),
+            clock.clone(),
+            metrics,
+            cfg.kubernetes.scrape_interval.ms(),
+            stop.clone(),
+        )));
+    }
     let job = Report {
         cluster,
         append,

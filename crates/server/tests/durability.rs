@@ -18,9 +18,8 @@ const SERIES: usize = 20;
 fn t0() -> i64 {
     static T0: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
     *T0.get_or_init(|| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        use kubepulse_model::Clock;
+        let now = kubepulse_model::SystemClock.now_ms();
         (now - 3_600_000) / 1000 * 1000
     })
 }

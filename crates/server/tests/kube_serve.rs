@@ -1,8 +1,9 @@
 //! `kubepulse serve --kubeconfig FILE --context NAME` against a loopback API server serving the
 //! hand-written payloads of `crates/ingest/tests/fixtures/k8s` (no Kubernetes API server can
 //! run here): the cluster's objects become the series the dashboard reads, its problems become
-//! findings and a pending or firing `KubePulseFinding`, its pods are scored by the failure
-//! model, and the dashboard's pages show them.
+//! findings and a pending or firing `KubePulseFinding`, its kubelets are scraped through the
+//! API server's node proxy, its pods are scored by the failure model, and the dashboard's pages
+//! show them.
 
 #![allow(clippy::unwrap_used)]
 
@@ -102,6 +103,15 @@ async fn serve_watches_a_kubeconfig_cluster_and_shows_it() {
             a.iter()
                 .any(|a| a["labels"]["alertname"] == "KubePulseFinding")
         })
+    })
+    .await;
+    // The kubelets' metrics, through the API server's node proxy.
+    until("kubelet metrics", 30.0, async || {
+        let v = get(&format!(
+            "{base}/api/v1/query?query=count(container_memory_working_set_bytes{{job=%22kubelet%22,node=%22node-a%22}})"
+        ))
+        .await;
+        scalar(&v) > 0.0
     })
     .await;
     // Predictions for the watched pods.

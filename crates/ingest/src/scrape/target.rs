@@ -37,6 +37,22 @@ pub struct TargetSettings {
     pub metric_relabel: Arc<Vec<Relabel>>,
 }
 
+/// Where a target's metrics are fetched from.
+#[derive(Clone)]
+pub enum Fetcher {
+    /// Its URL, over HTTP.
+    Http(reqwest::Client),
+    /// Its URL as a path on the Kubernetes API server (the node proxy to a kubelet), with the
+    /// client's credentials.
+    Kube(kube::Client),
+}
+
+impl From<reqwest::Client> for Fetcher {
+    fn from(c: reqwest::Client) -> Self {
+        Self::Http(c)
+    }
+}
+
 /// What a scrape produced, before storing.
 struct Scraped {
     series: Vec<(BTreeMap<String, String>, i64, f64)>,
@@ -50,7 +66,7 @@ pub struct TargetLoop {
     pub target: Target,
     settings: TargetSettings,
     store: Arc<dyn Append>,
-    client: reqwest::Client,
+    client: Fetcher,
     clock: Arc<dyn Clock>,
     metrics: IngestMetrics,
     previous: HashSet<SeriesRef>,
@@ -62,7 +78,7 @@ impl TargetLoop {
         target: Target,
         settings: TargetSettings,
         store: Arc<dyn Append>,
-        client: reqwest::Client,
+        client: impl Into<Fetcher>,
         clock: Arc<dyn Clock>,
         metrics: IngestMetrics,
     ) -> Self {
@@ -70,7 +86,7 @@ impl TargetLoop {
             target,
             settings,
             store,
-            client,
+            client: client.into(),
             clock,
             metrics,
             previous: HashSet::new(),
@@ -143,8 +159,11 @@ impl TargetLoop {
 
     async fn fetch(&self) -> Result<(String, Vec<u8>), String> {
         let timeout = Duration::from_millis(self.settings.timeout.max(1) as u64);
-        let req = self
-            .client
+        let client = match &self.client {
+            Fetcher::Http(c) => c,
+            Fetcher::Kube(k) => return self.fetch_kube(k, timeout).await,
+        };
+        let req = client
             .get(&self.target.url)
             .header(reqwest::header::ACCEPT, ACCEPT)
             .header(
@@ -178,6 +197,27 @@ impl TargetLoop {
             }
         }
         Ok((ct, body))
+    }
+
+    /// Fetches the target's path from the API server; the text is Prometheus' text format.
+    async fn fetch_kube(
+        &self,
+        k: &kube::Client,
+        timeout: Duration,
+    ) -> Result<(String, Vec<u8>), String> {
+        let req = http::Request::get(self.target.url.as_str())
+            .header(http::header::ACCEPT, "text/plain;version=0.0.4")
+            .body(Vec::new())
+            .map_err(|e| format!("request: {e}"))?;
+        let text = tokio::time::timeout(timeout, k.request_text(req))
+            .await
+            .map_err(|_| format!("timed out after {} s", timeout.as_secs_f64()))?
+            .map_err(|e| format!("request failed: {e}"))?;
+        let limit = self.settings.body_size_limit;
+        if limit > 0 && text.len() > limit {
+            return Err(format!("body size exceeds the limit of {limit} bytes"));
+        }
+        Ok(("text/plain; version=0.0.4".into(), text.into_bytes()))
     }
 
     fn process(&self, content_type: &str, body: &[u8], start: i64) -> Result<Scraped, String> {

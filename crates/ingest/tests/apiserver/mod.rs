@@ -101,6 +101,39 @@ fn status(code: u16, reason: &str, message: &str) -> Response {
         .into_response()
 }
 
+/// A kubelet endpoint through the node proxy: the node's recorded exposition with its sample
+/// times moved to now (they date from the payloads' snapshot, older than any store accepts);
+/// 503 for nodes without a recording, as the proxy answers for a kubelet that does not respond.
+fn kubelet(path: &str) -> Option<Response> {
+    let rest = path.strip_prefix("/api/v1/nodes/")?;
+    let (node, endpoint) = rest.split_once("/proxy/metrics/")?;
+    let file = fixtures().join(format!("kubelet_{endpoint}_{node}.txt"));
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return Some(status(
+            503,
+            "ServiceUnavailable",
+            &format!("error trying to reach service: dial tcp {node}:10250: i/o timeout"),
+        ));
+    };
+    let now = std::time::SystemTime::UNIX_EPOCH
+        .elapsed()
+        .map_or(0, |d| d.as_millis());
+    let body: String = text
+        .lines()
+        .map(|l| match l.rsplit_once(' ') {
+            Some((head, ts))
+                if !l.starts_with('#')
+                    && ts.len() == 13
+                    && ts.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                format!("{head} {now}\n")
+            }
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    Some(([("content-type", "text/plain; version=0.0.4")], body).into_response())
+}
+
 fn timeout_of(query: &str) -> Duration {
     query
         .split('&')
@@ -131,6 +164,9 @@ async fn serve(State(s): State<ApiServer>, req: Request) -> Response {
             "NotFound",
             "the server could not find the requested resource",
         );
+    }
+    if let Some(r) = kubelet(&path) {
+        return r;
     }
     let Some(file) = list_file(&path) else {
         return status(

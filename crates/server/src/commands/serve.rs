@@ -227,6 +227,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
                 append.clone(),
                 Arc::new(db.clone()),
                 clock.clone(),
+                ingest.clone(),
                 stop_rx.clone(),
             )
             .await?,

@@ -26,6 +26,11 @@ pub struct KubernetesConfig {
     pub page_size: u32,
     /// How often findings and object series are written.
     pub interval: DurationMs,
+    /// Scrape every node's kubelet (`/metrics/cadvisor`, `/metrics/resource`) through the API
+    /// server's node proxy.
+    pub scrape_kubelets: bool,
+    /// How often the kubelets are scraped.
+    pub scrape_interval: DurationMs,
 }
 
 impl Default for KubernetesConfig {
@@ -38,6 +43,8 @@ impl Default for KubernetesConfig {
             watch_timeout: DurationMs::secs(290),
             page_size: 500,
             interval: DurationMs::secs(15),
+            scrape_kubelets: true,
+            scrape_interval: DurationMs::secs(15),
         }
     }
 }
@@ -54,6 +61,9 @@ impl KubernetesConfig {
         }
         if self.interval.ms() < 1000 {
             return Err(("interval", "must be at least 1s".into()));
+        }
+        if self.scrape_interval.ms() < 1000 {
+            return Err(("scrape_interval", "must be at least 1s".into()));
         }
         if self.in_cluster && self.kubeconfig.is_some() {
             return Err((
