@@ -4,6 +4,7 @@
 //! and Events (`events.k8s.io/v1`, else `core/v1`), and the [`Cluster`] they keep current.
 
 pub mod convert;
+pub mod discover;
 pub mod events;
 pub mod kubelet;
 pub mod quantity;

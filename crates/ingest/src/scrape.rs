@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod discovery;
+pub mod loops;
 pub mod relabel;
 pub mod target;
 

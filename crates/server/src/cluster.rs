@@ -3,7 +3,8 @@
 //! kube-state-metrics-named series (so that the rules, the dashboard and the failure features
 //! read a watched cluster as they read a scraped or simulated one) and the analyzers' findings
 //! into `kubepulse_finding` series, which the built-in rules alert on. The kubelets are
-//! scraped through the API server's node proxy.
+//! scraped through the API server's node proxy, and the exporters and annotated pods found
+//! from EndpointSlices directly.
 
 mod series;
 
@@ -12,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kubepulse_ingest::IngestMetrics;
-use kubepulse_ingest::kube::{Cluster, client, kubelet, start as watch};
+use kubepulse_ingest::kube::{Cluster, client, discover, kubelet, start as watch};
 use kubepulse_intel::findings::{Finding, analyze};
 use kubepulse_model::{Clock, K8sEvent};
 use kubepulse_store::events::EventQuery;
@@ -48,14 +49,27 @@ pub async fn start(
     )
     .await;
     info!("watching the cluster's objects and events");
+    let every = cfg.kubernetes.scrape_interval.ms();
     if cfg.kubernetes.scrape_kubelets {
         tasks.push(tokio::spawn(kubelet::run(
             cluster.clone(),
             c,
             append.clone(),
             clock.clone(),
+            metrics.clone(),
+            every,
+            stop.clone(),
+        )));
+    }
+    if cfg.kubernetes.discover_targets {
+        let http = kubepulse_ingest::http_client().map_err(anyhow::Error::msg)?;
+        tasks.push(tokio::spawn(discover::run(
+            cluster.clone(),
+            http,
+            append.clone(),
+            clock.clone(),
             metrics,
-            cfg.kubernetes.scrape_interval.ms(),
+            every,
             stop.clone(),
         )));
     }

@@ -121,6 +121,19 @@ fn state_reason(s: Option<&ContainerState>) -> Option<(String, String)> {
     })
 }
 
+/// The `prometheus.io/*` annotations that say how to scrape the object.
+fn scrape_annotations(meta: &ObjectMeta, s: &mut ObjectState) {
+    if let Some(a) = &meta.annotations {
+        for key in [
+            "prometheus.io/scrape",
+            "prometheus.io/port",
+            "prometheus.io/path",
+        ] {
+            set(&mut s.fields, key, a.get(key));
+        }
+    }
+}
+
 impl Observed for Pod {
     const KIND: ObjectKind = ObjectKind::Pod;
 
@@ -139,15 +152,7 @@ impl Observed for Pod {
         if !claims.is_empty() {
             s.fields.insert("claims".into(), claims.join(","));
         }
-        if let Some(a) = &self.metadata.annotations {
-            for key in [
-                "prometheus.io/scrape",
-                "prometheus.io/port",
-                "prometheus.io/path",
-            ] {
-                set(&mut s.fields, key, a.get(key));
-            }
-        }
+        scrape_annotations(&self.metadata, &mut s);
         let Some(st) = &self.status else { return s };
         s.phase = st.phase.clone().unwrap_or_else(|| "Unknown".into());
         set(&mut s.fields, "podIP", st.pod_ip.as_ref());
@@ -436,6 +441,7 @@ impl Observed for Service {
         let mut s = base(Self::KIND, &self.metadata, t);
         s.phase = "Active".into();
         s.ready = true;
+        scrape_annotations(&self.metadata, &mut s);
         if let Some(spec) = &self.spec {
             set(
                 &mut s.fields,

@@ -5,18 +5,18 @@
 //! Prometheus' usual kubelet job labels them: `job="kubelet"`, `metrics_path`, `node` and
 //! `instance` (the node's address and kubelet port).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use kubepulse_model::{Clock, ObjectKind};
 use kubepulse_store::Append;
 use tokio::sync::watch;
-use tracing::info;
 
 use super::state::Cluster;
 use crate::IngestMetrics;
 use crate::scrape::discovery::Target;
+use crate::scrape::loops::{Loops, every};
 use crate::scrape::target::{Fetcher, TargetLoop, TargetSettings};
 
 /// The kubelet endpoints scraped per node.
@@ -48,6 +48,22 @@ pub fn targets(node: &str, address: &str, port: &str) -> Vec<Target> {
         .collect()
 }
 
+/// Every watched node's kubelet targets.
+pub fn node_targets(cluster: &Cluster) -> BTreeSet<Target> {
+    cluster
+        .objects()
+        .into_iter()
+        .filter(|s| s.object.kind == ObjectKind::Node.as_str())
+        .flat_map(|n| {
+            let f = |k: &str| n.fields.get(k).cloned().unwrap_or_default();
+            let port = Some(f("kubeletPort"))
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "10250".into());
+            targets(&n.object.name, &f("internalIP"), &port)
+        })
+        .collect()
+}
+
 /// Scrapes every node's kubelet every `interval_ms` until `stop` turns true; nodes that appear
 /// get loops, nodes that go away have theirs stopped (their series marked stale).
 pub async fn run(
@@ -59,65 +75,20 @@ pub async fn run(
     interval_ms: i64,
     mut stop: watch::Receiver<bool>,
 ) {
-    let settings = TargetSettings {
-        interval: interval_ms,
-        timeout: (interval_ms * 2 / 3).max(1000),
-        honor_labels: true,
-        honor_timestamps: true,
-        body_size_limit: 64 << 20,
-        sample_limit: 0,
-        metric_relabel: Arc::new(Vec::new()),
-    };
-    let mut running: HashMap<String, watch::Sender<bool>> = HashMap::new();
-    loop {
-        let mut nodes = HashMap::new();
-        for n in cluster
-            .objects()
-            .into_iter()
-            .filter(|s| s.object.kind == ObjectKind::Node.as_str())
-        {
-            let f = |k: &str| n.fields.get(k).cloned().unwrap_or_default();
-            let port = Some(f("kubeletPort"))
-                .filter(|p| !p.is_empty())
-                .unwrap_or_else(|| "10250".into());
-            nodes.insert(n.object.name.clone(), (f("internalIP"), port));
-        }
-        running.retain(|name, tx| {
-            let keep = nodes.contains_key(name);
-            if !keep {
-                info!(node = %name, "node gone: stopping its kubelet scrapes");
-                let _ = tx.send(true);
-            }
-            keep
+    let settings = TargetSettings::discovered(interval_ms, true);
+    let mut loops = Loops::default();
+    every(RESYNC, &mut stop, || {
+        loops.sync(node_targets(&cluster), |t| {
+            TargetLoop::new(
+                t,
+                settings.clone(),
+                store.clone(),
+                Fetcher::Kube(client.clone()),
+                clock.clone(),
+                metrics.clone(),
+            )
         });
-        for (name, (address, port)) in &nodes {
-            if running.contains_key(name) {
-                continue;
-            }
-            info!(node = %name, "scraping the kubelet through the API server");
-            let (tx, rx) = watch::channel(false);
-            for t in targets(name, address, port) {
-                let l = TargetLoop::new(
-                    t,
-                    settings.clone(),
-                    store.clone(),
-                    Fetcher::Kube(client.clone()),
-                    clock.clone(),
-                    metrics.clone(),
-                );
-                tokio::spawn(l.run(rx.clone()));
-            }
-            running.insert(name.clone(), tx);
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(RESYNC) => {}
-            _ = stop.changed() => {}
-        }
-        if *stop.borrow() {
-            break;
-        }
-    }
-    for tx in running.values() {
-        let _ = tx.send(true);
-    }
+    })
+    .await;
+    loops.stop_all();
 }

@@ -37,6 +37,23 @@ pub struct TargetSettings {
     pub metric_relabel: Arc<Vec<Relabel>>,
 }
 
+impl TargetSettings {
+    /// Settings of discovered targets scraped every `interval_ms`: a timeout of two thirds of
+    /// the interval (at least 1 s), exposed timestamps honoured, bodies up to 64 MiB, no
+    /// relabeling.
+    pub fn discovered(interval_ms: i64, honor_labels: bool) -> Self {
+        Self {
+            interval: interval_ms,
+            timeout: (interval_ms * 2 / 3).max(1000),
+            honor_labels,
+            honor_timestamps: true,
+            body_size_limit: 64 << 20,
+            sample_limit: 0,
+            metric_relabel: Arc::new(Vec::new()),
+        }
+    }
+}
+
 /// Where a target's metrics are fetched from.
 #[derive(Clone)]
 pub enum Fetcher {

@@ -29,7 +29,10 @@ pub struct KubernetesConfig {
     /// Scrape every node's kubelet (`/metrics/cadvisor`, `/metrics/resource`) through the API
     /// server's node proxy.
     pub scrape_kubelets: bool,
-    /// How often the kubelets are scraped.
+    /// Scrape the exporters behind Services (kube-state-metrics, node-exporter, Services
+    /// annotated `prometheus.io/scrape`) and annotated pods, found from EndpointSlices.
+    pub discover_targets: bool,
+    /// How often the kubelets and the discovered targets are scraped.
     pub scrape_interval: DurationMs,
 }
 
@@ -44,6 +47,7 @@ impl Default for KubernetesConfig {
             page_size: 500,
             interval: DurationMs::secs(15),
             scrape_kubelets: true,
+            discover_targets: true,
             scrape_interval: DurationMs::secs(15),
         }
     }

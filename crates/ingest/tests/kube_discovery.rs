@@ -1,0 +1,178 @@
+//! Scrape targets discovered in a watched cluster: over the payloads in `tests/fixtures/k8s`,
+//! the exporters behind Services (kube-state-metrics, node-exporter, annotated Services) and
+//! annotated pods, from their EndpointSlices; and a discovered pod scraped for real.
+
+#![allow(clippy::unwrap_used)]
+
+mod apiserver;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apiserver::ApiServer;
+use kubepulse_ingest::kube::discover::targets;
+use kubepulse_ingest::kube::{Cluster, KubeSettings, client, start};
+use kubepulse_model::clock::Stopwatch;
+use kubepulse_model::{Clock, ObjectKind, SystemClock};
+use kubepulse_store::{Db, Matcher, Read, StoreConfig};
+use tokio::sync::watch;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exporters_and_annotated_pods_become_targets() {
+    let api = ApiServer::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let db = Db::open(
+        &tmp.path().join("data"),
+        StoreConfig::default(),
+        clock.clone(),
+    )
+    .unwrap()
+    .0;
+    let settings = KubeSettings {
+        kubeconfig: Some(api.kubeconfig(tmp.path())),
+        context: Some("recorded".into()),
+        watch_timeout: 30,
+        page_size: 500,
+        ..KubeSettings::default()
+    };
+    let c = client(&settings).await.unwrap();
+    let cluster = Arc::new(Cluster::new(Arc::new(db.clone())));
+    let (stop, rx) = watch::channel(false);
+    let _tasks = start(c, &settings, cluster.clone(), clock, rx).await;
+    let w = Stopwatch::start();
+    while cluster.synced().len() < 10 || cluster.slices().len() < 7 {
+        assert!(w.elapsed_secs() < 30.0, "not listed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let found = targets(&cluster.objects(), &cluster.slices());
+    let urls: Vec<(String, String)> = found
+        .iter()
+        .map(|t| (t.labels["job"].clone(), t.url.clone()))
+        .collect();
+    assert!(
+        urls.contains(&(
+            "kube-state-metrics".into(),
+            "http://10.244.0.9:8080/metrics".into()
+        )),
+        "{urls:?}"
+    );
+    let exporters: Vec<&(String, String)> =
+        urls.iter().filter(|u| u.0 == "node-exporter").collect();
+    assert!(!exporters.is_empty(), "{urls:?}");
+    assert!(
+        exporters.iter().all(|u| u.1.ends_with(":9100/metrics")),
+        "{urls:?}"
+    );
+    // Only ready endpoints: node-c's exporter is on a node that stopped reporting.
+    assert!(
+        !exporters.iter().any(|u| u.1.contains("10.0.0.13")),
+        "{urls:?}"
+    );
+    // The Services nobody asked to scrape are not scraped.
+    assert!(
+        !urls
+            .iter()
+            .any(|u| u.0 == "checkout" || u.0 == "kubernetes"),
+        "{urls:?}"
+    );
+    let ksm = found
+        .iter()
+        .find(|t| t.labels["job"] == "kube-state-metrics")
+        .unwrap();
+    assert_eq!(ksm.labels["namespace"], "monitoring");
+    assert_eq!(ksm.labels["node"], "node-a");
+    assert!(ksm.labels["pod"].starts_with("kube-state-metrics-"));
+    stop.send(true).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_annotated_pod_is_scraped() {
+    use kubepulse_model::{ObjectRef, ObjectState};
+    use kubepulse_testkit::{HttpStub, StubResponse};
+
+    let stub = HttpStub::start().unwrap();
+    stub.set(StubResponse {
+        status: 200,
+        content_type: "text/plain; version=0.0.4".into(),
+        body: b"# TYPE shop_orders_total counter\nshop_orders_total{result=\"ok\"} 42\n".to_vec(),
+        ..StubResponse::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let db = Db::open(
+        &tmp.path().join("data"),
+        StoreConfig::default(),
+        clock.clone(),
+    )
+    .unwrap()
+    .0;
+    let cluster = Arc::new(Cluster::new(Arc::new(db.clone())));
+    let mut pod = ObjectState {
+        object: ObjectRef::new(ObjectKind::Pod, "shop", "orders-1"),
+        t: clock.now_ms(),
+        owner: None,
+        node: "node-a".into(),
+        phase: "Running".into(),
+        ready: true,
+        restarts: 0,
+        reason: String::new(),
+        conditions: Default::default(),
+        labels: Default::default(),
+        fields: Default::default(),
+        deleted: false,
+    };
+    for (k, v) in [
+        ("podIP", "127.0.0.1".to_string()),
+        ("prometheus.io/scrape", "true".into()),
+        ("prometheus.io/port", stub.port.to_string()),
+        ("prometheus.io/path", "/custom/metrics".into()),
+    ] {
+        pod.fields.insert(k.into(), v);
+    }
+    cluster.apply(ObjectKind::Pod, pod);
+    let (stop, rx) = watch::channel(false);
+    let task = tokio::spawn(kubepulse_ingest::kube::discover::run(
+        cluster.clone(),
+        kubepulse_ingest::http_client().unwrap(),
+        Arc::new(db.clone()),
+        clock,
+        kubepulse_ingest::IngestMetrics::default(),
+        1000,
+        rx,
+    ));
+    let w = Stopwatch::start();
+    loop {
+        let got = db
+            .select(
+                &[
+                    Matcher::equal("__name__", "shop_orders_total"),
+                    Matcher::equal("job", "kubernetes-pods"),
+                    Matcher::equal("pod", "orders-1"),
+                ],
+                0,
+                i64::MAX,
+            )
+            .unwrap();
+        if !got.is_empty() {
+            break;
+        }
+        assert!(
+            w.elapsed_secs() < 20.0,
+            "the annotated pod was never scraped"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        stub.requests()
+            .iter()
+            .any(|r| r.0.contains("/custom/metrics")),
+        "{:?}",
+        stub.requests()
+    );
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .unwrap()
+        .unwrap();
+}
