@@ -9,6 +9,7 @@ pub mod events;
 pub mod kubelet;
 pub mod quantity;
 pub mod state;
+pub mod topology;
 pub mod watch;
 
 use std::path::PathBuf;

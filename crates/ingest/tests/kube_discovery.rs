@@ -1,6 +1,7 @@
 //! Scrape targets discovered in a watched cluster: over the payloads in `tests/fixtures/k8s`,
 //! the exporters behind Services (kube-state-metrics, node-exporter, annotated Services) and
-//! annotated pods, from their EndpointSlices; and a discovered pod scraped for real.
+//! annotated pods, from their EndpointSlices; the cluster as a graph (owners, placement,
+//! Services, claims); and a discovered pod scraped for real.
 
 #![allow(clippy::unwrap_used)]
 
@@ -83,6 +84,52 @@ async fn exporters_and_annotated_pods_become_targets() {
     assert_eq!(ksm.labels["namespace"], "monitoring");
     assert_eq!(ksm.labels["node"], "node-a");
     assert!(ksm.labels["pod"].starts_with("kube-state-metrics-"));
+
+    // The same cluster as a graph.
+    use kubepulse_ingest::kube::topology::Edge;
+    use kubepulse_model::ObjectRef;
+    let g = cluster.topology();
+    let crash = ObjectRef::new(ObjectKind::Pod, "shop", "cart-7d4b9c8f6d-p8n4m");
+    let owners: Vec<String> = g
+        .owners(&crash)
+        .iter()
+        .map(|o| format!("{}/{}", o.kind, o.name))
+        .collect();
+    assert_eq!(owners, ["ReplicaSet/cart-7d4b9c8f6d", "Deployment/cart"]);
+    let on_a: Vec<String> = g.pods_on("node-a").into_iter().map(|p| p.name).collect();
+    assert!(
+        on_a.contains(&"cart-7d4b9c8f6d-h5kq2".to_string()),
+        "{on_a:?}"
+    );
+    assert!(
+        !on_a.contains(&"cart-7d4b9c8f6d-x2x9z".to_string()),
+        "{on_a:?}"
+    );
+    let behind_cart = g.from(
+        &ObjectRef::new(ObjectKind::Service, "shop", "cart"),
+        Edge::Selects,
+    );
+    assert_eq!(behind_cart.len(), 3, "{behind_cart:?}");
+    let claimants = g.to(
+        &ObjectRef::new(
+            ObjectKind::PersistentVolumeClaim,
+            "shop",
+            "data-catalog-db-0",
+        ),
+        Edge::Mounts,
+    );
+    assert_eq!(claimants[0].name, "catalog-db-0");
+    let around = g.neighbours(&crash);
+    assert!(
+        around
+            .iter()
+            .any(|(e, o)| *e == Edge::RunsOn && o.kind == "Node")
+    );
+    assert!(
+        around
+            .iter()
+            .any(|(e, o)| *e == Edge::Selects && o.name == "cart")
+    );
     stop.send(true).unwrap();
 }
 

@@ -191,6 +191,11 @@ impl Cluster {
         self.lock().objects.get(&k).cloned()
     }
 
+    /// The graph of the objects as they are now.
+    pub fn topology(&self) -> super::topology::Topology {
+        super::topology::Topology::build(&self.objects(), &self.slices())
+    }
+
     /// Every EndpointSlice.
     pub fn slices(&self) -> Vec<Slice> {
         self.lock().slices.values().cloned().collect()
