@@ -84,43 +84,12 @@ async fn every_page_loads_and_silences_and_feedback_work_by_clicks() {
     // Alerts: silence the alert by clicks, then give feedback.
     c.goto(&format!("{base}/alerts")).await.unwrap();
     b.wait_text("main", "DemoAlwaysFiring").await;
-    c.find(Locator::Css("button.silence-this"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let matchers = c
-        .find(Locator::Id("s-matchers"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let button = c.find(Locator::Css("button.silence-this")).await.unwrap();
+    let matchers = b.silence_by(button, "sre", "known issue").await;
     assert!(
         matchers.contains("alertname=\"DemoAlwaysFiring\""),
         "{matchers}"
     );
-    c.find(Locator::Id("s-author"))
-        .await
-        .unwrap()
-        .send_keys("sre")
-        .await
-        .unwrap();
-    c.find(Locator::Id("s-comment"))
-        .await
-        .unwrap()
-        .send_keys("known issue")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#silence-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    b.wait_text("#silences", "known issue").await;
     b.wait_text("main", "silenced").await;
     b.screenshot("alerts-silenced").await;
     c.find(Locator::Css("button.feedback[data-verdict=noise]"))

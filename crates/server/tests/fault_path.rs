@@ -127,30 +127,14 @@ async fn fault_then_prediction_then_alert_then_silence_by_clicks() {
     let text = row.text().await.unwrap();
     let name = pod.trim_start_matches("shop/");
     assert!(text.contains(name) && text.contains("oom"), "{text}");
-    row.find(Locator::Css("button.silence-this"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let matchers = c
-        .find(Locator::Id("s-matchers"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let button = row.find(Locator::Css("button.silence-this")).await.unwrap();
+    let matchers = b
+        .silence_by(button, "sre", "raising the cart memory limit")
+        .await;
     assert!(
         matchers.contains("alertname=\"KubePulseFailurePredicted\"") && matchers.contains(name),
         "{matchers}"
     );
-    b.type_into("#s-author", "sre").await;
-    b.type_into("#s-comment", "raising the cart memory limit")
-        .await;
-    b.click("#silence-form button[type=submit]").await;
-    b.wait_text("#silences", "raising the cart memory limit")
-        .await;
     let row = b
         .reload_until(
             &alerts,

@@ -309,25 +309,43 @@ fn revision(meta: &ObjectMeta, annotation: &str, s: &mut ObjectState) {
     );
 }
 
+/// A controller's counts: desired, ready and updated replicas.
+type Counts = (i32, i32, Option<i32>);
+
+/// The state of a workload controller from its pod template, selector and counts.
+fn workload(
+    kind: ObjectKind,
+    meta: &ObjectMeta,
+    t: i64,
+    template: Option<&PodSpec>,
+    selector: Option<&LabelSelector>,
+    counts: Counts,
+) -> ObjectState {
+    let mut s = base(kind, meta, t);
+    template_fields(template, &mut s.fields);
+    set(&mut s.fields, "selector", selector.and_then(match_labels));
+    revision(meta, "deployment.kubernetes.io/revision", &mut s);
+    replicas(&mut s, counts.0, counts.1, counts.2);
+    s
+}
+
 impl Observed for Deployment {
     const KIND: ObjectKind = ObjectKind::Deployment;
 
     fn state(&self, t: i64) -> ObjectState {
-        let mut s = base(Self::KIND, &self.metadata, t);
         let spec = self.spec.as_ref();
-        template_fields(spec.and_then(|x| x.template.spec.as_ref()), &mut s.fields);
-        set(
-            &mut s.fields,
-            "selector",
-            spec.and_then(|x| match_labels(&x.selector)),
-        );
-        revision(&self.metadata, "deployment.kubernetes.io/revision", &mut s);
         let st = self.status.as_ref();
-        replicas(
-            &mut s,
-            spec.and_then(|x| x.replicas).unwrap_or(1),
-            st.and_then(|x| x.ready_replicas).unwrap_or(0),
-            st.and_then(|x| x.updated_replicas),
+        let mut s = workload(
+            Self::KIND,
+            &self.metadata,
+            t,
+            spec.and_then(|x| x.template.spec.as_ref()),
+            spec.map(|x| &x.selector),
+            (
+                spec.and_then(|x| x.replicas).unwrap_or(1),
+                st.and_then(|x| x.ready_replicas).unwrap_or(0),
+                st.and_then(|x| x.updated_replicas),
+            ),
         );
         for c in st.and_then(|x| x.conditions.as_ref()).into_iter().flatten() {
             s.conditions.insert(c.type_.clone(), c.status.clone());
@@ -343,22 +361,21 @@ impl Observed for ReplicaSet {
     const KIND: ObjectKind = ObjectKind::ReplicaSet;
 
     fn state(&self, t: i64) -> ObjectState {
-        let mut s = base(Self::KIND, &self.metadata, t);
         let spec = self.spec.as_ref();
-        template_fields(
+        let st = self.status.as_ref();
+        workload(
+            Self::KIND,
+            &self.metadata,
+            t,
             spec.and_then(|x| x.template.as_ref())
                 .and_then(|t| t.spec.as_ref()),
-            &mut s.fields,
-        );
-        revision(&self.metadata, "deployment.kubernetes.io/revision", &mut s);
-        let st = self.status.as_ref();
-        replicas(
-            &mut s,
-            spec.and_then(|x| x.replicas).unwrap_or(1),
-            st.and_then(|x| x.ready_replicas).unwrap_or(0),
-            None,
-        );
-        s
+            spec.map(|x| &x.selector),
+            (
+                spec.and_then(|x| x.replicas).unwrap_or(1),
+                st.and_then(|x| x.ready_replicas).unwrap_or(0),
+                None,
+            ),
+        )
     }
 }
 
@@ -366,22 +383,20 @@ impl Observed for StatefulSet {
     const KIND: ObjectKind = ObjectKind::StatefulSet;
 
     fn state(&self, t: i64) -> ObjectState {
-        let mut s = base(Self::KIND, &self.metadata, t);
         let spec = self.spec.as_ref();
-        template_fields(spec.and_then(|x| x.template.spec.as_ref()), &mut s.fields);
-        set(
-            &mut s.fields,
-            "selector",
-            spec.and_then(|x| match_labels(&x.selector)),
-        );
         let st = self.status.as_ref();
-        replicas(
-            &mut s,
-            spec.and_then(|x| x.replicas).unwrap_or(1),
-            st.and_then(|x| x.ready_replicas).unwrap_or(0),
-            st.and_then(|x| x.updated_replicas),
-        );
-        s
+        workload(
+            Self::KIND,
+            &self.metadata,
+            t,
+            spec.and_then(|x| x.template.spec.as_ref()),
+            spec.map(|x| &x.selector),
+            (
+                spec.and_then(|x| x.replicas).unwrap_or(1),
+                st.and_then(|x| x.ready_replicas).unwrap_or(0),
+                st.and_then(|x| x.updated_replicas),
+            ),
+        )
     }
 }
 
@@ -389,22 +404,20 @@ impl Observed for DaemonSet {
     const KIND: ObjectKind = ObjectKind::DaemonSet;
 
     fn state(&self, t: i64) -> ObjectState {
-        let mut s = base(Self::KIND, &self.metadata, t);
         let spec = self.spec.as_ref();
-        template_fields(spec.and_then(|x| x.template.spec.as_ref()), &mut s.fields);
-        set(
-            &mut s.fields,
-            "selector",
-            spec.and_then(|x| match_labels(&x.selector)),
-        );
         let st = self.status.as_ref();
-        replicas(
-            &mut s,
-            st.map_or(0, |x| x.desired_number_scheduled),
-            st.map_or(0, |x| x.number_ready),
-            st.and_then(|x| x.updated_number_scheduled),
-        );
-        s
+        workload(
+            Self::KIND,
+            &self.metadata,
+            t,
+            spec.and_then(|x| x.template.spec.as_ref()),
+            spec.map(|x| &x.selector),
+            (
+                st.map_or(0, |x| x.desired_number_scheduled),
+                st.map_or(0, |x| x.number_ready),
+                st.and_then(|x| x.updated_number_scheduled),
+            ),
+        )
     }
 }
 

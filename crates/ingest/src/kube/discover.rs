@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use super::state::{Cluster, Slice};
 use crate::IngestMetrics;
 use crate::scrape::discovery::Target;
-use crate::scrape::loops::{Loops, every};
+use crate::scrape::loops::keep_scraping;
 use crate::scrape::target::{TargetLoop, TargetSettings};
 
 /// How often the cluster is looked at for targets to add or stop.
@@ -149,12 +149,14 @@ pub async fn run(
     clock: Arc<dyn Clock>,
     metrics: IngestMetrics,
     interval_ms: i64,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let settings = TargetSettings::discovered(interval_ms, false);
-    let mut loops = Loops::default();
-    every(RESYNC, &mut stop, || {
-        loops.sync(targets(&cluster.objects(), &cluster.slices()), |t| {
+    keep_scraping(
+        RESYNC,
+        stop,
+        || targets(&cluster.objects(), &cluster.slices()),
+        |t| {
             TargetLoop::new(
                 t,
                 settings.clone(),
@@ -163,8 +165,7 @@ pub async fn run(
                 clock.clone(),
                 metrics.clone(),
             )
-        });
-    })
+        },
+    )
     .await;
-    loops.stop_all();
 }

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use super::state::Cluster;
 use crate::IngestMetrics;
 use crate::scrape::discovery::Target;
-use crate::scrape::loops::{Loops, every};
+use crate::scrape::loops::keep_scraping;
 use crate::scrape::target::{Fetcher, TargetLoop, TargetSettings};
 
 /// The kubelet endpoints scraped per node.
@@ -73,12 +73,14 @@ pub async fn run(
     clock: Arc<dyn Clock>,
     metrics: IngestMetrics,
     interval_ms: i64,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let settings = TargetSettings::discovered(interval_ms, true);
-    let mut loops = Loops::default();
-    every(RESYNC, &mut stop, || {
-        loops.sync(node_targets(&cluster), |t| {
+    keep_scraping(
+        RESYNC,
+        stop,
+        || node_targets(&cluster),
+        |t| {
             TargetLoop::new(
                 t,
                 settings.clone(),
@@ -87,8 +89,7 @@ pub async fn run(
                 clock.clone(),
                 metrics.clone(),
             )
-        });
-    })
+        },
+    )
     .await;
-    loops.stop_all();
 }

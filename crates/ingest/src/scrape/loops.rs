@@ -70,3 +70,16 @@ pub async fn every(every: Duration, stop: &mut watch::Receiver<bool>, mut f: imp
         }
     }
 }
+
+/// Keeps loops (made by `make`) running for the targets `wanted` returns, looked at every
+/// `resync`, until `stop` turns true; then stops them all.
+pub async fn keep_scraping(
+    resync: Duration,
+    mut stop: watch::Receiver<bool>,
+    wanted: impl Fn() -> BTreeSet<Target>,
+    make: impl Fn(Target) -> TargetLoop,
+) {
+    let mut loops = Loops::default();
+    every(resync, &mut stop, || loops.sync(wanted(), &make)).await;
+    loops.stop_all();
+}

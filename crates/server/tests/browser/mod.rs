@@ -134,6 +134,32 @@ impl Browser {
             .unwrap();
     }
 
+    /// Clicks a Silence button of the alerts page, fills in the author and comment of the
+    /// silence form it prepared, submits it and waits for the silence to be listed; the
+    /// matchers the button filled in.
+    pub async fn silence_by(
+        &self,
+        button: fantoccini::elements::Element,
+        author: &str,
+        comment: &str,
+    ) -> String {
+        button.click().await.unwrap();
+        let matchers = self
+            .c
+            .find(Locator::Id("s-matchers"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        self.type_into("#s-author", author).await;
+        self.type_into("#s-comment", comment).await;
+        self.click("#silence-form button[type=submit]").await;
+        self.wait_text("#silences", comment).await;
+        matchers
+    }
+
     /// Loads `url` again every 2 s until the text of the element `css` passes `want`, for at
     /// most `seconds`; that text.
     pub async fn reload_until(
