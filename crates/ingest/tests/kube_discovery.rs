@@ -10,9 +10,9 @@ mod apiserver;
 use std::sync::Arc;
 use std::time::Duration;
 
-use apiserver::ApiServer;
+use apiserver::{ApiServer, run};
+use kubepulse_ingest::kube::Cluster;
 use kubepulse_ingest::kube::discover::targets;
-use kubepulse_ingest::kube::{Cluster, KubeSettings, client, start};
 use kubepulse_model::clock::Stopwatch;
 use kubepulse_model::{Clock, ObjectKind, SystemClock};
 use kubepulse_store::{Db, Matcher, Read, StoreConfig};
@@ -21,26 +21,8 @@ use tokio::sync::watch;
 #[tokio::test(flavor = "multi_thread")]
 async fn exporters_and_annotated_pods_become_targets() {
     let api = ApiServer::start().await;
-    let tmp = tempfile::tempdir().unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let db = Db::open(
-        &tmp.path().join("data"),
-        StoreConfig::default(),
-        clock.clone(),
-    )
-    .unwrap()
-    .0;
-    let settings = KubeSettings {
-        kubeconfig: Some(api.kubeconfig(tmp.path())),
-        context: Some("recorded".into()),
-        watch_timeout: 30,
-        page_size: 500,
-        ..KubeSettings::default()
-    };
-    let c = client(&settings).await.unwrap();
-    let cluster = Arc::new(Cluster::new(Arc::new(db.clone())));
-    let (stop, rx) = watch::channel(false);
-    let _tasks = start(c, &settings, cluster.clone(), clock, rx).await;
+    let r = run(&api, 30).await;
+    let cluster = r.cluster.clone();
     let w = Stopwatch::start();
     while cluster.synced().len() < 10 || cluster.slices().len() < 7 {
         assert!(w.elapsed_secs() < 30.0, "not listed");
@@ -130,7 +112,7 @@ async fn exporters_and_annotated_pods_become_targets() {
             .iter()
             .any(|(e, o)| *e == Edge::Selects && o.name == "cart")
     );
-    stop.send(true).unwrap();
+    r.stop.send(true).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -12,60 +12,14 @@ mod apiserver;
 use std::sync::Arc;
 use std::time::Duration;
 
-use apiserver::{ApiServer, Watch, fixture, lines};
-use kubepulse_ingest::kube::{Cluster, KubeSettings, client, start};
+use apiserver::{ApiServer, Watch, fixture, lines, pod_stream_applied, run, until};
+use kubepulse_ingest::kube::{Cluster, KubeSettings, client};
 use kubepulse_model::clock::Stopwatch;
-use kubepulse_model::{Clock, ObjectKind, SystemClock};
+use kubepulse_model::{ObjectKind, SystemClock};
+use kubepulse_store::Read;
 use kubepulse_store::events::EventQuery;
-use kubepulse_store::{Db, Read, StoreConfig};
 use serde_json::Value;
 use tokio::sync::watch;
-
-struct Running {
-    cluster: Arc<Cluster>,
-    db: Db,
-    stop: watch::Sender<bool>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    _tmp: tempfile::TempDir,
-}
-
-async fn run(api: &ApiServer, watch_timeout: u32) -> Running {
-    let tmp = tempfile::tempdir().unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let db = Db::open(
-        &tmp.path().join("data"),
-        StoreConfig::default(),
-        clock.clone(),
-    )
-    .unwrap()
-    .0;
-    let settings = KubeSettings {
-        kubeconfig: Some(api.kubeconfig(tmp.path())),
-        context: Some("recorded".into()),
-        watch_timeout,
-        page_size: 500,
-        ..KubeSettings::default()
-    };
-    let c = client(&settings).await.unwrap();
-    let cluster = Arc::new(Cluster::new(Arc::new(db.clone())));
-    let (stop, rx) = watch::channel(false);
-    let tasks = start(c, &settings, cluster.clone(), clock, rx).await;
-    Running {
-        cluster,
-        db,
-        stop,
-        tasks,
-        _tmp: tmp,
-    }
-}
-
-async fn until(what: &str, secs: f64, f: impl Fn() -> bool) {
-    let w = Stopwatch::start();
-    while !f() {
-        assert!(w.elapsed_secs() < secs, "{what} not within {secs} s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 fn items(file: &str) -> usize {
     let v: Value = serde_json::from_str(&fixture(file)).unwrap();
@@ -126,12 +80,7 @@ async fn every_kind_is_listed_then_kept_current_by_its_watch() {
     // The pod watch: one pod OOM-killed, one added, one deleted.
     let pods = items("pods.json");
     until("the pod watch applied", 20.0, || {
-        r.cluster
-            .get(ObjectKind::Pod, "shop", "cart-7d4b9c8f6d-z7w1c")
-            .is_some()
-            && r.cluster
-                .get(ObjectKind::Pod, "shop", "web-6b9f7d5c4-qm2lt")
-                .is_none()
+        pod_stream_applied(&r.cluster)
     })
     .await;
     assert_eq!(count(&r.cluster, ObjectKind::Pod), pods);
@@ -235,12 +184,7 @@ async fn a_410_gone_relists_and_a_cut_or_stalled_stream_resumes() {
     api.watch("/api/v1/pods", Watch::Lines(pod_lines.clone()));
     let r = run(&api, 2).await;
     until("the whole pod stream applied", 60.0, || {
-        r.cluster
-            .get(ObjectKind::Pod, "shop", "cart-7d4b9c8f6d-z7w1c")
-            .is_some()
-            && r.cluster
-                .get(ObjectKind::Pod, "shop", "web-6b9f7d5c4-qm2lt")
-                .is_none()
+        pod_stream_applied(&r.cluster)
     })
     .await;
     let requests = api.requests("/api/v1/pods");
@@ -304,7 +248,7 @@ async fn kubelets_are_scraped_through_the_api_servers_node_proxy() {
     })
     .await;
     let c = client(&KubeSettings {
-        kubeconfig: Some(api.kubeconfig(r._tmp.path())),
+        kubeconfig: Some(api.kubeconfig(r.tmp.path())),
         context: Some("recorded".into()),
         ..KubeSettings::default()
     })

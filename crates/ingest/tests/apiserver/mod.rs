@@ -18,6 +18,11 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures::stream;
+use kubepulse_ingest::kube::{Cluster, KubeSettings, client, start};
+use kubepulse_model::clock::Stopwatch;
+use kubepulse_model::{Clock, ObjectKind, SystemClock};
+use kubepulse_store::{Db, StoreConfig};
+use tokio::sync::watch;
 
 /// What one watch request of a resource gets.
 #[derive(Debug, Clone)]
@@ -270,4 +275,69 @@ impl ApiServer {
         std::fs::write(&path, text).unwrap();
         path
     }
+}
+
+/// Watchers running against a loopback server into a store of their own.
+pub struct Running {
+    /// The watched cluster.
+    pub cluster: Arc<Cluster>,
+    /// The store it writes.
+    pub db: Db,
+    /// Stops the watchers.
+    pub stop: watch::Sender<bool>,
+    /// The watchers.
+    pub tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Where the store and the kubeconfig are.
+    pub tmp: tempfile::TempDir,
+}
+
+/// Starts every watcher against `api` with the `recorded` context.
+pub async fn run(api: &ApiServer, watch_timeout: u32) -> Running {
+    let tmp = tempfile::tempdir().unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let db = Db::open(
+        &tmp.path().join("data"),
+        StoreConfig::default(),
+        clock.clone(),
+    )
+    .unwrap()
+    .0;
+    let settings = KubeSettings {
+        kubeconfig: Some(api.kubeconfig(tmp.path())),
+        context: Some("recorded".into()),
+        watch_timeout,
+        page_size: 500,
+        ..KubeSettings::default()
+    };
+    let c = client(&settings).await.unwrap();
+    let cluster = Arc::new(Cluster::new(Arc::new(db.clone())));
+    let (stop, rx) = watch::channel(false);
+    let tasks = start(c, &settings, cluster.clone(), clock, rx).await;
+    Running {
+        cluster,
+        db,
+        stop,
+        tasks,
+        tmp,
+    }
+}
+
+/// Waits up to `secs` for `f` to hold.
+pub async fn until(what: &str, secs: f64, f: impl Fn() -> bool) {
+    let w = Stopwatch::start();
+    while !f() {
+        assert!(w.elapsed_secs() < secs, "{what} not within {secs} s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Whether the recorded pod watch stream has been applied whole: its added pod is there and its
+/// deleted pod is gone.
+pub fn pod_stream_applied(cluster: &Cluster) -> bool {
+    cluster
+        .get(ObjectKind::Pod, "shop", "cart-7d4b9c8f6d-z7w1c")
+        .is_some()
+        && cluster
+            .get(ObjectKind::Pod, "shop", "web-6b9f7d5c4-qm2lt")
+            .is_none()
 }
