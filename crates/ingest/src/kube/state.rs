@@ -84,30 +84,28 @@ impl Cluster {
     }
 
     /// An object was listed or changed; its state is stored when it differs from the last.
+    /// The store is written before the state shows here, so whoever sees it here finds it in
+    /// the history.
     pub fn apply(&self, kind: ObjectKind, state: ObjectState) {
         let k = key(&state.object);
-        let changed = {
-            let mut g = self.lock();
-            if let Some(listed) = g.listing.get_mut(&kind) {
-                listed.insert(k.clone());
-            }
-            let same = g.objects.get(&k).is_some_and(|old| same_state(old, &state));
-            if !same {
-                g.objects.insert(k, state.clone());
-            }
-            !same
-        };
-        if changed {
-            self.write(&[state]);
+        let mut g = self.lock();
+        if let Some(listed) = g.listing.get_mut(&kind) {
+            listed.insert(k.clone());
         }
+        if g.objects.get(&k).is_some_and(|old| same_state(old, &state)) {
+            return;
+        }
+        self.write(std::slice::from_ref(&state));
+        g.objects.insert(k, state);
     }
 
-    /// An object was deleted.
+    /// An object was deleted; the deletion is stored before the object goes from here.
     pub fn delete(&self, mut state: ObjectState) {
         let k = key(&state.object);
-        self.lock().objects.remove(&k);
         state.deleted = true;
+        let mut g = self.lock();
         self.write(&[state]);
+        g.objects.remove(&k);
     }
 
     /// A (re)list of `kind` begins.
@@ -117,25 +115,25 @@ impl Cluster {
 
     /// A (re)list of `kind` is complete: objects it did not return were deleted meanwhile.
     pub fn end_list(&self, kind: ObjectKind, t: i64) {
-        let gone: Vec<ObjectState> = {
-            let mut g = self.lock();
-            let listed = g.listing.remove(&kind).unwrap_or_default();
-            g.synced.insert(kind.as_str());
-            let keys: Vec<Key> = g
-                .objects
-                .keys()
-                .filter(|k| k.0 == kind.as_str() && !listed.contains(*k))
-                .cloned()
-                .collect();
-            keys.iter()
-                .filter_map(|k| g.objects.remove(k))
-                .map(|mut s| {
-                    s.t = t;
-                    s.deleted = true;
-                    s
-                })
-                .collect()
-        };
+        let mut g = self.lock();
+        let listed = g.listing.remove(&kind).unwrap_or_default();
+        g.synced.insert(kind.as_str());
+        let keys: Vec<Key> = g
+            .objects
+            .keys()
+            .filter(|k| k.0 == kind.as_str() && !listed.contains(*k))
+            .cloned()
+            .collect();
+        let gone: Vec<ObjectState> = keys
+            .iter()
+            .filter_map(|k| g.objects.remove(k))
+            .map(|mut s| {
+                s.t = t;
+                s.deleted = true;
+                s
+            })
+            .collect();
+        // Written while the lock is held: nobody sees them gone before the history has it.
         self.write(&gone);
     }
 
