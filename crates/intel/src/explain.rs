@@ -238,8 +238,23 @@ pub fn sentence(class: FailureClass, row: &Row<'_>, eta: Option<f64>) -> String 
         }
         FailureClass::DependencyFailure => {
             let errors = row.get("service_error_ratio.last").unwrap_or(0.0);
+            let callees = match (
+                row.get("dependency_error_ratio.last"),
+                row.get("dependency_latency_seconds.last"),
+            ) {
+                (Some(e), Some(l)) => format!(
+                    " (the worst of the services it calls fails {:.1}% of calls, answers in {})",
+                    e * 100.0,
+                    value("_seconds", l)
+                ),
+                (Some(e), None) => format!(
+                    " (the worst of the services it calls fails {:.1}% of calls)",
+                    e * 100.0
+                ),
+                _ => String::new(),
+            };
             format!(
-                "{:.1}% of the service's requests fail, climbing: a breach from a failing dependency is expected{when}",
+                "{:.1}% of the service's requests fail, climbing{callees}: a breach from a failing dependency is expected{when}",
                 errors * 100.0
             )
         }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,14 +20,16 @@ pub struct Label {
     pub value: String,
 }
 
-/// A set of labels sorted by name, with unique names and no empty values.
+/// A set of labels sorted by name, with unique names and no empty values. Immutable and
+/// shared: a clone (every selected series, every result that keeps its input's labels) is a
+/// reference count, not a copy of the strings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Labels(Vec<Label>);
+pub struct Labels(Arc<[Label]>);
 
 impl Labels {
     /// The empty label set.
     pub fn empty() -> Self {
-        Self(Vec::new())
+        Self::default()
     }
 
     /// Builds a label set from pairs; sorts them, drops empty values, rejects duplicates.
@@ -50,14 +53,14 @@ impl Labels {
                 return Err(ModelError::DuplicateLabel(w[0].name.clone()));
             }
         }
-        Ok(Self(v))
+        Ok(Self(v.into()))
     }
 
     /// Builds a label set from labels already sorted by name with unique names. Callers that
     /// cannot guarantee this use [`Labels::from_pairs`].
     pub fn from_sorted(labels: Vec<Label>) -> Self {
         debug_assert!(labels.windows(2).all(|w| w[0].name < w[1].name));
-        Self(labels)
+        Self(labels.into())
     }
 
     /// The value of `name`, if present.
@@ -107,7 +110,7 @@ impl Labels {
     /// Checks names against Prometheus' rules: label names `[a-zA-Z_][a-zA-Z0-9_]*`, and the
     /// metric name, when present, `[a-zA-Z_:][a-zA-Z0-9_:]*`.
     pub fn validate(&self) -> Result<(), ModelError> {
-        for l in &self.0 {
+        for l in self.0.iter() {
             if l.name == METRIC_NAME {
                 if !is_valid_metric_name(&l.value) {
                     return Err(ModelError::InvalidMetricName(l.value.clone()));
@@ -122,7 +125,7 @@ impl Labels {
     /// A stable 64-bit fingerprint (FNV-1a over names and values), equal across processes.
     pub fn fingerprint(&self) -> u64 {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for l in &self.0 {
+        for l in self.0.iter() {
             for b in l
                 .name
                 .bytes()
@@ -201,7 +204,7 @@ impl Serialize for Labels {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut m = ser.serialize_map(Some(self.0.len()))?;
-        for l in &self.0 {
+        for l in self.0.iter() {
             m.serialize_entry(&l.name, &l.value)?;
         }
         m.end()
@@ -253,7 +256,8 @@ impl LabelsBuilder {
                     name: n.clone(),
                     value: v.clone(),
                 })
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
         )
     }
 }

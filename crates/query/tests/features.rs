@@ -16,6 +16,78 @@ fn value(names: &[String], row: &FeatureRow, name: &str) -> f64 {
 }
 
 #[test]
+fn a_failing_dependency_shows_in_its_callers_dependency_features() {
+    let cfg = SimConfig {
+        nodes: 4,
+        pods: 60,
+        chaos_per_hour: 0.0,
+        lookalikes: false,
+        rollouts_per_day: 0.0,
+        ..SimConfig::default()
+    };
+    let scenario = Scenario::parse(
+        "dep.yaml",
+        "faults:\n  - kind: failing_dependency\n    at: 20m\n    target: {namespace: shop, service: catalog-db}\n    severity: 0.9\n    duration: 1h\n",
+    )
+    .unwrap();
+    let mut sim = Simulator::new(cfg, Some(&scenario), None).unwrap();
+    let t0 = sim.now();
+    let r = record(&mut sim, 35);
+    let mut src = MemSource::new();
+    for (l, s) in r.series {
+        src.add(l, s);
+    }
+    let engine = Engine::new(EngineOptions::default());
+    let (before, after) = (t0 + 18 * 60_000, t0 + 34 * 60_000);
+    let names = feature_names(ObjectKind::Pod);
+    let rows = |t| {
+        compute(
+            &engine,
+            &src,
+            &r.events,
+            ObjectKind::Pod,
+            t,
+            t,
+            FeatureSpec::default(),
+        )
+        .unwrap()
+    };
+    let members = service_members(&engine, &src, before, after, 60_000).unwrap();
+    let of = |rows: &[FeatureRow], service: &str, f: &str| -> Vec<f64> {
+        let (_, pods) = members
+            .iter()
+            .find(|((ns, s), _)| ns == "shop" && s == service)
+            .unwrap();
+        rows.iter()
+            .filter(|r| r.namespace == "shop" && pods.iter().any(|m| m.pod == r.name))
+            .map(|r| value(&names, r, f))
+            .collect()
+    };
+    let (healthy, failing) = (rows(before), rows(after));
+    // catalog calls catalog-db: healthy before, most calls failing after.
+    let ratio = "dependency_error_ratio.last";
+    assert!(
+        of(&healthy, "catalog", ratio).iter().all(|v| *v < 0.02),
+        "{:?}",
+        of(&healthy, "catalog", ratio)
+    );
+    let now = of(&failing, "catalog", ratio);
+    assert!(!now.is_empty() && now.iter().all(|v| *v > 0.3), "{now:?}");
+    assert!(
+        of(&failing, "catalog", "dependency_latency_seconds.last")
+            .iter()
+            .all(|v| *v > 0.0)
+    );
+    // cart calls only cart-cache; catalog-db calls nothing, so it has no such features.
+    let cart = of(&failing, "cart", ratio);
+    assert!(
+        !cart.is_empty() && cart.iter().all(|v| *v < 0.02),
+        "{cart:?}"
+    );
+    assert!(of(&failing, "catalog-db", ratio).iter().all(|v| v.is_nan()));
+}
+
+#[test]
 fn a_memory_leak_shows_in_its_pods_features_only() {
     let cfg = SimConfig {
         nodes: 4,

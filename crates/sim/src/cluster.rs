@@ -11,7 +11,7 @@ pub use node::{Node, NodeCounters, NodeShape};
 pub use pod::{
     Container, ContainerState, Effects, Pod, PodPhase, PodUsage, Resources, Termination, WaitReason,
 };
-pub use service::{App, Burst, Call, Protocol, Service, ServiceHealth};
+pub use service::{App, Burst, Call, Edge, Protocol, Service, ServiceHealth};
 pub use workload::{JobState, PodTemplate, ReplicaSet, Rollout, Workload, WorkloadKind};
 
 use crate::profile::Profile;

@@ -1,6 +1,7 @@
 //! Turning cluster state into what real components emit: cAdvisor, kube-state-metrics and
-//! node-exporter series, application request metrics, Kubernetes object states, container logs
-//! and trace spans. One file per source.
+//! node-exporter series, application request metrics, the service graph metrics a trace
+//! pipeline derives from spans, Kubernetes object states, container logs and trace spans. One
+//! file per source.
 
 pub mod app;
 pub mod cadvisor;
@@ -9,6 +10,7 @@ pub mod logs;
 pub mod node_exporter;
 pub mod objects;
 mod series;
+pub mod servicegraph;
 pub mod spans;
 
 pub use series::{PodSeries, SeriesDef, SeriesTable};
@@ -101,6 +103,7 @@ pub struct Emitter {
     pods: Vec<PodSeries>,
     nodes: Vec<node_exporter::NodeSeries>,
     workloads: Vec<ksm::WorkloadSeries>,
+    edges: Vec<Vec<servicegraph::EdgeSeries>>,
 }
 
 impl Emitter {
@@ -144,6 +147,7 @@ impl Emitter {
                 app::emit(&mut self.table, s, w, p, &mut out);
             }
         }
+        servicegraph::emit(&mut self.table, &mut self.edges, w, &mut out);
         MetricsOut {
             new_series: self.table.take_new(),
             samples: out,

@@ -1,6 +1,7 @@
 //! Service health: every pod's latency and error ratio (own work plus the calls it makes), each
 //! service's aggregate, and SLO breaches, classified by what caused them.
 
+use crate::cluster::Edge;
 use crate::load::topo_order;
 use crate::truth::FailureType;
 use crate::world::World;
@@ -44,11 +45,13 @@ pub fn step(w: &mut World) {
 
 fn service(w: &mut World, s: usize, pods: &[usize]) -> Causes {
     let c = &mut w.cluster;
-    let svc = &c.services[s];
     let mut down_latency = 0.0;
     let mut ok = 1.0;
     let mut cause = Causes::default();
-    for call in &svc.calls {
+    let mut edges = std::mem::take(&mut c.services[s].edges);
+    let svc = &c.services[s];
+    edges.resize(svc.calls.len(), Edge::default());
+    for (call, edge) in svc.calls.iter().zip(edges.iter_mut()) {
         let callee = &c.services[call.to];
         let net_extra = callee.edge_delay + callee.edge_loss * 0.6;
         let lat = (callee.latency + net_extra).min(callee.timeout);
@@ -62,6 +65,8 @@ fn service(w: &mut World, s: usize, pods: &[usize]) -> Causes {
         };
         let loss_err = (callee.edge_loss.powf(1.5) * 2.0).min(1.0);
         let fail = (callee.error_ratio + loss_err + timeout).min(1.0);
+        edge.fail = fail;
+        edge.server_latency = callee.latency.min(callee.timeout);
         if call.critical {
             ok *= (1.0 - fail).powf(call.fanout.max(0.0));
             cause.network += loss_err * 10.0;
@@ -69,6 +74,7 @@ fn service(w: &mut World, s: usize, pods: &[usize]) -> Causes {
         }
     }
     let (base_latency, fault_error) = (svc.base_latency, svc.fault_error);
+    c.services[s].edges = edges;
     let (mut lat_sum, mut err_sum, mut weight, mut sat) = (0.0, 0.0, 0.0, 0.0f64);
     for &p in pods {
         let pod = &mut c.pods[p];
@@ -206,7 +212,8 @@ pub fn normal_cdf(x: f64) -> f64 {
 /// Spread of request latency around the mean (log-normal sigma).
 const LATENCY_SIGMA: f64 = 0.5;
 
-/// Adds this step's requests of every running pod to its counters and latency histogram.
+/// Adds this step's requests of every running pod to its counters and latency histogram, and
+/// every call-graph edge's calls to its service graph counters.
 pub fn account_requests(w: &mut World) {
     let dt = w.dt();
     let c = &mut w.cluster;
@@ -226,18 +233,35 @@ pub fn account_requests(w: &mut World) {
         u.requests[0] += n * (1.0 - err);
         u.requests[1] += n * (err - overload);
         u.requests[2] += n * overload;
-        let lat = u.latency.max(1e-5);
-        let ln_median = lat.ln() - LATENCY_SIGMA * LATENCY_SIGMA / 2.0;
-        for (i, le) in crate::emit::LATENCY_BUCKETS.iter().enumerate() {
-            let share = if le.is_infinite() {
-                1.0
-            } else {
-                normal_cdf((le.ln() - ln_median) / LATENCY_SIGMA)
-            };
-            u.buckets[i] += n * share;
-        }
-        u.latency_sum += n * lat;
+        u.latency_sum += n * observe(&mut u.buckets, n, u.latency);
     }
+    for svc in &mut c.services {
+        for (call, e) in svc.calls.iter().zip(svc.edges.iter_mut()) {
+            let n = svc.rate * call.fanout * dt;
+            if n <= 0.0 {
+                continue;
+            }
+            e.requests += n;
+            e.failed += n * e.fail.clamp(0.0, 1.0);
+            e.latency_sum += n * observe(&mut e.buckets, n, e.server_latency);
+        }
+    }
+}
+
+/// Adds `n` requests of mean latency `latency` (log-normally spread) to cumulative histogram
+/// buckets; returns the latency counted.
+fn observe(buckets: &mut [f64; 12], n: f64, latency: f64) -> f64 {
+    let lat = latency.max(1e-5);
+    let ln_median = lat.ln() - LATENCY_SIGMA * LATENCY_SIGMA / 2.0;
+    for (b, le) in buckets.iter_mut().zip(crate::emit::LATENCY_BUCKETS) {
+        let share = if le.is_infinite() {
+            1.0
+        } else {
+            normal_cdf((le.ln() - ln_median) / LATENCY_SIGMA)
+        };
+        *b += n * share;
+    }
+    lat
 }
 
 #[cfg(test)]

@@ -79,6 +79,7 @@ fn add_app(c: &mut Cluster, rng: &mut SimRng, index: usize, budget: u32) {
             protocol: b.protocol.unwrap_or(crate::cluster::Protocol::Tcp),
             port: b.port,
             calls: Vec::new(),
+            edges: Vec::new(),
             operations: b.operations.to_vec(),
             base_latency: b.base_latency_ms / 1000.0,
             base_error: 0.0005,

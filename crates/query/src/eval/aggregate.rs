@@ -2,16 +2,15 @@
 //! `quantile`, `topk`, `bottomk`, `count_values`) grouped `by` or `without` labels, evaluated
 //! step by step with Prometheus' numeric rules.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
-use kubepulse_model::Labels;
 use promql_parser::parser::token::{
     T_AVG, T_BOTTOMK, T_COUNT, T_COUNT_VALUES, T_GROUP, T_MAX, T_MIN, T_QUANTILE, T_STDDEV,
     T_STDVAR, T_SUM, T_TOPK,
 };
 use promql_parser::parser::{AggregateExpr, LabelModifier};
 
-use super::{Evaluator, Output, StepWalk, keep_only, with_label, without_names};
+use super::{Evaluator, Output, StepWalk, Subset, Subsets, with_label};
 use crate::QueryError;
 use crate::error::exec;
 use kubepulse_model::gofloat::{format_f, format_g};
@@ -56,12 +55,11 @@ impl Grouping {
         }
     }
 
-    /// The labels of the group a series with labels `l` belongs to.
-    fn group(&self, l: &Labels) -> Labels {
-        if self.without {
-            without_names(l, &self.labels)
-        } else {
-            keep_only(l, &self.labels)
+    /// The labels of a series its group keeps.
+    fn subset(&self) -> Subset {
+        Subset {
+            only: !self.without,
+            names: self.labels.clone(),
         }
     }
 }
@@ -116,19 +114,13 @@ impl Evaluator<'_> {
             return self.count_values(series, &grouping, &value_label, steps);
         }
         // Group of each series, in order of first appearance.
-        let mut index: HashMap<Labels, usize> = HashMap::new();
-        let mut group_labels: Vec<Labels> = Vec::new();
+        let mut groups = Subsets::default();
+        let subset = grouping.subset();
         let member: Vec<usize> = series
             .iter()
-            .map(|s| {
-                let g = grouping.group(&s.labels);
-                let next = group_labels.len();
-                *index.entry(g.clone()).or_insert_with(|| {
-                    group_labels.push(g);
-                    next
-                })
-            })
+            .map(|s| groups.id(&subset, &s.labels))
             .collect();
+        let group_labels = groups.labels;
         let mut out = Output::default();
         // topk and bottomk keep the input series, created as they are first output so that an
         // instant query lists them best first.
@@ -280,7 +272,7 @@ impl Evaluator<'_> {
                     Some(&s) => s,
                     None => {
                         let l = with_label(&series[si].labels, value_label, &format_f(v));
-                        let s = out.slot(grouping.group(&l));
+                        let s = out.slot(grouping.subset().of(&l));
                         slots.insert((si, v.to_bits()), s);
                         s
                     }

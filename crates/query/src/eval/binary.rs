@@ -2,7 +2,7 @@
 //! operators, between scalars and instant vectors, with Prometheus' vector matching (`on`,
 //! `ignoring`, `group_left`, `group_right`) and its rules for the result's labels.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use kubepulse_model::Labels;
 use promql_parser::parser::token::{
@@ -11,7 +11,7 @@ use promql_parser::parser::token::{
 };
 use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
 
-use super::{Evaluator, Output, StepWalk, keep_only, with_label, without_name, without_names};
+use super::{Evaluator, Output, StepWalk, Subset, Subsets, keep_only, with_label, without_name};
 use crate::QueryError;
 use crate::error::exec;
 use crate::value::{Series, Steps, Value};
@@ -68,24 +68,17 @@ impl Matching {
     }
 
     /// The labels two series are matched on.
-    fn signature(&self, l: &Labels) -> Labels {
-        if self.on {
-            keep_only(l, &self.labels)
-        } else {
-            without_names(l, &self.labels)
+    fn signature(&self) -> Subset {
+        Subset {
+            only: self.on,
+            names: self.labels.clone(),
         }
     }
 }
 
 /// Dense ids for the signatures of a list of series.
-fn sig_ids(series: &[Series], m: &Matching, ids: &mut HashMap<Labels, usize>) -> Vec<usize> {
-    series
-        .iter()
-        .map(|s| {
-            let next = ids.len();
-            *ids.entry(m.signature(&s.labels)).or_insert(next)
-        })
-        .collect()
+fn sig_ids(series: &[Series], m: &Subset, ids: &mut Subsets) -> Vec<usize> {
+    series.iter().map(|s| ids.id(m, &s.labels)).collect()
 }
 
 fn labels_text(l: &Labels) -> String {
@@ -156,9 +149,10 @@ impl Evaluator<'_> {
         m: &Matching,
         steps: Steps,
     ) -> Result<Vec<Series>, QueryError> {
-        let mut ids = HashMap::new();
-        let lsig = sig_ids(&lhs, m, &mut ids);
-        let rsig = sig_ids(&rhs, m, &mut ids);
+        let mut ids = Subsets::default();
+        let sig = m.signature();
+        let lsig = sig_ids(&lhs, &sig, &mut ids);
+        let rsig = sig_ids(&rhs, &sig, &mut ids);
         let mut out = Output::default();
         let lslots: Vec<usize> = lhs.iter().map(|s| out.slot(s.labels.clone())).collect();
         let rslots: Vec<usize> = if op == T_LOR {
@@ -218,9 +212,10 @@ impl Evaluator<'_> {
         let (many, one) = if swapped { (rhs, lhs) } else { (lhs, rhs) };
         let include: Option<Vec<String>> = m.card.labels().map(|l| l.labels.clone());
         let one_to_one = matches!(m.card, VectorMatchCardinality::OneToOne);
-        let mut ids = HashMap::new();
-        let msig = sig_ids(&many, m, &mut ids);
-        let osig = sig_ids(&one, m, &mut ids);
+        let mut ids = Subsets::default();
+        let sig = m.signature();
+        let msig = sig_ids(&many, &sig, &mut ids);
+        let osig = sig_ids(&one, &sig, &mut ids);
         let mut out = Output::default();
         let mut slots: HashMap<(usize, usize), usize> = HashMap::new();
         let (mut mw, mut ow) = (StepWalk::new(many.len()), StepWalk::new(one.len()));
@@ -238,14 +233,10 @@ impl Evaluator<'_> {
                 let sig = osig[j];
                 if let Some((k, _)) = right[sig] {
                     let side = if swapped { "left" } else { "right" };
-                    let group = if m.on {
-                        keep_only(&one[j].labels, &m.labels)
-                    } else {
-                        without_names(&one[j].labels, &m.labels)
-                    };
+                    let group = &ids.labels[sig];
                     return Err(exec(format!(
                         "found duplicate series for the match group {} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
-                        labels_text(&group),
+                        labels_text(group),
                         labels_text(&one[j].labels),
                         labels_text(&one[k].labels)
                     )));

@@ -1,7 +1,7 @@
 //! Building instant-vector results: series found by labels, points appended step by step, and
 //! Prometheus' rule that one result cannot hold two samples with the same labels at one step.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use kubepulse_model::Labels;
 

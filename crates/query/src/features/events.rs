@@ -3,7 +3,7 @@
 //! arrives as a new record with a higher count, so each record is one occurrence at its
 //! `lastTimestamp`.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use kubepulse_model::K8sEvent;
 

@@ -135,6 +135,19 @@ pub const POD_SIGNALS: &[Signal] = &[
         r#"max by (namespace, pod) (group by (namespace, service, pod) (http_requests_total) * on (namespace, service) group_left () (sum by (namespace, service) (rate(http_request_duration_seconds_sum[1m])) / sum by (namespace, service) (rate(http_request_duration_seconds_count[1m]))))"#,
         None,
     ),
+    // What the pod's service calls: the worst of its callees' failed share of calls and mean
+    // server latency, from the service graph metrics a trace pipeline derives from spans
+    // (namespace as a dimension). Missing where no traces are collected.
+    trended(
+        "dependency_error_ratio",
+        r#"max by (namespace, pod) (group by (namespace, service, pod) (http_requests_total) * on (namespace, service) group_left () max by (namespace, service) (label_replace(label_replace((sum by (client, client_k8s_namespace_name, server, server_k8s_namespace_name) (rate(traces_service_graph_request_failed_total[1m])) or 0 * sum by (client, client_k8s_namespace_name, server, server_k8s_namespace_name) (rate(traces_service_graph_request_total[1m]))) / sum by (client, client_k8s_namespace_name, server, server_k8s_namespace_name) (rate(traces_service_graph_request_total[1m])), "service", "$1", "client", "(.*)"), "namespace", "$1", "client_k8s_namespace_name", "(.*)")))"#,
+        None,
+    ),
+    trended(
+        "dependency_latency_seconds",
+        r#"max by (namespace, pod) (group by (namespace, service, pod) (http_requests_total) * on (namespace, service) group_left () max by (namespace, service) (label_replace(label_replace(sum by (client, client_k8s_namespace_name, server, server_k8s_namespace_name) (rate(traces_service_graph_request_server_seconds_sum[1m])) / sum by (client, client_k8s_namespace_name, server, server_k8s_namespace_name) (rate(traces_service_graph_request_server_seconds_count[1m])), "service", "$1", "client", "(.*)"), "namespace", "$1", "client_k8s_namespace_name", "(.*)")))"#,
+        None,
+    ),
     signal(
         "last_terminated_oom",
         r#"max by (namespace, pod) (kube_pod_container_status_last_terminated_reason{reason="OOMKilled"})"#,

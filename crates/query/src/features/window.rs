@@ -60,16 +60,23 @@ impl WindowStats {
 /// Statistics of `points` (oldest first, `None` for missing), spaced `step_secs` apart.
 pub fn stats(points: &[Option<f64>], step_secs: f64) -> WindowStats {
     let n = points.len().max(1) as f64;
-    let present: Vec<(f64, f64)> = points
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| {
+    let present = || {
+        points.iter().enumerate().filter_map(move |(i, p)| {
             p.filter(|v| v.is_finite())
                 .map(|v| (i as f64 * step_secs, v))
         })
-        .collect();
-    let missing = 1.0 - present.len() as f64 / n;
-    let Some(&(_, last)) = present.last() else {
+    };
+    let (mut k, mut sum, mut min, mut max) = (0usize, 0.0, f64::INFINITY, f64::NEG_INFINITY);
+    let mut last = None;
+    for (_, v) in present() {
+        k += 1;
+        sum += v;
+        min = min.min(v);
+        max = max.max(v);
+        last = Some(v);
+    }
+    let missing = 1.0 - k as f64 / n;
+    let Some(last) = last else {
         return WindowStats {
             last: f64::NAN,
             mean: f64::NAN,
@@ -81,19 +88,12 @@ pub fn stats(points: &[Option<f64>], step_secs: f64) -> WindowStats {
             missing,
         };
     };
-    let k = present.len() as f64;
-    let mean = present.iter().map(|p| p.1).sum::<f64>() / k;
-    let min = present.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-    let max = present
-        .iter()
-        .map(|p| p.1)
-        .fold(f64::NEG_INFINITY, f64::max);
-    let diffs: Vec<f64> = present.windows(2).map(|w| w[1].1 - w[0].1).collect();
-    let volatility = std_dev(&diffs);
-    let (slope, curvature) = fit(&present);
+    let diffs = || present().zip(present().skip(1)).map(|(a, b)| b.1 - a.1);
+    let volatility = std_dev(diffs);
+    let (slope, curvature) = fit(present);
     WindowStats {
         last,
-        mean,
+        mean: sum / k as f64,
         min,
         max,
         slope,
@@ -131,21 +131,22 @@ pub fn envelope_trend(points: &[Option<f64>], step_secs: f64, block: usize) -> (
     let block = block.max(1);
     // Blocks end at the newest point, so the last block is always whole.
     let skip = points.len() % block;
-    let maxima: Vec<(f64, f64)> = points[skip..]
-        .chunks(block)
-        .enumerate()
-        .filter_map(|(i, c)| {
-            let m = c
-                .iter()
-                .flatten()
-                .copied()
-                .filter(|v| v.is_finite())
-                .fold(f64::NEG_INFINITY, f64::max);
-            m.is_finite().then_some(((i * block) as f64 * step_secs, m))
-        })
-        .collect();
-    match maxima.last() {
-        Some(&(_, last)) if maxima.len() >= 2 => (fit(&maxima).0, last),
+    let maxima = || {
+        points[skip..]
+            .chunks(block)
+            .enumerate()
+            .filter_map(move |(i, c)| {
+                let m = c
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .fold(f64::NEG_INFINITY, f64::max);
+                m.is_finite().then_some(((i * block) as f64 * step_secs, m))
+            })
+    };
+    match maxima().next_back() {
+        Some((_, last)) if maxima().nth(1).is_some() => (fit(maxima).0, last),
         _ => (0.0, f64::NAN),
     }
 }
@@ -166,26 +167,31 @@ pub fn seconds_to(last: f64, slope: f64, limit: f64, cap: f64) -> f64 {
     (gap / slope).min(cap)
 }
 
-fn std_dev(v: &[f64]) -> f64 {
-    if v.len() < 2 {
+fn std_dev<I: Iterator<Item = f64>>(v: impl Fn() -> I) -> f64 {
+    let (n, sum) = v().fold((0usize, 0.0), |(n, s), x| (n + 1, s + x));
+    if n < 2 {
         return 0.0;
     }
-    let m = v.iter().sum::<f64>() / v.len() as f64;
-    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt()
+    let m = sum / n as f64;
+    (v().map(|x| (x - m).powi(2)).sum::<f64>() / n as f64).sqrt()
 }
 
 /// Slope of the least-squares line, and the second-order coefficient of the least-squares
 /// parabola, over centred times (0 when there are too few points).
-fn fit(p: &[(f64, f64)]) -> (f64, f64) {
-    if p.len() < 2 {
+/// `p` yields the points afresh at each call (the fit makes two passes without storing them).
+fn fit<I: Iterator<Item = (f64, f64)>>(p: impl Fn() -> I) -> (f64, f64) {
+    let (n, st, sv0) = p().fold((0usize, 0.0, 0.0), |(n, a, b), (t, v)| {
+        (n + 1, a + t, b + v)
+    });
+    if n < 2 {
         return (0.0, 0.0);
     }
-    let k = p.len() as f64;
-    let tm = p.iter().map(|x| x.0).sum::<f64>() / k;
-    let vm = p.iter().map(|x| x.1).sum::<f64>() / k;
+    let k = n as f64;
+    let tm = st / k;
+    let vm = sv0 / k;
     // Centred moments of t and v.
     let (mut s2, mut s3, mut s4, mut sv, mut s2v) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for &(t, v) in p {
+    for (t, v) in p() {
         let (x, y) = (t - tm, v - vm);
         s2 += x * x;
         s3 += x * x * x;
@@ -197,7 +203,7 @@ fn fit(p: &[(f64, f64)]) -> (f64, f64) {
         return (0.0, 0.0);
     }
     let slope = sv / s2;
-    if p.len() < 3 {
+    if n < 3 {
         return (slope, 0.0);
     }
     // v = a + b x + c (x² - s2/k): solve the 2×2 system for b and c.

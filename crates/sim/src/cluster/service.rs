@@ -24,6 +24,24 @@ pub struct Call {
     pub critical: bool,
 }
 
+/// One caller → callee edge of the call graph: this step's outcome of its calls and the running
+/// totals the service graph metrics report.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Edge {
+    /// Share of calls failing this step (callee errors, packet loss, timeouts).
+    pub fail: f64,
+    /// Mean latency the callee's server spans see this step, seconds.
+    pub server_latency: f64,
+    /// Calls made, cumulative.
+    pub requests: f64,
+    /// Calls failed, cumulative.
+    pub failed: f64,
+    /// Server-side latency histogram (cumulative buckets of [`crate::emit::LATENCY_BUCKETS`]).
+    pub buckets: [f64; 12],
+    /// Sum of server-side latencies, seconds.
+    pub latency_sum: f64,
+}
+
 /// SLO state of a service.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ServiceHealth {
@@ -62,6 +80,9 @@ pub struct Service {
     pub port: u16,
     /// Outgoing calls.
     pub calls: Vec<Call>,
+    /// Per outgoing call (same order as `calls`), what its requests see this step and their
+    /// running totals, as a trace pipeline's service graph counts them.
+    pub edges: Vec<Edge>,
     /// Operation names (span names and handlers).
     pub operations: Vec<&'static str>,
     /// Latency of one request with no queueing and no downstream calls, seconds.

@@ -414,4 +414,40 @@ fn failing_dependency_raises_errors_of_it_and_its_callers() {
     }
     let dep = only_failures_of(&run, FailureType::DependencyFailure);
     assert!(!dep.is_empty() && dep.iter().all(|f| f.t > start && f.fault.is_some()));
+
+    // The service graph counts the failing calls on the edges into catalog-db only.
+    let edge = |name: &str, client: &str, server: &str| -> f64 {
+        run.select(name, &[("client", client), ("server", server)])
+            .iter()
+            .map(|(_, s)| s.last().map(|x| x.1).unwrap_or(0.0) - value_at(s, start).unwrap_or(0.0))
+            .sum()
+    };
+    let total = "traces_service_graph_request_total";
+    let failed = "traces_service_graph_request_failed_total";
+    let (calls, fails) = (
+        edge(total, "catalog", "catalog-db"),
+        edge(failed, "catalog", "catalog-db"),
+    );
+    assert!(calls > 0.0 && fails > 0.3 * calls, "{fails} of {calls}");
+    let (calls, fails) = (
+        edge(total, "checkout", "payment"),
+        edge(failed, "checkout", "payment"),
+    );
+    assert!(calls > 0.0 && fails < 0.01 * calls, "{fails} of {calls}");
+    let (sum, count) = (
+        edge(
+            "traces_service_graph_request_server_seconds_sum",
+            "catalog",
+            "catalog-db",
+        ),
+        edge(
+            "traces_service_graph_request_server_seconds_count",
+            "catalog",
+            "catalog-db",
+        ),
+    );
+    assert!(
+        count > 0.0 && sum / count > 0.0 && sum / count < 2.0,
+        "{sum} / {count}"
+    );
 }
