@@ -15,6 +15,7 @@ pub mod prom;
 pub mod simulator;
 mod system;
 pub mod templates;
+mod trace_ingest;
 pub mod web;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use kubepulse_ingest::IngestMetrics;
 use kubepulse_ingest::otlp::OtlpMetrics;
+use kubepulse_ingest::otlp::traces::ServiceGraph;
 use kubepulse_ingest::remote_write::Limits;
 use kubepulse_store::{Append, Read};
 use prometheus_client::registry::Registry;
@@ -40,6 +42,8 @@ pub struct AppState {
     pub ingest: IngestMetrics,
     /// OTLP translation state.
     pub otlp: Arc<OtlpMetrics>,
+    /// The service graph OTLP traces feed.
+    pub traces: Arc<ServiceGraph>,
     /// Self-metrics registry, rendered on `/metrics`.
     pub registry: Arc<Registry>,
     /// Size limits of ingestion bodies.
@@ -70,6 +74,10 @@ pub fn router(state: AppState) -> Router {
                 state.clone(),
                 state.limits.max_message,
             ))
+            .add_service(otlp_grpc::traces_server(
+                state.clone(),
+                state.limits.max_message,
+            ))
             .into_axum_router();
     let body = state.limits.max_body;
     Router::new()
@@ -79,6 +87,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/logs", post(log_ingest::otlp_logs))
         .route("/api/v1/otlp/v1/logs", post(log_ingest::otlp_logs))
         .route("/otlp/v1/logs", post(log_ingest::otlp_logs))
+        .route("/v1/traces", post(trace_ingest::otlp_traces))
+        .route("/api/v1/otlp/v1/traces", post(trace_ingest::otlp_traces))
+        .route("/otlp/v1/traces", post(trace_ingest::otlp_traces))
         .route("/loki/api/v1/push", post(log_ingest::loki_push))
         .route("/metrics", get(system::metrics))
         .route("/-/healthy", get(system::healthy))

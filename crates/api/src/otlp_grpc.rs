@@ -14,6 +14,12 @@ use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::
 use opentelemetry_proto::tonic::collector::metrics::v1::{
     ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use tonic::codec::CompressionEncoding;
 use tonic::{Request, Response, Status};
 
@@ -85,5 +91,37 @@ impl LogsService for Logs {
         Ok(Response::new(ExportLogsServiceResponse {
             partial_success: None,
         }))
+    }
+}
+
+/// The traces service.
+pub struct Traces {
+    state: AppState,
+}
+
+/// The gRPC server of the traces service.
+pub fn traces_server(state: AppState, max_message: usize) -> TraceServiceServer<Traces> {
+    TraceServiceServer::new(Traces { state })
+        .accept_compressed(CompressionEncoding::Gzip)
+        .max_decoding_message_size(max_message)
+}
+
+#[tonic::async_trait]
+impl TraceService for Traces {
+    async fn export(
+        &self,
+        request: Request<ExportTraceServiceRequest>,
+    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        let state = self.state.clone();
+        let req = request.into_inner();
+        let report =
+            tokio::task::spawn_blocking(move || crate::trace_ingest::receive(&state, &req))
+                .await
+                .map_err(|e| Status::internal(e.to_string()))?
+                .map_err(|r| match r {
+                    Refusal::Invalid(m) => Status::invalid_argument(m),
+                    Refusal::Unavailable(m) => Status::unavailable(m),
+                })?;
+        Ok(Response::new(crate::trace_ingest::response(report)))
     }
 }

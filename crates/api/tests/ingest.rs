@@ -237,6 +237,77 @@ async fn otlp_http_json_and_protobuf() {
 }
 
 #[tokio::test]
+async fn otlp_http_traces_pair_and_refuse() {
+    let (_tmp, db, state) = setup();
+    let span = |service: &str, kind: u8, id: &str, parent: &str, trace: &str| {
+        format!(
+            r#"{{"resource": {{"attributes": [{{"key": "service.name", "value": {{"stringValue": "{service}"}}}}]}},
+              "scopeSpans": [{{"spans": [{{"traceId": "{trace}", "spanId": "{id}", "parentSpanId": "{parent}",
+                "name": "x", "kind": {kind}, "startTimeUnixNano": "1000000000", "endTimeUnixNano": "1250000000"}}]}}]}}"#
+        )
+    };
+    let trace = "5b8efff798038103d269b633813fc60c";
+    let body = format!(
+        r#"{{"resourceSpans": [{}, {}, {}]}}"#,
+        span("cart", 3, "eee19b7ec3c1b174", "", trace),
+        span(
+            "cart-cache",
+            2,
+            "eee19b7ec3c1b175",
+            "eee19b7ec3c1b174",
+            trace
+        ),
+        span("cart", 3, "eee19b7ec3c1b176", "", "0102"),
+    );
+    let req = Request::post("/v1/traces")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, body) = support::call(&state, req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["partialSuccess"]["rejectedSpans"], 1, "{v}");
+    let m = [
+        Matcher::new(
+            MatchOp::Equal,
+            "__name__",
+            "traces_service_graph_request_total",
+        )
+        .unwrap(),
+        Matcher::new(MatchOp::Equal, "client", "cart").unwrap(),
+        Matcher::new(MatchOp::Equal, "server", "cart-cache").unwrap(),
+    ];
+    assert_eq!(db.series(&m, 0, i64::MAX).unwrap().len(), 1);
+    for (path, ct, body, want) in [
+        (
+            "/v1/traces",
+            "application/x-protobuf",
+            vec![0xffu8; 20],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/otlp/v1/traces",
+            "application/json",
+            b"{\"resourceSpans\": 1}".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/otlp/v1/traces",
+            "text/plain",
+            b"x".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+    ] {
+        let req = Request::post(path)
+            .header("content-type", ct)
+            .body(Body::from(body))
+            .unwrap();
+        let (status, text) = support::call(&state, req).await;
+        assert_eq!(status, want, "{path}: {text}");
+    }
+}
+
+#[tokio::test]
 async fn health_and_self_metrics() {
     let (_tmp, _db, state) = setup();
     for path in ["/-/healthy", "/-/ready"] {

@@ -46,6 +46,7 @@ pub fn setup_with(opts: EngineOptions) -> (tempfile::TempDir, Db, AppState) {
         read: Arc::new(db.clone()),
         ingest,
         otlp: Arc::new(OtlpMetrics::default()),
+        traces: Arc::default(),
         registry: Arc::new(reg),
         limits: Limits::default(),
         ready: Arc::new(AtomicBool::new(true)),

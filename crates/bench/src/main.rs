@@ -15,6 +15,11 @@ mod rules;
 mod servers;
 mod watch;
 
+/// The allocator `kubepulse` runs with, so that what is measured in-process here allocates as
+/// the server does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

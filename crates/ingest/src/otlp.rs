@@ -7,6 +7,7 @@ pub mod delta;
 pub mod logs;
 pub mod names;
 mod points;
+pub mod traces;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

@@ -211,3 +211,94 @@ fn python_sdk_exports_logs_over_grpc_and_http() {
         );
     }
 }
+
+const TRACE_SCRIPT: &str = r#"
+import sys
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+protocol, endpoint = sys.argv[1], sys.argv[2]
+def exporter():
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+        return OTLPSpanExporter(endpoint=endpoint, insecure=True)
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    return OTLPSpanExporter(endpoint=endpoint + "/v1/traces")
+providers = []
+def tracer(service):
+    p = TracerProvider(resource=Resource.create({"service.name": service, "k8s.namespace.name": "shop-" + protocol}))
+    p.add_span_processor(BatchSpanProcessor(exporter()))
+    providers.append(p)
+    return p.get_tracer("shop")
+checkout, payment = tracer("checkout"), tracer("payment")
+for i in range(4):
+    with checkout.start_as_current_span("POST /checkout", kind=SpanKind.SERVER):
+        with checkout.start_as_current_span("charge", kind=SpanKind.CLIENT) as call:
+            ctx = trace.set_span_in_context(call)
+            with payment.start_as_current_span("Charge", context=ctx, kind=SpanKind.SERVER) as served:
+                if i == 3:
+                    served.set_status(Status(StatusCode.ERROR, "card declined"))
+for p in providers:
+    p.force_flush()
+    p.shutdown()
+print("exported")
+"#;
+
+#[test]
+fn python_sdk_traces_become_the_service_graph() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut server = support::serve(support::QUIET, &data);
+    let script = tmp.path().join("traces.py");
+    std::fs::write(&script, TRACE_SCRIPT).unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", server.port);
+    for protocol in ["grpc", "http"] {
+        let out = Command::new("python3")
+            .arg(&script)
+            .args([protocol, &endpoint])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("exported"),
+            "{protocol}: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            server.peer.output()
+        );
+    }
+    assert!(server.peer.terminate(Duration::from_secs(20)));
+    let db = Db::open(&data, StoreConfig::default(), Arc::new(SystemClock))
+        .unwrap()
+        .0;
+    let newest = |name: &str, ns: &str| -> Option<f64> {
+        let m = [
+            Matcher::equal("__name__", name),
+            Matcher::equal("client", "checkout"),
+            Matcher::equal("server", "payment"),
+            Matcher::equal("client_k8s_namespace_name", ns),
+            Matcher::equal("server_k8s_namespace_name", ns),
+        ];
+        let s = db.select(&m, 0, i64::MAX).unwrap();
+        s.first().and_then(|s| s.samples.last()).map(|x| x.v)
+    };
+    for protocol in ["grpc", "http"] {
+        let ns = format!("shop-{protocol}");
+        assert_eq!(
+            newest("traces_service_graph_request_total", &ns),
+            Some(4.0),
+            "{protocol}"
+        );
+        assert_eq!(
+            newest("traces_service_graph_request_failed_total", &ns),
+            Some(1.0),
+            "{protocol}"
+        );
+        assert_eq!(
+            newest("traces_service_graph_request_server_seconds_count", &ns),
+            Some(4.0),
+            "{protocol}"
+        );
+    }
+}

@@ -170,6 +170,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         read: Arc::new(db.clone()),
         ingest: ingest.clone(),
         otlp: Arc::new(OtlpMetrics::default()),
+        traces: Arc::default(),
         registry: Arc::new(registry),
         limits: Limits {
             max_body: cfg.ingest.max_body_bytes,
