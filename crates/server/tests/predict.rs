@@ -114,12 +114,14 @@ async fn serve_scores_every_object_and_answers_predict_and_simulate() {
         .unwrap();
     assert!(n >= 40.0, "{q}");
 
-    // One object's window: a working set climbing to its limit.
-    let window: Vec<String> = (0..13)
+    // One object's window, 15 minutes of a leaking pod: the working set climbs steadily to its
+    // limit while everything else about the pod is ordinary.
+    let window: Vec<String> = (0..61)
         .map(|i| {
+            let ratio = 0.36 + 0.01 * f64::from(i);
             format!(
-                "{{\"memory_limit_ratio\": {}, \"memory_limit_bytes\": 536870912}}",
-                0.6 + 0.03 * f64::from(i)
+                "{{\"memory_limit_ratio\": {ratio}, \"memory_request_ratio\": {}, \"memory_limit_bytes\": 536870912, \"cpu_limit_ratio\": 0.3, \"cpu_request_ratio\": 0.6, \"cpu_throttled_ratio\": 0, \"fs_usage_bytes\": 1048576, \"http_error_ratio\": 0.001, \"http_latency_seconds\": 0.05, \"service_error_ratio\": 0.001, \"service_latency_seconds\": 0.05, \"node_memory_used_ratio\": 0.5, \"node_cpu_busy_ratio\": 0.4, \"node_fs_used_ratio\": 0.3}}",
+                2.0 * ratio
             )
         })
         .collect();

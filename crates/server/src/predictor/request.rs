@@ -21,6 +21,31 @@ const ALIASES: &[(&str, &str, f64)] = &[
     ("restart_count", "restarts", 1.0),
 ];
 
+/// Signals a request leaves out, taken as a steady healthy object's: no restarts, ready, not
+/// waiting, no errors, running for a day (pods); Ready, no pressure, reporting (nodes). Without
+/// them an object described by its memory alone would look like one nothing is known about.
+const POD_DEFAULTS: &[(&str, f64)] = &[
+    ("restarts", 0.0),
+    ("restarts_10m", 0.0),
+    ("age_seconds", 86_400.0),
+    ("waiting", 0.0),
+    ("ready", 1.0),
+    ("network_errors", 0.0),
+    ("network_drops", 0.0),
+    ("last_terminated_oom", 0.0),
+    ("last_terminated_error", 0.0),
+    ("crash_loop_back_off", 0.0),
+    ("log_error_rate", 0.0),
+    ("node_pressure", 0.0),
+];
+const NODE_DEFAULTS: &[(&str, f64)] = &[
+    ("network_errors", 0.0),
+    ("ready", 1.0),
+    ("memory_pressure", 0.0),
+    ("disk_pressure", 0.0),
+    ("exporter_age_seconds", 15.0),
+];
+
 /// Accepted and echoed, but not a signal (the prototype sent it).
 const IGNORED: &[&str] = &["node_count"];
 
@@ -89,6 +114,18 @@ pub fn row(
             } else {
                 points[s][at] = Some(v * factor);
             }
+        }
+    }
+    let defaults = match kind {
+        ObjectKind::Pod => POD_DEFAULTS,
+        ObjectKind::Node => NODE_DEFAULTS,
+    };
+    let given = points.iter().any(|p| p.iter().any(Option::is_some));
+    for (name, v) in defaults.iter().filter(|_| given) {
+        if let Some(s) = sigs.iter().position(|x| x.name == *name)
+            && points[s].iter().all(Option::is_none)
+        {
+            points[s].iter_mut().for_each(|p| *p = Some(*v));
         }
     }
     let windows: Vec<&[Option<f64>]> = points.iter().map(Vec::as_slice).collect();
