@@ -3,20 +3,22 @@
 
 #![allow(clippy::unwrap_used)]
 
+use kubepulse_model::K8sEvent;
 use kubepulse_query::features::live::Tracker;
 use kubepulse_query::features::{
     FORECAST_CAP_SECS, FeatureRow, FeatureSpec, ObjectKind, compute, feature_names, service_members,
 };
 use kubepulse_query::{Engine, EngineOptions, MemSource};
 use kubepulse_sim::record::record;
-use kubepulse_sim::{Scenario, SimConfig, Simulator};
+use kubepulse_sim::{Scenario, SimConfig, Simulator, Truth};
 
 fn value(names: &[String], row: &FeatureRow, name: &str) -> f64 {
     row.values[names.iter().position(|n| n == name).unwrap()]
 }
 
-#[test]
-fn a_failing_dependency_shows_in_its_callers_dependency_features() {
+/// A quiet 4-node, 60-pod cluster with one fault from `scenario` (YAML), simulated for
+/// `minutes`: its series in memory, its events, its ground truth and its start.
+fn simulate(scenario: &str, minutes: i64) -> (MemSource, Vec<K8sEvent>, Truth, i64) {
     let cfg = SimConfig {
         nodes: 4,
         pods: 60,
@@ -25,18 +27,23 @@ fn a_failing_dependency_shows_in_its_callers_dependency_features() {
         rollouts_per_day: 0.0,
         ..SimConfig::default()
     };
-    let scenario = Scenario::parse(
-        "dep.yaml",
-        "faults:\n  - kind: failing_dependency\n    at: 20m\n    target: {namespace: shop, service: catalog-db}\n    severity: 0.9\n    duration: 1h\n",
-    )
-    .unwrap();
+    let scenario = Scenario::parse("test.yaml", scenario).unwrap();
     let mut sim = Simulator::new(cfg, Some(&scenario), None).unwrap();
     let t0 = sim.now();
-    let r = record(&mut sim, 35);
+    let r = record(&mut sim, minutes);
     let mut src = MemSource::new();
     for (l, s) in r.series {
         src.add(l, s);
     }
+    (src, r.events, sim.truth().clone(), t0)
+}
+
+#[test]
+fn a_failing_dependency_shows_in_its_callers_dependency_features() {
+    let (src, events, _, t0) = simulate(
+        "faults:\n  - kind: failing_dependency\n    at: 20m\n    target: {namespace: shop, service: catalog-db}\n    severity: 0.9\n    duration: 1h\n",
+        35,
+    );
     let engine = Engine::new(EngineOptions::default());
     let (before, after) = (t0 + 18 * 60_000, t0 + 34 * 60_000);
     let names = feature_names(ObjectKind::Pod);
@@ -44,7 +51,7 @@ fn a_failing_dependency_shows_in_its_callers_dependency_features() {
         compute(
             &engine,
             &src,
-            &r.events,
+            &events,
             ObjectKind::Pod,
             t,
             t,
@@ -89,24 +96,10 @@ fn a_failing_dependency_shows_in_its_callers_dependency_features() {
 
 #[test]
 fn a_memory_leak_shows_in_its_pods_features_only() {
-    let cfg = SimConfig {
-        nodes: 4,
-        pods: 60,
-        chaos_per_hour: 0.0,
-        lookalikes: false,
-        rollouts_per_day: 0.0,
-        ..SimConfig::default()
-    };
-    let scenario = Scenario::parse(
-        "leak.yaml",
+    let (src, events, truth, t0) = simulate(
         "faults:\n  - kind: memory_leak\n    at: 20m\n    target: {namespace: shop, workload: cart}\n    severity: 0.8\n    duration: 2h\n",
-    )
-    .unwrap();
-    let mut sim = Simulator::new(cfg, Some(&scenario), None).unwrap();
-    let t0 = sim.now();
-    let r = record(&mut sim, 40);
-    let events = r.events;
-    let truth = sim.truth().clone();
+        40,
+    );
     let target = truth.faults[0].target.name.clone();
     let oom = truth
         .failures
@@ -114,10 +107,6 @@ fn a_memory_leak_shows_in_its_pods_features_only() {
         .find(|f| f.object.name == target)
         .unwrap()
         .t;
-    let mut src = MemSource::new();
-    for (l, s) in r.series {
-        src.add(l, s);
-    }
     let engine = Engine::new(EngineOptions::default());
     let spec = FeatureSpec::default();
     let (start, end) = (t0 + 25 * 60_000, oom - 60_000);

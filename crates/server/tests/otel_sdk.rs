@@ -51,18 +51,21 @@ provider.shutdown()
 print("exported")
 "#;
 
-#[test]
-fn python_sdk_exports_over_grpc_and_http() {
+/// Serves KubePulse, runs the Python `script` once per `(protocol, extra arguments)` with the
+/// arguments `protocol endpoint extra…` (each run prints "exported" at its end), stops the
+/// server and opens its store.
+fn export(script: &str, runs: &[(&str, &[&str])]) -> (tempfile::TempDir, Db) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let mut server = support::serve(support::QUIET, &data);
-    let script = tmp.path().join("export.py");
-    std::fs::write(&script, SCRIPT).unwrap();
+    let path = tmp.path().join("export.py");
+    std::fs::write(&path, script).unwrap();
     let endpoint = format!("http://127.0.0.1:{}", server.port);
-    for (protocol, temporality) in [("grpc", "cumulative"), ("http", "delta")] {
+    for (protocol, extra) in runs {
         let out = Command::new("python3")
-            .arg(&script)
-            .args([protocol, &endpoint, temporality])
+            .arg(&path)
+            .args([protocol, endpoint.as_str()])
+            .args(*extra)
             .output()
             .unwrap();
         assert!(
@@ -76,6 +79,12 @@ fn python_sdk_exports_over_grpc_and_http() {
     let db = Db::open(&data, StoreConfig::default(), Arc::new(SystemClock))
         .unwrap()
         .0;
+    (tmp, db)
+}
+
+#[test]
+fn python_sdk_exports_over_grpc_and_http() {
+    let (_tmp, db) = export(SCRIPT, &[("grpc", &["cumulative"]), ("http", &["delta"])]);
     for protocol in ["grpc", "http"] {
         let base = [
             Matcher::equal("job", "shop/checkout"),
@@ -149,29 +158,7 @@ fn python_sdk_exports_logs_over_grpc_and_http() {
     use kubepulse_model::Severity;
     use kubepulse_store::LogQuery;
 
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let mut server = support::serve(support::QUIET, &data);
-    let script = tmp.path().join("logs.py");
-    std::fs::write(&script, LOG_SCRIPT).unwrap();
-    let endpoint = format!("http://127.0.0.1:{}", server.port);
-    for protocol in ["grpc", "http"] {
-        let out = Command::new("python3")
-            .arg(&script)
-            .args([protocol, &endpoint])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("exported"),
-            "{protocol}: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            server.peer.output()
-        );
-    }
-    assert!(server.peer.terminate(Duration::from_secs(20)));
-    let db = Db::open(&data, StoreConfig::default(), Arc::new(SystemClock))
-        .unwrap()
-        .0;
+    let (_tmp, db) = export(LOG_SCRIPT, &[("grpc", &[]), ("http", &[])]);
     for protocol in ["grpc", "http"] {
         let pod = format!("checkout-{protocol}");
         let m = [Matcher::equal("pod", pod.as_str())];
@@ -249,29 +236,7 @@ print("exported")
 
 #[test]
 fn python_sdk_traces_become_the_service_graph() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let mut server = support::serve(support::QUIET, &data);
-    let script = tmp.path().join("traces.py");
-    std::fs::write(&script, TRACE_SCRIPT).unwrap();
-    let endpoint = format!("http://127.0.0.1:{}", server.port);
-    for protocol in ["grpc", "http"] {
-        let out = Command::new("python3")
-            .arg(&script)
-            .args([protocol, &endpoint])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("exported"),
-            "{protocol}: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            server.peer.output()
-        );
-    }
-    assert!(server.peer.terminate(Duration::from_secs(20)));
-    let db = Db::open(&data, StoreConfig::default(), Arc::new(SystemClock))
-        .unwrap()
-        .0;
+    let (_tmp, db) = export(TRACE_SCRIPT, &[("grpc", &[]), ("http", &[])]);
     let newest = |name: &str, ns: &str| -> Option<f64> {
         let m = [
             Matcher::equal("__name__", name),
