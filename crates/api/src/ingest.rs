@@ -114,6 +114,15 @@ pub(crate) fn otlp_format(headers: &HeaderMap) -> Result<(bool, bool), Box<Respo
     }
 }
 
+/// The HTTP status of a refused export: the client's fault or the store's.
+pub(crate) fn refused(r: kubepulse_ingest::otlp::logs::Refusal) -> (StatusCode, String) {
+    use kubepulse_ingest::otlp::logs::Refusal;
+    match r {
+        Refusal::Invalid(m) => (StatusCode::BAD_REQUEST, m),
+        Refusal::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
+    }
+}
+
 /// An OTLP/HTTP body decoded: gunzipped when it says so, then decoded by `decode`; a body
 /// that does not decode is counted under `protocol` and answers 400.
 pub(crate) fn otlp_request<T>(

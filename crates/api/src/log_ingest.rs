@@ -5,12 +5,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kubepulse_ingest::loki;
-use kubepulse_ingest::otlp::logs::{self, Refusal};
+use kubepulse_ingest::otlp::logs;
 use kubepulse_ingest::remote_write::Outcome;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 
 use crate::AppState;
-use crate::ingest::{gunzip, media_type, otlp_error, otlp_format, otlp_request};
+use crate::ingest::{gunzip, media_type, otlp_error, otlp_format, otlp_request, refused};
 
 /// `POST /v1/logs` (and `/otlp/v1/logs`, `/api/v1/otlp/v1/logs`): OTLP/HTTP logs, protobuf or
 /// JSON.
@@ -22,10 +22,7 @@ pub async fn otlp_logs(State(s): State<AppState>, headers: HeaderMap, body: Byte
     let state = s.clone();
     let result = tokio::task::spawn_blocking(move || {
         let req = otlp_request(&state, "otlp_logs", &body, (json, gzip), logs::decode)?;
-        logs::receive(&req, &*state.append, &state.ingest).map_err(|r| match r {
-            Refusal::Invalid(m) => (StatusCode::BAD_REQUEST, m),
-            Refusal::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
-        })
+        logs::receive(&req, &*state.append, &state.ingest).map_err(refused)
     })
     .await;
     match result {

@@ -25,6 +25,14 @@ use tonic::{Request, Response, Status};
 
 use crate::AppState;
 
+/// The gRPC status of a refused export: the client's fault or the store's.
+fn status(r: Refusal) -> Status {
+    match r {
+        Refusal::Invalid(m) => Status::invalid_argument(m),
+        Refusal::Unavailable(m) => Status::unavailable(m),
+    }
+}
+
 /// The metrics service.
 pub struct Metrics {
     state: AppState,
@@ -84,10 +92,7 @@ impl LogsService for Logs {
         tokio::task::spawn_blocking(move || logs::receive(&req, &*state.append, &state.ingest))
             .await
             .map_err(|e| Status::internal(e.to_string()))?
-            .map_err(|r| match r {
-                Refusal::Invalid(m) => Status::invalid_argument(m),
-                Refusal::Unavailable(m) => Status::unavailable(m),
-            })?;
+            .map_err(status)?;
         Ok(Response::new(ExportLogsServiceResponse {
             partial_success: None,
         }))
@@ -118,10 +123,7 @@ impl TraceService for Traces {
             tokio::task::spawn_blocking(move || crate::trace_ingest::receive(&state, &req))
                 .await
                 .map_err(|e| Status::internal(e.to_string()))?
-                .map_err(|r| match r {
-                    Refusal::Invalid(m) => Status::invalid_argument(m),
-                    Refusal::Unavailable(m) => Status::unavailable(m),
-                })?;
+                .map_err(status)?;
         Ok(Response::new(crate::trace_ingest::response(report)))
     }
 }

@@ -11,7 +11,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 
 use crate::AppState;
-use crate::ingest::{otlp_error, otlp_format, otlp_request};
+use crate::ingest::{otlp_error, otlp_format, otlp_request, refused};
 
 /// The answer to an export: a partial success when spans were refused.
 pub(crate) fn response(r: TraceReport) -> ExportTraceServiceResponse {
@@ -47,10 +47,7 @@ pub async fn otlp_traces(State(s): State<AppState>, headers: HeaderMap, body: By
     let state = s.clone();
     let result = tokio::task::spawn_blocking(move || {
         let req = otlp_request(&state, "otlp_traces", &body, (json, gzip), traces::decode)?;
-        receive(&state, &req).map_err(|r| match r {
-            Refusal::Invalid(m) => (StatusCode::BAD_REQUEST, m),
-            Refusal::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
-        })
+        receive(&state, &req).map_err(refused)
     })
     .await;
     match result {
