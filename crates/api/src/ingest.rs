@@ -115,8 +115,8 @@ pub(crate) fn otlp_format(headers: &HeaderMap) -> Result<(bool, bool), Box<Respo
 }
 
 /// The HTTP status of a refused export: the client's fault or the store's.
-pub(crate) fn refused(r: kubepulse_ingest::otlp::logs::Refusal) -> (StatusCode, String) {
-    use kubepulse_ingest::otlp::logs::Refusal;
+pub(crate) fn refused(r: kubepulse_ingest::otlp::Refusal) -> (StatusCode, String) {
+    use kubepulse_ingest::otlp::Refusal;
     match r {
         Refusal::Invalid(m) => (StatusCode::BAD_REQUEST, m),
         Refusal::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),

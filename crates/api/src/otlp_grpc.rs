@@ -1,7 +1,8 @@
 //! OTLP over gRPC, served on the same port as HTTP.
 
 use kubepulse_ingest::otlp;
-use kubepulse_ingest::otlp::logs::{self, Refusal};
+use kubepulse_ingest::otlp::Refusal;
+use kubepulse_ingest::otlp::logs;
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
     LogsService, LogsServiceServer,
 };

@@ -4,7 +4,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use kubepulse_ingest::otlp::logs::Refusal;
+use kubepulse_ingest::otlp::Refusal;
 use kubepulse_ingest::otlp::traces::{self, TraceReport};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceResponse,

@@ -1,13 +1,23 @@
 //! OTLP metrics into Prometheus series, as Prometheus' OTLP receiver translates them (names,
 //! labels, `job`, `instance`, `target_info`), with one addition: delta sums and histograms are
 //! turned into cumulative ones instead of being dropped. Exponential histograms are counted as
-//! rejected points.
+//! rejected points. Logs (`logs`) and traces (`traces`, into service graph metrics) arrive
+//! through the submodules.
 
 pub mod delta;
 pub mod logs;
 pub mod names;
 mod points;
 pub mod traces;
+
+/// Why an export of logs or traces was not stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// The export is invalid (400, INVALID_ARGUMENT).
+    Invalid(String),
+    /// Storage failed (503, UNAVAILABLE).
+    Unavailable(String),
+}
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

@@ -135,14 +135,7 @@ pub fn decode(body: &[u8], json: bool) -> Result<ExportLogsServiceRequest, Strin
     }
 }
 
-/// Why an export was not stored.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Refusal {
-    /// The lines are invalid (400, INVALID_ARGUMENT).
-    Invalid(String),
-    /// Storage failed (503, UNAVAILABLE).
-    Unavailable(String),
-}
+pub use super::Refusal;
 
 /// Stores an export's lines; returns how many.
 pub fn receive(

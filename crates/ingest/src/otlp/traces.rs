@@ -18,7 +18,7 @@ use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 
-use super::logs::Refusal;
+use super::Refusal;
 use crate::IngestMetrics;
 
 /// How long a span waits for its other half (ms).
