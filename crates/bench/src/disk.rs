@@ -4,8 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kubepulse_model::clock::Stopwatch;
-
 use crate::{load, now_ms, procfs, servers};
 
 pub async fn run(
@@ -64,24 +62,14 @@ pub async fn run(
     }
     let bodies = Arc::new(bodies);
     let mut rows = Vec::new();
-    for which in ["kubepulse", "prometheus"] {
+    for which in servers::COMPARED {
         let sub = dir.join(format!("disk-{which}"));
-        let _ = std::fs::remove_dir_all(&sub);
-        std::fs::create_dir_all(&sub)?;
-        let mut sut = if which == "kubepulse" {
-            servers::kubepulse(
-                bin,
-                &sub,
-                "  flush_interval: 10s\n  compaction_window: 6h\n  retention: 30d\n",
-            )?
-        } else {
-            servers::prometheus(&sub)?
-        };
-        servers::wait_ready(
+        let mut sut = servers::fresh(
             client,
-            &sut.ready_url,
-            Stopwatch::start(),
-            Duration::from_secs(60),
+            which,
+            bin,
+            &sub,
+            "  flush_interval: 10s\n  compaction_window: 6h\n  retention: 30d\n",
         )
         .await?;
         eprintln!("{}: sending {samples} samples", sut.name);

@@ -315,22 +315,9 @@ async fn ingest(
     );
     let bodies = Arc::new(load::requests(&labels, rounds, start, step, batch));
     let mut results = Vec::new();
-    for which in ["kubepulse", "prometheus"] {
+    for which in servers::COMPARED {
         let sub = dir.join(which);
-        let _ = std::fs::remove_dir_all(&sub);
-        std::fs::create_dir_all(&sub)?;
-        let mut sut = if which == "kubepulse" {
-            servers::kubepulse(bin, &sub, "  flush_interval: 15m\n")?
-        } else {
-            servers::prometheus(&sub)?
-        };
-        servers::wait_ready(
-            client,
-            &sut.ready_url,
-            Stopwatch::start(),
-            Duration::from_secs(60),
-        )
-        .await?;
+        let mut sut = servers::fresh(client, which, bin, &sub, "  flush_interval: 15m\n").await?;
         tokio::time::sleep(Duration::from_secs(2)).await;
         let pid = sut.peer.pid();
         let (cpu0, rss0) = (procfs::cpu_seconds(pid, ticks)?, procfs::rss_bytes(pid)?);
@@ -349,11 +336,7 @@ async fn ingest(
         let (cpu1, rss1) = (procfs::cpu_seconds(pid, ticks)?, procfs::rss_bytes(pid)?);
         sut.peer.kill9();
         let clock = Stopwatch::start();
-        let again = if which == "kubepulse" {
-            servers::kubepulse(bin, &sub, "  flush_interval: 15m\n")?
-        } else {
-            servers::prometheus(&sub)?
-        };
+        let again = servers::either(which, bin, &sub, "  flush_interval: 15m\n")?;
         let restart =
             servers::wait_ready(client, &again.ready_url, clock, Duration::from_secs(900)).await?;
         results.push(Measured {

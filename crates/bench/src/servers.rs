@@ -96,6 +96,39 @@ pub fn prometheus(dir: &Path) -> anyhow::Result<Sut> {
     })
 }
 
+/// The systems compared side by side, by their names in tables.
+pub const COMPARED: [&str; 2] = ["kubepulse", "prometheus"];
+
+/// Starts `which` of [`COMPARED`] on the data in `dir` (KubePulse with `store` settings).
+pub fn either(which: &str, bin: &Path, dir: &Path, store: &str) -> anyhow::Result<Sut> {
+    if which == "kubepulse" {
+        kubepulse(bin, dir, store)
+    } else {
+        prometheus(dir)
+    }
+}
+
+/// Starts `which` of [`COMPARED`] in `dir` emptied first, and waits until it is ready.
+pub async fn fresh(
+    client: &reqwest::Client,
+    which: &str,
+    bin: &Path,
+    dir: &Path,
+    store: &str,
+) -> anyhow::Result<Sut> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir)?;
+    let sut = either(which, bin, dir, store)?;
+    wait_ready(
+        client,
+        &sut.ready_url,
+        Stopwatch::start(),
+        Duration::from_secs(60),
+    )
+    .await?;
+    Ok(sut)
+}
+
 /// Waits until `url` answers 200; returns the seconds it took from `since`.
 pub async fn wait_ready(
     client: &reqwest::Client,
