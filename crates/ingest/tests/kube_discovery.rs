@@ -15,7 +15,7 @@ use kubepulse_ingest::kube::Cluster;
 use kubepulse_ingest::kube::discover::targets;
 use kubepulse_model::clock::Stopwatch;
 use kubepulse_model::{Clock, ObjectKind, SystemClock};
-use kubepulse_store::{Db, Matcher, Read, StoreConfig};
+use kubepulse_store::{Matcher, Read};
 use tokio::sync::watch;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -127,15 +127,8 @@ async fn an_annotated_pod_is_scraped() {
         body: b"# TYPE shop_orders_total counter\nshop_orders_total{result=\"ok\"} 42\n".to_vec(),
         ..StubResponse::default()
     });
-    let tmp = tempfile::tempdir().unwrap();
+    let (_tmp, db) = apiserver::store();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let db = Db::open(
-        &tmp.path().join("data"),
-        StoreConfig::default(),
-        clock.clone(),
-    )
-    .unwrap()
-    .0;
     let cluster = Arc::new(Cluster::new(Arc::new(db.clone())));
     let mut pod = ObjectState {
         object: ObjectRef::new(ObjectKind::Pod, "shop", "orders-1"),

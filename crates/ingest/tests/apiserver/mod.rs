@@ -291,17 +291,20 @@ pub struct Running {
     pub tmp: tempfile::TempDir,
 }
 
-/// Starts every watcher against `api` with the `recorded` context.
-pub async fn run(api: &ApiServer, watch_timeout: u32) -> Running {
+/// A store on the system clock in a new temporary directory.
+pub fn store() -> (tempfile::TempDir, Db) {
     let tmp = tempfile::tempdir().unwrap();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let db = Db::open(
-        &tmp.path().join("data"),
-        StoreConfig::default(),
-        clock.clone(),
-    )
-    .unwrap()
-    .0;
+    let db = Db::open(&tmp.path().join("data"), StoreConfig::default(), clock)
+        .unwrap()
+        .0;
+    (tmp, db)
+}
+
+/// Starts every watcher against `api` with the `recorded` context.
+pub async fn run(api: &ApiServer, watch_timeout: u32) -> Running {
+    let (tmp, db) = store();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let settings = KubeSettings {
         kubeconfig: Some(api.kubeconfig(tmp.path())),
         context: Some("recorded".into()),
