@@ -145,33 +145,49 @@ pub(crate) fn otlp_request<T>(
     })
 }
 
-/// `POST /v1/metrics` (and `/api/v1/otlp/v1/metrics`): OTLP/HTTP metrics, protobuf or JSON.
-pub async fn otlp_metrics(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (json, gzip) = match otlp_format(&headers) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    let state = s.clone();
+/// What receiving a decoded export gives, or the status and message of its refusal.
+pub(crate) type Received<T> = Result<T, (StatusCode, String)>;
+
+/// Takes an OTLP/HTTP export: its format from the headers, then on a blocking thread (the
+/// store is written) its body decoded by `decode` and handed to `receive`. Returns whether the
+/// answer is JSON and what `receive` returned, or the error response.
+pub(crate) async fn otlp_export<R: Send + 'static, T: Send + 'static>(
+    state: AppState,
+    headers: &HeaderMap,
+    body: Bytes,
+    protocol: &'static str,
+    decode: fn(&[u8], bool) -> Result<R, String>,
+    receive: fn(&AppState, &R) -> Received<T>,
+) -> Result<(bool, T), Response> {
+    let (json, gzip) = otlp_format(headers).map_err(|r| *r)?;
     let result = tokio::task::spawn_blocking(move || {
-        let req = otlp_request(&state, "otlp", &body, (json, gzip), otlp::decode)?;
-        otlp::receive(&req, &state.otlp, &*state.append, &state.ingest)
-            .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))
+        let req = otlp_request(&state, protocol, &body, (json, gzip), decode)?;
+        receive(&state, &req)
     })
     .await;
-    let export = match result {
-        Ok(Ok(e)) => e,
-        Ok(Err((status, message))) => return otlp_error(status, json, message),
-        Err(e) => return otlp_error(StatusCode::INTERNAL_SERVER_ERROR, json, e.to_string()),
-    };
-    let partial = (export.rejected_points > 0).then(|| ExportMetricsPartialSuccess {
-        rejected_data_points: export.rejected_points,
-        error_message: export.messages.join("; "),
-    });
+    match result {
+        Ok(Ok(t)) => Ok((json, t)),
+        Ok(Err((status, message))) => Err(otlp_error(status, json, message)),
+        Err(e) => Err(otlp_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json,
+            e.to_string(),
+        )),
+    }
+}
+
+/// The 200 answer to an OTLP/HTTP export: as OTLP/JSON its partial success (`{}` when whole),
+/// else the protobuf response `proto`.
+pub(crate) fn otlp_ok(
+    json: bool,
+    partial: Option<serde_json::Value>,
+    proto: impl prost::Message,
+) -> Response {
     if json {
-        let body = match &partial {
-            Some(p) => serde_json::json!({"partialSuccess": {"rejectedDataPoints": p.rejected_data_points, "errorMessage": p.error_message}}).to_string(),
-            None => "{}".to_string(),
-        };
+        let body = partial.map_or_else(
+            || "{}".to_string(),
+            |p| serde_json::json!({ "partialSuccess": p }).to_string(),
+        );
         (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],
@@ -179,14 +195,36 @@ pub async fn otlp_metrics(State(s): State<AppState>, headers: HeaderMap, body: B
         )
             .into_response()
     } else {
-        let body = prost::Message::encode_to_vec(&ExportMetricsServiceResponse {
-            partial_success: partial,
-        });
         (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/x-protobuf")],
-            body,
+            proto.encode_to_vec(),
         )
             .into_response()
     }
+}
+
+/// `POST /v1/metrics` (and `/api/v1/otlp/v1/metrics`): OTLP/HTTP metrics, protobuf or JSON.
+pub async fn otlp_metrics(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let receive = |state: &AppState, req: &_| {
+        otlp::receive(req, &state.otlp, &*state.append, &state.ingest)
+            .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))
+    };
+    let (json, export) = match otlp_export(s, &headers, body, "otlp", otlp::decode, receive).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let partial = (export.rejected_points > 0).then(|| ExportMetricsPartialSuccess {
+        rejected_data_points: export.rejected_points,
+        error_message: export.messages.join("; "),
+    });
+    otlp_ok(
+        json,
+        partial.as_ref().map(|p| {
+            serde_json::json!({"rejectedDataPoints": p.rejected_data_points, "errorMessage": p.error_message})
+        }),
+        ExportMetricsServiceResponse {
+            partial_success: partial,
+        },
+    )
 }

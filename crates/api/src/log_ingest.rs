@@ -10,38 +10,23 @@ use kubepulse_ingest::remote_write::Outcome;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 
 use crate::AppState;
-use crate::ingest::{gunzip, media_type, otlp_error, otlp_format, otlp_request, refused};
+use crate::ingest::{gunzip, media_type, otlp_export, otlp_ok, refused};
 
 /// `POST /v1/logs` (and `/otlp/v1/logs`, `/api/v1/otlp/v1/logs`): OTLP/HTTP logs, protobuf or
 /// JSON.
 pub async fn otlp_logs(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (json, gzip) = match otlp_format(&headers) {
-        Ok(f) => f,
-        Err(r) => return *r,
+    let receive = |state: &AppState, req: &_| {
+        logs::receive(req, &*state.append, &state.ingest).map_err(refused)
     };
-    let state = s.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let req = otlp_request(&state, "otlp_logs", &body, (json, gzip), logs::decode)?;
-        logs::receive(&req, &*state.append, &state.ingest).map_err(refused)
-    })
-    .await;
-    match result {
-        Ok(Ok(_)) if json => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
-            "{}",
-        )
-            .into_response(),
-        Ok(Ok(_)) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/x-protobuf")],
-            prost::Message::encode_to_vec(&ExportLogsServiceResponse {
+    match otlp_export(s, &headers, body, "otlp_logs", logs::decode, receive).await {
+        Ok((json, _)) => otlp_ok(
+            json,
+            None,
+            ExportLogsServiceResponse {
                 partial_success: None,
-            }),
-        )
-            .into_response(),
-        Ok(Err((status, message))) => otlp_error(status, json, message),
-        Err(e) => otlp_error(StatusCode::INTERNAL_SERVER_ERROR, json, e.to_string()),
+            },
+        ),
+        Err(r) => r,
     }
 }
 

@@ -2,8 +2,8 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use kubepulse_ingest::otlp::Refusal;
 use kubepulse_ingest::otlp::traces::{self, TraceReport};
 use opentelemetry_proto::tonic::collector::trace::v1::{
@@ -11,7 +11,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 
 use crate::AppState;
-use crate::ingest::{otlp_error, otlp_format, otlp_request, refused};
+use crate::ingest::{otlp_export, otlp_ok, refused};
 
 /// The answer to an export: a partial success when spans were refused.
 pub(crate) fn response(r: TraceReport) -> ExportTraceServiceResponse {
@@ -40,40 +40,15 @@ pub(crate) fn receive(
 /// `POST /v1/traces` (and `/otlp/v1/traces`, `/api/v1/otlp/v1/traces`): OTLP/HTTP traces,
 /// protobuf or JSON.
 pub async fn otlp_traces(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (json, gzip) = match otlp_format(&headers) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    let state = s.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let req = otlp_request(&state, "otlp_traces", &body, (json, gzip), traces::decode)?;
-        receive(&state, &req).map_err(refused)
-    })
-    .await;
-    match result {
-        Ok(Ok(report)) => {
+    let receive = |state: &AppState, req: &_| receive(state, req).map_err(refused);
+    match otlp_export(s, &headers, body, "otlp_traces", traces::decode, receive).await {
+        Ok((json, report)) => {
             let resp = response(report);
-            if json {
-                let body = match &resp.partial_success {
-                    Some(p) => serde_json::json!({"partialSuccess": {"rejectedSpans": p.rejected_spans, "errorMessage": p.error_message}}).to_string(),
-                    None => "{}".into(),
-                };
-                (
-                    StatusCode::OK,
-                    [(header::CONTENT_TYPE, "application/json")],
-                    body,
-                )
-                    .into_response()
-            } else {
-                (
-                    StatusCode::OK,
-                    [(header::CONTENT_TYPE, "application/x-protobuf")],
-                    prost::Message::encode_to_vec(&resp),
-                )
-                    .into_response()
-            }
+            let partial = resp.partial_success.as_ref().map(|p| {
+                serde_json::json!({"rejectedSpans": p.rejected_spans, "errorMessage": p.error_message})
+            });
+            otlp_ok(json, partial, resp)
         }
-        Ok(Err((status, message))) => otlp_error(status, json, message),
-        Err(e) => otlp_error(StatusCode::INTERNAL_SERVER_ERROR, json, e.to_string()),
+        Err(r) => r,
     }
 }
