@@ -19,6 +19,17 @@ pub enum Refusal {
     Unavailable(String),
 }
 
+impl From<kubepulse_store::StoreError> for Refusal {
+    /// The store refused what was sent (invalid), or could not take it (unavailable).
+    fn from(e: kubepulse_store::StoreError) -> Self {
+        if e.kind() == kubepulse_store::ErrorKind::BadInput {
+            Self::Invalid(e.to_string())
+        } else {
+            Self::Unavailable(e.to_string())
+        }
+    }
+}
+
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use kubepulse_model::{Labels, LogRecord, Severity};
-use kubepulse_store::{Append, ErrorKind};
+use kubepulse_store::Append;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use serde_json::Value;
@@ -149,11 +149,13 @@ pub fn receive(
             metrics.samples("otlp_logs", records.len() as u64);
             Ok(records.len())
         }
-        Err(e) if e.kind() == ErrorKind::BadInput => {
-            metrics.rejected_request("otlp_logs", "invalid_line");
-            Err(Refusal::Invalid(e.to_string()))
+        Err(e) => {
+            let r = Refusal::from(e);
+            if matches!(r, Refusal::Invalid(_)) {
+                metrics.rejected_request("otlp_logs", "invalid_line");
+            }
+            Err(r)
         }
-        Err(e) => Err(Refusal::Unavailable(e.to_string())),
     }
 }
 

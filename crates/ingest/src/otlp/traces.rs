@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 
-use kubepulse_store::{Append, ErrorKind, SeriesWrite};
+use kubepulse_store::{Append, SeriesWrite};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
@@ -320,9 +320,8 @@ fn write(g: &Graph, edges: &[Edge], store: &dyn Append, now: i64) -> Result<(), 
         .iter()
         .map(|(labels, samples)| SeriesWrite { labels, samples })
         .collect();
-    match store.append(&batch) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == ErrorKind::BadInput => Err(Refusal::Invalid(e.to_string())),
-        Err(e) => Err(Refusal::Unavailable(e.to_string())),
+    if batch.is_empty() {
+        return Ok(());
     }
+    store.append(&batch).map(|_| ()).map_err(Refusal::from)
 }
