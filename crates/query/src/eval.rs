@@ -13,9 +13,11 @@ use std::collections::BTreeSet;
 use kubepulse_model::clock::Stopwatch;
 use promql_parser::parser::{AtModifier, Expr, Offset};
 
+pub(crate) use aggregate::{Acc, Grouping};
+pub(crate) use binary::{Matching, apply, drops_name, is_comparison, result_labels};
 pub(crate) use labels::*;
 pub(crate) use output::{Output, StepWalk};
-pub(crate) use selector::{RangeInput, matchers as selector_matchers};
+pub(crate) use selector::{RangeInput, is_stale, matchers as selector_matchers};
 
 use crate::error::exec;
 use crate::value::{Series, Steps, Value};

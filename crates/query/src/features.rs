@@ -248,19 +248,9 @@ fn grid(
         return Ok(out);
     };
     for s in m {
-        let key = match kind {
-            ObjectKind::Pod => (
-                s.labels.get("namespace").unwrap_or_default().to_string(),
-                s.labels.get("pod").unwrap_or_default().to_string(),
-            ),
-            ObjectKind::Node => (
-                String::new(),
-                s.labels.get("node").unwrap_or_default().to_string(),
-            ),
-        };
-        if key.1.is_empty() {
+        let Some(key) = live::object_key(kind, &s.labels) else {
             continue;
-        }
+        };
         let points = out.entry(key).or_insert_with(|| vec![None; len]);
         for (t, v) in s.points {
             if let Some(p) = points.get_mut(((t - from) / step) as usize) {

@@ -3,7 +3,7 @@
 
 mod date;
 pub(crate) mod histogram;
-mod labels;
+pub(crate) mod labels;
 pub mod over_time;
 pub mod range;
 pub mod stats;

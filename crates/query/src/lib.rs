@@ -9,11 +9,12 @@ pub mod features;
 pub mod functions;
 pub mod logql;
 pub mod parse;
+pub mod plan;
 pub mod promqltest;
 mod source;
 pub mod value;
 
 pub use engine::{Cancel, Engine, EngineOptions, QueryResult, QueryValue, Sample};
 pub use error::{ErrorKind, QueryError};
-pub use source::{MemSource, Source, StoreSource};
+pub use source::{IdSource, MemSource, Source, StoreSource};
 pub use value::{Series, Steps, Value};

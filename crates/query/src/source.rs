@@ -1,7 +1,7 @@
 //! Where the engine reads samples from: the store, or an in-memory set of series.
 
 use kubepulse_model::{Labels, METRIC_NAME, Sample};
-use kubepulse_store::{MatchOp, Matcher, Read, SeriesSamples};
+use kubepulse_store::{MatchOp, Matcher, Read, SeriesRef, SeriesSamples};
 
 use crate::QueryError;
 
@@ -14,6 +14,40 @@ pub trait Source: Sync {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<SeriesSamples>, QueryError>;
+
+    /// The same series by id, when this source can read them so (see [`crate::plan`]).
+    fn by_id(&self) -> Option<&dyn IdSource> {
+        None
+    }
+}
+
+/// A source whose series have ids, valid while its generation stays the same, and whose
+/// samples are read by id without matching labels again.
+pub trait IdSource {
+    /// Changes whenever a series is added or removed.
+    fn generation(&self) -> u64;
+
+    /// Ids and labels of the series matching every matcher that may have samples in
+    /// `[mint, maxt]`, sorted by labels.
+    fn series_ids(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<(u64, Labels)>, QueryError>;
+
+    /// Samples of each series of `ids` in `[mint, maxt]` in time order (only the newest with
+    /// `newest`), appended to `out`; after each series the length of `out` is pushed to
+    /// `ends`.
+    fn read_ids(
+        &self,
+        ids: &[u64],
+        mint: i64,
+        maxt: i64,
+        newest: bool,
+        out: &mut Vec<Sample>,
+        ends: &mut Vec<usize>,
+    ) -> Result<(), QueryError>;
 }
 
 /// The store behind a `dyn Read`, as a source.
@@ -30,12 +64,49 @@ impl Source for StoreSource<'_> {
         v.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
         Ok(v)
     }
+
+    fn by_id(&self) -> Option<&dyn IdSource> {
+        Some(self)
+    }
+}
+
+impl IdSource for StoreSource<'_> {
+    fn generation(&self) -> u64 {
+        self.0.generation()
+    }
+
+    fn series_ids(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<(u64, Labels)>, QueryError> {
+        let v = self.0.series_refs(matchers, mint, maxt)?;
+        Ok(v.into_iter().map(|(r, l)| (u64::from(r.0), l)).collect())
+    }
+
+    fn read_ids(
+        &self,
+        ids: &[u64],
+        mint: i64,
+        maxt: i64,
+        newest: bool,
+        out: &mut Vec<Sample>,
+        ends: &mut Vec<usize>,
+    ) -> Result<(), QueryError> {
+        let refs: Vec<SeriesRef> = ids
+            .iter()
+            .map(|&i| SeriesRef(u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect();
+        Ok(self.0.read_refs(&refs, mint, maxt, newest, out, ends)?)
+    }
 }
 
 /// Series held in memory (tests, the PromQL test runner).
 #[derive(Debug, Default, Clone)]
 pub struct MemSource {
     series: Vec<SeriesSamples>,
+    generation: u64,
 }
 
 impl MemSource {
@@ -50,6 +121,7 @@ impl MemSource {
         let i = match self.series.binary_search_by(|s| s.labels.cmp(&labels)) {
             Ok(i) => i,
             Err(i) => {
+                self.generation += 1;
                 self.series.insert(
                     i,
                     SeriesSamples {
@@ -71,16 +143,13 @@ impl MemSource {
 
     /// Removes every series.
     pub fn clear(&mut self) {
+        self.generation += 1;
         self.series.clear();
     }
 
     /// Whether any series matches all of `matchers`.
     pub fn any_match(&self, matchers: &[Matcher]) -> bool {
-        self.series.iter().any(|s| {
-            matchers
-                .iter()
-                .all(|m| m.matches(s.labels.get(&m.name).unwrap_or("")))
-        })
+        self.series.iter().any(|s| Self::matches(s, matchers))
     }
 }
 
@@ -88,13 +157,13 @@ impl MemSource {
     /// The series an equality matcher on the metric name narrows the search to (all of them
     /// without one). Series are sorted by labels, and `__name__` sorts first among label names,
     /// so one name's series are contiguous.
-    fn candidates(&self, matchers: &[Matcher]) -> &[SeriesSamples] {
+    fn candidates(&self, matchers: &[Matcher]) -> std::ops::Range<usize> {
         let Some(name) = matchers
             .iter()
             .find(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal)
             .map(|m| m.value.as_str())
         else {
-            return &self.series;
+            return 0..self.series.len();
         };
         // Series without a name sort after every named one.
         let lo = self
@@ -103,7 +172,7 @@ impl MemSource {
         let hi = self
             .series
             .partition_point(|s| s.labels.get(METRIC_NAME).is_some_and(|n| n <= name));
-        &self.series[lo..hi.max(lo)]
+        lo..hi.max(lo)
     }
 }
 
@@ -114,23 +183,81 @@ impl Source for MemSource {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<SeriesSamples>, QueryError> {
-        Ok(self
-            .candidates(matchers)
+        Ok(self.series[self.candidates(matchers)]
             .iter()
-            .filter(|s| {
-                matchers
-                    .iter()
-                    .all(|m| m.matches(s.labels.get(&m.name).unwrap_or("")))
-            })
+            .filter(|s| Self::matches(s, matchers))
             .filter_map(|s| {
-                let from = s.samples.partition_point(|x| x.t < mint);
-                let to = s.samples.partition_point(|x| x.t <= maxt);
-                let samples = s.samples[from..to.max(from)].to_vec();
-                (!samples.is_empty()).then(|| SeriesSamples {
+                let span = Self::span(s, mint, maxt);
+                (!span.is_empty()).then(|| SeriesSamples {
                     labels: s.labels.clone(),
-                    samples,
+                    samples: s.samples[span].to_vec(),
                 })
             })
             .collect())
+    }
+
+    fn by_id(&self) -> Option<&dyn IdSource> {
+        Some(self)
+    }
+}
+
+impl MemSource {
+    /// Whether a series matches every matcher.
+    fn matches(s: &SeriesSamples, matchers: &[Matcher]) -> bool {
+        matchers
+            .iter()
+            .all(|m| m.matches(s.labels.get(&m.name).unwrap_or("")))
+    }
+
+    /// Where a series' samples in `[mint, maxt]` are.
+    fn span(s: &SeriesSamples, mint: i64, maxt: i64) -> std::ops::Range<usize> {
+        let from = s.samples.partition_point(|x| x.t < mint);
+        let to = s.samples.partition_point(|x| x.t <= maxt);
+        from..to.max(from)
+    }
+}
+
+/// Ids are positions in the sorted list, which changes only when a series is added.
+impl IdSource for MemSource {
+    fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn series_ids(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<(u64, Labels)>, QueryError> {
+        Ok(self
+            .candidates(matchers)
+            .filter_map(|i| {
+                let s = &self.series[i];
+                (Self::matches(s, matchers) && !Self::span(s, mint, maxt).is_empty())
+                    .then(|| (i as u64, s.labels.clone()))
+            })
+            .collect())
+    }
+
+    fn read_ids(
+        &self,
+        ids: &[u64],
+        mint: i64,
+        maxt: i64,
+        newest: bool,
+        out: &mut Vec<Sample>,
+        ends: &mut Vec<usize>,
+    ) -> Result<(), QueryError> {
+        for &id in ids {
+            if let Some(s) = usize::try_from(id).ok().and_then(|i| self.series.get(i)) {
+                let mut span = Self::span(s, mint, maxt);
+                if newest && span.len() > 1 {
+                    span.start = span.end - 1;
+                }
+                out.extend_from_slice(&s.samples[span]);
+            }
+            ends.push(out.len());
+        }
+        Ok(())
     }
 }

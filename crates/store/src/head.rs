@@ -175,6 +175,11 @@ impl MemSeries {
         );
     }
 
+    /// The value of the newest sample appended (meaningful once one was, since the start).
+    pub fn last_value(&self) -> f64 {
+        f64::from_bits(self.last_bits)
+    }
+
     /// Samples held in memory.
     pub fn len(&self) -> u64 {
         self.sealed.iter().map(|c| u64::from(c.count)).sum::<u64>()

@@ -112,6 +112,28 @@ pub trait Read: Send + Sync {
     /// Labels of series matching every matcher that have data overlapping `[mint, maxt]`.
     fn series(&self, matchers: &[Matcher], mint: i64, maxt: i64)
     -> Result<Vec<Labels>, StoreError>;
+    /// Changes whenever a series is created: refs and labels read before stay valid.
+    fn generation(&self) -> u64;
+    /// Refs and labels of series matching every matcher that may have data overlapping
+    /// `[mint, maxt]`, sorted by labels.
+    fn series_refs(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<(SeriesRef, Labels)>, StoreError>;
+    /// Samples of each series of `refs` in `[mint, maxt]` in time order (only the newest with
+    /// `newest`), appended to `out`; after each series, the length of `out` is pushed to
+    /// `ends`. Unknown refs have no samples.
+    fn read_refs(
+        &self,
+        refs: &[SeriesRef],
+        mint: i64,
+        maxt: i64,
+        newest: bool,
+        out: &mut Vec<Sample>,
+        ends: &mut Vec<usize>,
+    ) -> Result<(), StoreError>;
     /// Label names of matching series (all series when `matchers` is empty), sorted.
     fn label_names(
         &self,

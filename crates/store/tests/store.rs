@@ -101,6 +101,7 @@ fn reads_across_flushes(db: &Db) {
     let t = |i: usize| s[i].0;
     // Three flushes: the first only on disk, the last kept in memory as well, then the head.
     up(db, "a", &s[..300]);
+    let before = db.generation();
     db.flush().unwrap();
     up(db, "a", &s[300..600]);
     db.flush().unwrap();
@@ -109,6 +110,11 @@ fn reads_across_flushes(db: &Db) {
     up(db, "a", &s[881..899]);
     assert_eq!(up(db, "a", &s[880..881]).appended, 1);
     up(db, "b", &[(t(10), 7.0)]);
+    assert_eq!(
+        db.generation(),
+        before + 1,
+        "a new series changes the generation"
+    );
     up(db, "a", &s[899..]);
     for (from, to) in [
         (0, 899),
@@ -123,12 +129,48 @@ fn reads_across_flushes(db: &Db) {
             expect[from..=to],
             "{from}..={to}"
         );
+        assert_eq!(by_ref(db, t(from), t(to), false), expect[from..=to]);
+        assert_eq!(by_ref(db, t(from), t(to), true), expect[to..=to]);
     }
+    assert_eq!(by_ref(db, t(899) + 1, i64::MAX, true), vec![]);
     // A flush with nothing new leaves everything on disk only.
     db.flush().unwrap();
     db.flush().unwrap();
     assert_eq!(values(db, "a", 0, i64::MAX), expect);
     assert_eq!(values(db, "b", 0, i64::MAX), vec![(t(10), 7f64.to_bits())]);
+    assert_eq!(by_ref(db, 0, i64::MAX, false), expect);
+    assert_eq!(by_ref(db, t(500), t(600), true), expect[600..=600]);
+}
+
+/// Series `a` read by ref, between an unknown ref and series `b` (which must read as
+/// selected).
+fn by_ref(db: &Db, mint: i64, maxt: i64, newest: bool) -> Vec<(i64, u64)> {
+    let found = db
+        .series_refs(&[Matcher::equal("__name__", "up")], 0, i64::MAX)
+        .unwrap();
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0].1.get("instance"), Some("a"));
+    let refs = [found[0].0, kubepulse_store::SeriesRef(u32::MAX), found[1].0];
+    let (mut out, mut ends) = (Vec::new(), Vec::new());
+    db.read_refs(&refs, mint, maxt, newest, &mut out, &mut ends)
+        .unwrap();
+    assert_eq!(ends.len(), 3);
+    assert_eq!(ends[0], ends[1], "an unknown ref has no samples");
+    let b: Vec<(i64, u64)> = out[ends[1]..ends[2]]
+        .iter()
+        .map(|x| (x.t, x.v.to_bits()))
+        .collect();
+    let want = values(db, "b", mint, maxt);
+    let keep = if newest {
+        want.len().saturating_sub(1)
+    } else {
+        0
+    };
+    assert_eq!(b, want[keep..]);
+    out[..ends[0]]
+        .iter()
+        .map(|x| (x.t, x.v.to_bits()))
+        .collect()
 }
 
 #[test]

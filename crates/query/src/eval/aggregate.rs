@@ -21,8 +21,9 @@ use crate::value::{Series, Steps, Value};
 
 /// The running state of one group at one step.
 #[derive(Debug, Clone, Default)]
-struct Acc {
-    count: f64,
+pub(crate) struct Acc {
+    /// Values added.
+    pub count: f64,
     value: f64,
     comp: f64,
     mean: f64,
@@ -31,14 +32,72 @@ struct Acc {
     top: Vec<(usize, f64)>,
 }
 
+impl Acc {
+    /// Adds `v` to a `sum`, `avg`, `min`, `max`, `stddev` or `stdvar` (with `count` already
+    /// counting it; `first` for a group's first value).
+    pub(crate) fn add(&mut self, op: u16, v: f64, first: bool) {
+        match op {
+            T_SUM => {
+                if first {
+                    self.value = v;
+                } else {
+                    (self.value, self.comp) = kahan_inc(v, self.value, self.comp);
+                }
+            }
+            T_AVG => {
+                if self.mean.is_infinite() {
+                    if v.is_infinite() && (self.mean > 0.0) == (v > 0.0) {
+                        return;
+                    }
+                    if v.is_finite() {
+                        return;
+                    }
+                }
+                if first {
+                    self.mean = v;
+                } else {
+                    self.mean += v / self.count - self.mean / self.count;
+                }
+            }
+            T_MIN if (first || self.value > v || self.value.is_nan()) => self.value = v,
+            T_MAX if (first || self.value < v || self.value.is_nan()) => self.value = v,
+            T_STDDEV | T_STDVAR => {
+                let delta = v - self.mean;
+                self.mean += delta / self.count;
+                self.value += delta * (v - self.mean);
+            }
+            _ => {}
+        }
+    }
+
+    /// The result of the operators [`Acc::add`] serves, `count` and `group`.
+    pub(crate) fn result(&self, op: u16) -> f64 {
+        match op {
+            T_SUM => {
+                if self.value.is_infinite() {
+                    self.value
+                } else {
+                    self.value + self.comp
+                }
+            }
+            T_AVG => self.mean,
+            T_COUNT => self.count,
+            T_GROUP => 1.0,
+            T_STDVAR => self.value / self.count,
+            T_STDDEV => (self.value / self.count).sqrt(),
+            _ => self.value,
+        }
+    }
+}
+
 /// How series are grouped.
-struct Grouping {
+pub(crate) struct Grouping {
     without: bool,
     labels: Vec<String>,
 }
 
 impl Grouping {
-    fn of(a: &AggregateExpr) -> Self {
+    pub(crate) fn of(a: &AggregateExpr) -> Self {
         match &a.modifier {
             Some(LabelModifier::Include(l)) => Self {
                 without: false,
@@ -56,7 +115,7 @@ impl Grouping {
     }
 
     /// The labels of a series its group keeps.
-    fn subset(&self) -> Subset {
+    pub(crate) fn subset(&self) -> Subset {
         Subset {
             only: !self.without,
             names: self.labels.clone(),
@@ -160,39 +219,6 @@ impl Evaluator<'_> {
                 }
                 acc.count += 1.0;
                 match op {
-                    T_SUM => {
-                        if first {
-                            acc.value = v;
-                        } else {
-                            (acc.value, acc.comp) = kahan_inc(v, acc.value, acc.comp);
-                        }
-                    }
-                    T_AVG => {
-                        if acc.mean.is_infinite() {
-                            if v.is_infinite() && (acc.mean > 0.0) == (v > 0.0) {
-                                continue;
-                            }
-                            if v.is_finite() {
-                                continue;
-                            }
-                        }
-                        if first {
-                            acc.mean = v;
-                        } else {
-                            acc.mean += v / acc.count - acc.mean / acc.count;
-                        }
-                    }
-                    T_MIN if (first || acc.value > v || acc.value.is_nan()) => {
-                        acc.value = v;
-                    }
-                    T_MAX if (first || acc.value < v || acc.value.is_nan()) => {
-                        acc.value = v;
-                    }
-                    T_STDDEV | T_STDVAR => {
-                        let delta = v - acc.mean;
-                        acc.mean += delta / acc.count;
-                        acc.value += delta * (v - acc.mean);
-                    }
                     T_QUANTILE => acc.values.push(v),
                     T_TOPK | T_BOTTOMK => {
                         let desc = op == T_TOPK;
@@ -206,30 +232,17 @@ impl Evaluator<'_> {
                         }
                         acc.top.truncate(kk);
                     }
-                    _ => {}
+                    _ => acc.add(op, v, first),
                 }
             }
             for &g in &touched {
                 let acc = std::mem::take(&mut accs[g]);
                 let v = match op {
-                    T_SUM => {
-                        if acc.value.is_infinite() {
-                            acc.value
-                        } else {
-                            acc.value + acc.comp
-                        }
-                    }
-                    T_AVG => acc.mean,
-                    T_COUNT => acc.count,
-                    T_GROUP => 1.0,
-                    T_MIN | T_MAX => acc.value,
-                    T_STDVAR => acc.value / acc.count,
-                    T_STDDEV => (acc.value / acc.count).sqrt(),
                     T_QUANTILE => {
                         let mut vals = acc.values;
                         quantile(k, &mut vals)
                     }
-                    _ => {
+                    T_TOPK | T_BOTTOMK => {
                         for (si, v) in acc.top {
                             let slot = match series_slots[si] {
                                 Some(s) => s,
@@ -243,6 +256,7 @@ impl Evaluator<'_> {
                         }
                         continue;
                     }
+                    _ => acc.result(op),
                 };
                 out.push(slots[g], t, v)?;
             }

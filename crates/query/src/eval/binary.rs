@@ -17,7 +17,7 @@ use crate::error::exec;
 use crate::value::{Series, Steps, Value};
 
 /// Applies an operator to two floats: the value, and whether a comparison holds.
-fn apply(op: u16, l: f64, r: f64) -> (f64, bool) {
+pub(crate) fn apply(op: u16, l: f64, r: f64) -> (f64, bool) {
     match op {
         T_ADD => (l + r, true),
         T_SUB => (l - r, true),
@@ -36,24 +36,24 @@ fn apply(op: u16, l: f64, r: f64) -> (f64, bool) {
     }
 }
 
-fn is_comparison(op: u16) -> bool {
+pub(crate) fn is_comparison(op: u16) -> bool {
     matches!(op, T_EQLC | T_NEQ | T_GTR | T_LSS | T_GTE | T_LTE)
 }
 
 /// Arithmetic drops the metric name; comparisons that filter keep it.
-fn drops_name(op: u16) -> bool {
+pub(crate) fn drops_name(op: u16) -> bool {
     matches!(op, T_ADD | T_SUB | T_MUL | T_DIV | T_MOD | T_POW | T_ATAN2)
 }
 
 /// How two vectors are matched.
-struct Matching {
-    on: bool,
-    labels: Vec<String>,
-    card: VectorMatchCardinality,
+pub(crate) struct Matching {
+    pub on: bool,
+    pub labels: Vec<String>,
+    pub card: VectorMatchCardinality,
 }
 
 impl Matching {
-    fn of(b: &BinaryExpr) -> Self {
+    pub(crate) fn of(b: &BinaryExpr) -> Self {
         let m = b.modifier.as_ref();
         let (on, labels) = match m.and_then(|m| m.matching.as_ref()) {
             Some(LabelModifier::Include(l)) => (true, l.labels.clone()),
@@ -68,7 +68,7 @@ impl Matching {
     }
 
     /// The labels two series are matched on.
-    fn signature(&self) -> Subset {
+    pub(crate) fn signature(&self) -> Subset {
         Subset {
             only: self.on,
             names: self.labels.clone(),
@@ -294,7 +294,7 @@ impl Evaluator<'_> {
 }
 
 /// The labels of a result sample from a "many"-side and a "one"-side series.
-fn result_labels(
+pub(crate) fn result_labels(
     many: &Labels,
     one: &Labels,
     op: u16,

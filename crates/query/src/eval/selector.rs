@@ -12,7 +12,8 @@ use crate::error::exec;
 use crate::value::{Series, Steps};
 use crate::{QueryError, Value};
 
-fn is_stale(v: f64) -> bool {
+/// Whether a value is a staleness marker.
+pub(crate) fn is_stale(v: f64) -> bool {
     v.to_bits() == STALE_NAN.to_bits()
 }
 

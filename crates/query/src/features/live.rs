@@ -1,19 +1,52 @@
 //! Features kept up to date as time passes: each object's signal windows are held between calls,
-//! and each call evaluates the signals only over the steps since the last one (one step when
+//! and each call evaluates the signals only at the steps since the last one (one step when
 //! called every interval) instead of over the whole long window again. The rows are the ones
 //! [`super::compute`] gives for the same time.
+//!
+//! From a source that reads series by id, the signals are planned ([`crate::plan`]): resolved
+//! against the series once, then each step only reads the inputs' newest samples. The plan is
+//! rebuilt when the source's series change, and every few minutes so that series gone quiet
+//! leave it. Other sources evaluate the signals' PromQL at each new step.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
-use kubepulse_model::K8sEvent;
+use kubepulse_model::{K8sEvent, Labels};
 
 use super::{
     FeatureRow, FeatureSpec, ObjectKind, events, grid, signal_values, signals, window_len,
 };
-use crate::{Engine, QueryError, Source};
+use crate::plan::PlanSet;
+use crate::{Engine, IdSource, QueryError, Source};
 
-/// Object key → per signal, its window (oldest first).
-type Windows = BTreeMap<(String, String), Vec<Vec<Option<f64>>>>;
+/// A plan older than this is rebuilt (ms).
+const REPLAN_MS: i64 = 300_000;
+
+/// Object key: namespace (empty for nodes) and name.
+type Key = (String, String);
+
+/// The key of the object a signal's series describes.
+pub(crate) fn object_key(kind: ObjectKind, l: &Labels) -> Option<Key> {
+    let key = match kind {
+        ObjectKind::Pod => (
+            l.get("namespace").unwrap_or_default().to_string(),
+            l.get("pod").unwrap_or_default().to_string(),
+        ),
+        ObjectKind::Node => (String::new(), l.get("node").unwrap_or_default().to_string()),
+    };
+    (!key.1.is_empty()).then_some(key)
+}
+
+/// Signals planned, and where each output goes.
+#[derive(Debug)]
+struct Planned {
+    set: PlanSet,
+    /// Step the plan was built at.
+    built: i64,
+    /// Earliest step it covers.
+    from: i64,
+    /// Per signal, (node, object index) of each output.
+    routes: Vec<Vec<(u32, u32)>>,
+}
 
 /// One kind of object's windows, advanced step by step.
 #[derive(Debug)]
@@ -21,7 +54,13 @@ pub struct Tracker {
     kind: ObjectKind,
     spec: FeatureSpec,
     last: Option<i64>,
-    windows: Windows,
+    /// Per object, per signal, a ring of [`window_len`] points stored twice in a row, so that
+    /// the window, oldest first, is always one slice: `[head + 1, head + len]`.
+    keys: Vec<Key>,
+    rings: Vec<Vec<Option<f64>>>,
+    index: HashMap<Key, usize>,
+    head: usize,
+    plan: Option<Planned>,
 }
 
 impl Tracker {
@@ -31,7 +70,11 @@ impl Tracker {
             kind,
             spec,
             last: None,
-            windows: Windows::new(),
+            keys: Vec::new(),
+            rings: Vec::new(),
+            index: HashMap::new(),
+            head: 0,
+            plan: None,
         }
     }
 
@@ -52,16 +95,25 @@ impl Tracker {
             None => len,
         };
         if new > 0 {
-            self.shift(engine, src, t, new)?;
+            self.shift(new);
+            let from = t - (new as i64 - 1) * step;
+            match src.by_id() {
+                Some(ids) => self.fill_planned(engine, ids, from, t, new)?,
+                None => self.fill_evaluated(engine, src, from, t, new)?,
+            }
             self.last = Some(t);
         }
         let index = events::EventIndex::new(events, self.kind);
         let at = self.last.unwrap_or(t);
-        let mut rows = Vec::with_capacity(self.windows.len());
+        let mut rows = Vec::with_capacity(self.keys.len());
         let mut slices: Vec<&[Option<f64>]> = Vec::new();
-        for (key, per) in &self.windows {
+        let n = signals(self.kind).len();
+        for (key, ring) in self.keys.iter().zip(&self.rings) {
             slices.clear();
-            slices.extend(per.iter().map(Vec::as_slice));
+            slices.extend((0..n).map(|i| {
+                let base = i * 2 * len + self.head + 1;
+                &ring[base..base + len]
+            }));
             if let Some(mut values) = signal_values(self.kind, &slices, self.spec) {
                 index.counts(
                     key,
@@ -79,39 +131,142 @@ impl Tracker {
                 });
             }
         }
+        rows.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         Ok(rows)
     }
 
-    /// Moves every window `new` steps on, filling them from the signals over those steps.
-    fn shift(
+    /// Moves every window `new` steps on, the new points missing until filled.
+    fn shift(&mut self, new: usize) {
+        let len = window_len(self.spec);
+        for _ in 0..new {
+            self.head = (self.head + 1) % len;
+            let head = self.head;
+            for ring in &mut self.rings {
+                for w in ring.chunks_exact_mut(2 * len) {
+                    w[head] = None;
+                    w[head + len] = None;
+                }
+            }
+        }
+    }
+
+    /// The object with this key, added with empty windows if new.
+    fn object(&mut self, key: Key) -> usize {
+        if let Some(&i) = self.index.get(&key) {
+            return i;
+        }
+        let i = self.keys.len();
+        let len = window_len(self.spec);
+        self.index.insert(key.clone(), i);
+        self.keys.push(key);
+        self.rings
+            .push(vec![None; signals(self.kind).len() * 2 * len]);
+        i
+    }
+
+    /// Sets signal `signal` of object `obj` at the step `back` steps before the newest.
+    fn set(&mut self, obj: usize, signal: usize, back: usize, v: f64) {
+        let len = window_len(self.spec);
+        let slot = (self.head + len - back) % len;
+        let base = signal * 2 * len;
+        let ring = &mut self.rings[obj];
+        ring[base + slot] = Some(v);
+        ring[base + slot + len] = Some(v);
+    }
+
+    /// Fills the new steps by evaluating each signal's PromQL over them.
+    fn fill_evaluated(
         &mut self,
         engine: &Engine,
         src: &dyn Source,
+        from: i64,
         t: i64,
         new: usize,
     ) -> Result<(), QueryError> {
         let step = self.spec.step.max(1);
-        let len = window_len(self.spec);
-        let from = t - (new as i64 - 1) * step;
-        let n_signals = signals(self.kind).len();
-        for per in self.windows.values_mut() {
-            for w in per.iter_mut() {
-                w.rotate_left(new);
-                w[len - new..].iter_mut().for_each(|p| *p = None);
-            }
-        }
         for (i, s) in signals(self.kind).iter().enumerate() {
             let g = grid(engine, src, s.expr, self.kind, from, t, step, new)?;
             for (key, points) in g {
-                let per = self
-                    .windows
-                    .entry(key)
-                    .or_insert_with(|| vec![vec![None; len]; n_signals]);
-                per[i][len - new..].copy_from_slice(&points);
+                let obj = self.object(key);
+                for (k, p) in points.into_iter().enumerate() {
+                    if let Some(v) = p {
+                        self.set(obj, i, new - 1 - k, v);
+                    }
+                }
             }
         }
-        self.windows
-            .retain(|_, per| per.iter().any(|w| w.iter().any(Option::is_some)));
+        self.forget_quiet();
         Ok(())
+    }
+
+    /// Fills the new steps from the signals' plan, rebuilt first if it may be out of date.
+    fn fill_planned(
+        &mut self,
+        engine: &Engine,
+        ids: &dyn IdSource,
+        from: i64,
+        t: i64,
+        new: usize,
+    ) -> Result<(), QueryError> {
+        let stale = self.plan.as_ref().is_none_or(|p| {
+            p.set.generation() != ids.generation() || from < p.from || t - p.built >= REPLAN_MS
+        });
+        if stale {
+            self.plan = None;
+            self.forget_quiet();
+            let exprs: Vec<&str> = signals(self.kind).iter().map(|s| s.expr).collect();
+            let set = PlanSet::build(ids, &exprs, from, i64::MAX, engine.options().lookback)?;
+            let mut routes = Vec::with_capacity(exprs.len());
+            for i in 0..exprs.len() {
+                let mut r = Vec::with_capacity(set.outputs(i).len());
+                for (labels, node) in set.outputs(i) {
+                    if let Some(key) = object_key(self.kind, labels) {
+                        r.push((*node, self.object(key) as u32));
+                    }
+                }
+                routes.push(r);
+            }
+            self.plan = Some(Planned {
+                set,
+                built: t,
+                from,
+                routes,
+            });
+        }
+        let Some(mut plan) = self.plan.take() else {
+            return Ok(());
+        };
+        let step = self.spec.step.max(1);
+        let result = (0..new).try_for_each(|k| {
+            plan.set.eval(ids, from + k as i64 * step)?;
+            for (i, routes) in plan.routes.iter().enumerate() {
+                for &(node, obj) in routes {
+                    if let Some(v) = plan.set.value(node) {
+                        self.set(obj as usize, i, new - 1 - k, v);
+                    }
+                }
+            }
+            Ok(())
+        });
+        self.plan = Some(plan);
+        result
+    }
+
+    /// Drops the objects with no point left in any window (their indices change, so only
+    /// when no plan routes to them).
+    fn forget_quiet(&mut self) {
+        if self.plan.is_some() || self.rings.iter().all(|r| r.iter().any(Option::is_some)) {
+            return;
+        }
+        let keys = std::mem::take(&mut self.keys);
+        let rings = std::mem::take(&mut self.rings);
+        self.index.clear();
+        for (key, ring) in keys.into_iter().zip(rings) {
+            if ring.iter().any(Option::is_some) {
+                self.index.insert(key.clone(), self.keys.len());
+                self.keys.push(key);
+                self.rings.push(ring);
+            }
+        }
     }
 }

@@ -83,6 +83,49 @@ fn anchored(re: &str) -> Option<regex::Regex> {
     regex::Regex::new(&format!("^(?:{re})$")).ok()
 }
 
+/// A `label_replace`: the destination, the replacement, the source label and its regex.
+pub(crate) struct Replace {
+    dst: String,
+    repl: String,
+    src: String,
+    re: regex::Regex,
+}
+
+impl Replace {
+    /// Checks the arguments.
+    pub(crate) fn new(
+        dst: String,
+        repl: String,
+        src: String,
+        re_text: &str,
+    ) -> Result<Self, QueryError> {
+        let re = anchored(re_text).ok_or_else(|| {
+            exec(format!(
+                "invalid regular expression in label_replace(): {re_text}"
+            ))
+        })?;
+        if !is_label_name(&dst) {
+            return Err(exec(format!(
+                "invalid destination label name in label_replace(): {dst}"
+            )));
+        }
+        Ok(Self { dst, repl, src, re })
+    }
+
+    /// The labels of a series after the replacement.
+    pub(crate) fn apply(&self, l: &Labels) -> Labels {
+        let value = l.get(&self.src).unwrap_or("");
+        match self.re.captures(value) {
+            Some(caps) => {
+                let mut res = String::new();
+                caps.expand(&self.repl, &mut res);
+                with_label(l, &self.dst, &res)
+            }
+            None => l.clone(),
+        }
+    }
+}
+
 /// `label_replace(v, dst, replacement, src, regex)`.
 pub fn label_replace(
     ev: &mut Evaluator<'_>,
@@ -93,33 +136,15 @@ pub fn label_replace(
     let repl = ev.string(args[2], steps)?;
     let src = ev.string(args[3], steps)?;
     let re_text = ev.string(args[4], steps)?;
-    let re = anchored(&re_text).ok_or_else(|| {
-        exec(format!(
-            "invalid regular expression in label_replace(): {re_text}"
-        ))
-    })?;
-    if !is_label_name(&dst) {
-        return Err(exec(format!(
-            "invalid destination label name in label_replace(): {dst}"
-        )));
-    }
+    let replace = Replace::new(dst, repl, src, &re_text)?;
     let series = ev.vector(args[0], steps)?;
-    let mut out = Vec::with_capacity(series.len());
-    for s in series {
-        let value = s.labels.get(&src).unwrap_or("");
-        let labels = match re.captures(value) {
-            Some(caps) => {
-                let mut res = String::new();
-                caps.expand(&repl, &mut res);
-                with_label(&s.labels, &dst, &res)
-            }
-            None => s.labels,
-        };
-        out.push(Series {
-            labels,
+    let out: Vec<Series> = series
+        .into_iter()
+        .map(|s| Series {
+            labels: replace.apply(&s.labels),
             points: s.points,
-        });
-    }
+        })
+        .collect();
     let mut seen = std::collections::HashSet::with_capacity(out.len());
     if !out.iter().all(|s| seen.insert(&s.labels)) {
         return Err(exec("vector cannot contain metrics with the same labelset"));

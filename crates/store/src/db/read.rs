@@ -4,6 +4,7 @@ use kubepulse_model::{K8sEvent, Labels, ObjectRef, ObjectState, Sample};
 
 use super::Db;
 use crate::chunk::Chunk;
+use crate::head::Head;
 use crate::{EventQuery, Matcher, Read, SeriesRef, SeriesSamples, StoreError};
 
 impl Db {
@@ -75,6 +76,58 @@ fn merge_two(disk: Vec<(i64, f64)>, mem: Vec<(i64, f64)>) -> Vec<Sample> {
     out
 }
 
+impl Db {
+    /// The samples memory holds for series `r` in `[mint, maxt]`, and how far the disk must be
+    /// read; `None` when the series has no data in the range.
+    fn head_part(
+        head: &Head,
+        r: SeriesRef,
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Option<(Vec<(i64, f64)>, Option<i64>)>, StoreError> {
+        let Some(s) = head.series.get(r.0 as usize) else {
+            return Ok(None);
+        };
+        if s.first_t > maxt || (s.max_t < mint && s.max_t != i64::MIN) {
+            return Ok(None);
+        }
+        let mut mem = Vec::new();
+        let from = head.recent.partition_point(|(fr, _)| *fr < r);
+        for (_, c) in head.recent[from..].iter().take_while(|(fr, _)| *fr == r) {
+            if c.max_t >= mint && c.min_t <= maxt {
+                c.decode_range(mint, maxt, &mut mem)?;
+            }
+        }
+        s.samples_in(mint, maxt, &mut mem);
+        let disk_to = (s.disk_max_t >= mint).then_some(s.disk_max_t.min(maxt));
+        Ok(Some((mem, disk_to)))
+    }
+
+    /// A series' samples: those memory holds merged with the disk's up to `disk_to`.
+    fn with_disk(
+        &self,
+        r: SeriesRef,
+        mint: i64,
+        mem: Vec<(i64, f64)>,
+        disk_to: Option<i64>,
+    ) -> Result<Vec<Sample>, StoreError> {
+        let mut disk = Vec::new();
+        if let Some(to) = disk_to {
+            // Everything on disk after `to` is also in memory.
+            let mut chunks = self.inner.disk.chunks(r, mint, to)?;
+            chunks.sort_by_key(|(seq, _)| *seq);
+            for (_, c) in chunks {
+                Chunk::decode_stored(&c, mint, to, &mut disk)?;
+            }
+        }
+        Ok(if disk.is_empty() {
+            merge(mem)
+        } else {
+            merge_two(disk, mem)
+        })
+    }
+}
+
 impl Read for Db {
     fn select(
         &self,
@@ -91,45 +144,94 @@ impl Read for Db {
         {
             let head = self.head_read()?;
             for r in head.index.select(matchers) {
-                let Some(s) = head.series.get(r.0 as usize) else {
-                    continue;
-                };
-                if s.first_t > maxt || (s.max_t < mint && s.max_t != i64::MIN) {
-                    continue;
+                if let Some((mem, disk_to)) = Self::head_part(&head, r, mint, maxt)? {
+                    found.push((r, head.index.labels(r), mem, disk_to));
                 }
-                let mut mem = Vec::new();
-                let from = head.recent.partition_point(|(fr, _)| *fr < r);
-                for (_, c) in head.recent[from..].iter().take_while(|(fr, _)| *fr == r) {
-                    if c.max_t >= mint && c.min_t <= maxt {
-                        c.decode_range(mint, maxt, &mut mem)?;
-                    }
-                }
-                s.samples_in(mint, maxt, &mut mem);
-                let disk_to = (s.disk_max_t >= mint).then_some(s.disk_max_t.min(maxt));
-                found.push((r, head.index.labels(r), mem, disk_to));
             }
         }
         let mut out = Vec::with_capacity(found.len());
         for (r, labels, mem, disk_to) in found {
-            let mut disk = Vec::new();
-            if let Some(to) = disk_to {
-                // Everything on disk after `to` is also in memory.
-                let mut chunks = self.inner.disk.chunks(r, mint, to)?;
-                chunks.sort_by_key(|(seq, _)| *seq);
-                for (_, c) in chunks {
-                    Chunk::decode_stored(&c, mint, to, &mut disk)?;
-                }
-            }
-            let samples = if disk.is_empty() {
-                merge(mem)
-            } else {
-                merge_two(disk, mem)
-            };
+            let samples = self.with_disk(r, mint, mem, disk_to)?;
             if !samples.is_empty() {
                 out.push(SeriesSamples { labels, samples });
             }
         }
         Ok(out)
+    }
+
+    fn generation(&self) -> u64 {
+        self.head_read().map_or(0, |h| h.series.len() as u64)
+    }
+
+    fn series_refs(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<(SeriesRef, Labels)>, StoreError> {
+        let refs = self.matching(matchers, mint, maxt)?;
+        let head = self.head_read()?;
+        let mut v: Vec<(SeriesRef, Labels)> = refs
+            .into_iter()
+            .map(|r| (r, head.index.labels(r)))
+            .collect();
+        v.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+        Ok(v)
+    }
+
+    fn read_refs(
+        &self,
+        refs: &[SeriesRef],
+        mint: i64,
+        maxt: i64,
+        newest: bool,
+        out: &mut Vec<Sample>,
+        ends: &mut Vec<usize>,
+    ) -> Result<(), StoreError> {
+        /// What the head holds of one series.
+        enum Part {
+            Newest(Sample),
+            Held(Vec<(i64, f64)>, Option<i64>),
+            Nothing,
+        }
+        let mut parts = Vec::with_capacity(refs.len());
+        {
+            let head = self.head_read()?;
+            for &r in refs {
+                let s = head.series.get(r.0 as usize);
+                // The newest sample appended since the start is at hand, undecoded.
+                parts.push(
+                    if newest
+                        && let Some(s) = s
+                        && s.max_t > s.disk_max_t
+                        && (mint..=maxt).contains(&s.max_t)
+                    {
+                        Part::Newest(Sample {
+                            t: s.max_t,
+                            v: s.last_value(),
+                        })
+                    } else {
+                        match Self::head_part(&head, r, mint, maxt)? {
+                            Some((mem, disk_to)) => Part::Held(mem, disk_to),
+                            None => Part::Nothing,
+                        }
+                    },
+                );
+            }
+        }
+        for (&r, part) in refs.iter().zip(parts) {
+            match part {
+                Part::Newest(x) => out.push(x),
+                Part::Held(mem, disk_to) => {
+                    let v = self.with_disk(r, mint, mem, disk_to)?;
+                    let keep = if newest { v.len().saturating_sub(1) } else { 0 };
+                    out.extend_from_slice(&v[keep..]);
+                }
+                Part::Nothing => {}
+            }
+            ends.push(out.len());
+        }
+        Ok(())
     }
 
     fn series(
