@@ -31,10 +31,7 @@ fn fired(scenario: Option<&str>, minutes: i64) -> BTreeSet<String> {
     let sc = scenario.map(|s| Scenario::parse("test.yaml", s).unwrap());
     let mut sim = Simulator::new(cfg, sc.as_ref(), None).unwrap();
     let r = record(&mut sim, minutes);
-    let mut src = MemSource::new();
-    for (l, s) in r.series {
-        src.add(l, s);
-    }
+    let src: MemSource = r.series.into_iter().collect();
     let mut groups: Vec<Group> = builtin::groups(0.7)
         .unwrap()
         .into_iter()

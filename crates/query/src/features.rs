@@ -203,11 +203,23 @@ pub fn signal_values(
     windows: &[&[Option<f64>]],
     spec: FeatureSpec,
 ) -> Option<Vec<f64>> {
+    let mut values = Vec::with_capacity(windows.len() * (WindowStats::NAMES.len() + 3));
+    signal_values_into(kind, windows, spec, &mut values).then_some(values)
+}
+
+/// [`signal_values`] written over `values` (its allocation kept); false when no signal has a
+/// point in the short window.
+pub fn signal_values_into(
+    kind: ObjectKind,
+    windows: &[&[Option<f64>]],
+    spec: FeatureSpec,
+    values: &mut Vec<f64>,
+) -> bool {
     let step = spec.step.max(1);
     let step_secs = step as f64 / 1000.0;
     let block = (TREND_BLOCK_MS / step).max(1) as usize;
     let w = spec.short_steps();
-    let mut values = Vec::with_capacity(windows.len() * (WindowStats::NAMES.len() + 3));
+    values.clear();
     let mut present = false;
     for (s, points) in signals(kind).iter().zip(windows) {
         let short = &points[points.len().saturating_sub(w + 1)..];
@@ -228,7 +240,7 @@ pub fn signal_values(
             }
         }
     }
-    present.then_some(values)
+    present
 }
 
 /// Evaluates `expr` over the grid and files each series under its object.

@@ -132,13 +132,7 @@ impl MemSource {
                 i
             }
         };
-        let s = &mut self.series[i].samples;
-        for (t, v) in samples {
-            match s.binary_search_by_key(&t, |x| x.t) {
-                Ok(j) => s[j].v = v,
-                Err(j) => s.insert(j, Sample { t, v }),
-            }
-        }
+        put(&mut self.series[i].samples, samples);
     }
 
     /// Removes every series.
@@ -176,6 +170,63 @@ impl MemSource {
     }
 }
 
+/// Adds samples to a time-ordered list; a sample at an existing timestamp replaces it.
+fn put(s: &mut Vec<Sample>, samples: impl IntoIterator<Item = (i64, f64)>) {
+    for (t, v) in samples {
+        if s.last().is_none_or(|l| l.t < t) {
+            s.push(Sample { t, v });
+            continue;
+        }
+        match s.binary_search_by_key(&t, |x| x.t) {
+            Ok(j) => s[j].v = v,
+            Err(j) => s.insert(j, Sample { t, v }),
+        }
+    }
+}
+
+/// Many series at once: what [`MemSource::add`] does for each, sorting once.
+impl Extend<(Labels, Vec<(i64, f64)>)> for MemSource {
+    fn extend<I: IntoIterator<Item = (Labels, Vec<(i64, f64)>)>>(&mut self, iter: I) {
+        let mut new: Vec<(Labels, Vec<(i64, f64)>)> = iter.into_iter().collect();
+        new.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut fresh: Vec<SeriesSamples> = Vec::new();
+        for (labels, samples) in new {
+            if self
+                .series
+                .binary_search_by(|s| s.labels.cmp(&labels))
+                .is_ok()
+            {
+                self.add(labels, samples);
+                continue;
+            }
+            match fresh.last_mut() {
+                Some(f) if f.labels == labels => put(&mut f.samples, samples),
+                _ => {
+                    let mut s = SeriesSamples {
+                        labels,
+                        samples: Vec::new(),
+                    };
+                    put(&mut s.samples, samples);
+                    fresh.push(s);
+                }
+            }
+        }
+        if !fresh.is_empty() {
+            self.generation += 1;
+            self.series.extend(fresh);
+            self.series.sort_by(|a, b| a.labels.cmp(&b.labels));
+        }
+    }
+}
+
+impl FromIterator<(Labels, Vec<(i64, f64)>)> for MemSource {
+    fn from_iter<I: IntoIterator<Item = (Labels, Vec<(i64, f64)>)>>(iter: I) -> Self {
+        let mut src = Self::new();
+        src.extend(iter);
+        src
+    }
+}
+
 impl Source for MemSource {
     fn select(
         &self,
@@ -209,11 +260,23 @@ impl MemSource {
             .all(|m| m.matches(s.labels.get(&m.name).unwrap_or("")))
     }
 
-    /// Where a series' samples in `[mint, maxt]` are.
+    /// Where a series' samples in `[mint, maxt]` are. Reads are mostly of the newest few
+    /// samples: those are looked for from the end before searching.
     fn span(s: &SeriesSamples, mint: i64, maxt: i64) -> std::ops::Range<usize> {
-        let from = s.samples.partition_point(|x| x.t < mint);
-        let to = s.samples.partition_point(|x| x.t <= maxt);
-        from..to.max(from)
+        let x = &s.samples;
+        let to = if x.last().is_some_and(|l| l.t <= maxt) {
+            x.len()
+        } else {
+            x.partition_point(|p| p.t <= maxt)
+        };
+        let mut from = to;
+        for _ in 0..8 {
+            if from == 0 || x[from - 1].t < mint {
+                return from..to;
+            }
+            from -= 1;
+        }
+        x[..from].partition_point(|p| p.t < mint)..to
     }
 }
 

@@ -31,10 +31,7 @@ fn simulate(scenario: &str, minutes: i64) -> (MemSource, Vec<K8sEvent>, Truth, i
     let mut sim = Simulator::new(cfg, Some(&scenario), None).unwrap();
     let t0 = sim.now();
     let r = record(&mut sim, minutes);
-    let mut src = MemSource::new();
-    for (l, s) in r.series {
-        src.add(l, s);
-    }
+    let src: MemSource = r.series.into_iter().collect();
     (src, r.events, sim.truth().clone(), t0)
 }
 

@@ -76,10 +76,7 @@ fn every_signal_plans_to_what_the_engine_gives() {
     let mut sim = Simulator::new(cfg, None, None).unwrap();
     let t0 = sim.now();
     let r = record(&mut sim, 45);
-    let mut src = MemSource::new();
-    for (l, s) in r.series {
-        src.add(l, s);
-    }
+    let src: MemSource = r.series.into_iter().collect();
     let engine = Engine::new(EngineOptions::default());
     let exprs: Vec<&str> = POD_SIGNALS
         .iter()
@@ -174,6 +171,25 @@ proptest! {
     #[test]
     fn plans_answer_as_the_engine_does(spec in series()) {
         let src = source(&spec);
+        // Adding series one by one or all at once holds the same.
+        let mut all = Vec::new();
+        for m in [kubepulse_store::Matcher::equal("__name__", "g"), kubepulse_store::Matcher::equal("__name__", "h")] {
+            for s in src.select(&[m], 0, i64::MAX).unwrap() {
+                let samples: Vec<(i64, f64)> = s.samples.iter().map(|x| (x.t, x.v)).collect();
+                all.push((s.labels.clone(), samples.clone()));
+                all.push((s.labels, samples));
+            }
+        }
+        let bulk: MemSource = all.into_iter().collect();
+        let bits = |src: &MemSource| -> Vec<(Labels, Vec<(i64, u64)>)> {
+            let m = [kubepulse_store::Matcher::equal("__name__", "g")];
+            src.select(&m, 0, i64::MAX)
+                .unwrap()
+                .into_iter()
+                .map(|s| (s.labels, s.samples.iter().map(|x| (x.t, x.v.to_bits())).collect()))
+                .collect()
+        };
+        prop_assert_eq!(bits(&bulk), bits(&src));
         let engine = Engine::new(EngineOptions::default());
         let lookback = engine.options().lookback;
         let mut set = PlanSet::build(&src, EXPRS, 0, i64::MAX, lookback).unwrap();

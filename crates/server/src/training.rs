@@ -42,10 +42,7 @@ impl Episode {
         let mut sim = Simulator::new(cfg, None, None)?;
         let r = record(&mut sim, minutes);
         let nodes = count_nodes(r.series.iter().map(|s| &s.0));
-        let mut src = MemSource::new();
-        for (l, s) in r.series {
-            src.add(l, s);
-        }
+        let src: MemSource = r.series.into_iter().collect();
         Ok(Self {
             src,
             events: r.events,
@@ -81,13 +78,14 @@ impl Episode {
                 );
             }
         }
-        let mut src = MemSource::new();
+        let mut series = Vec::with_capacity(samples.len());
         for (id, s) in samples {
             let l = labels
                 .get(&id)
                 .with_context(|| format!("{}: series {id} has no labels", dir.display()))?;
-            src.add(l.clone(), s);
+            series.push((l.clone(), s));
         }
+        let mut src: MemSource = series.into_iter().collect();
         // Container logs become the per-level line counters a server keeps.
         let mut logs: Vec<kubepulse_model::LogRecord> = r.jsonl("logs.jsonl.zst")?;
         logs.sort_by_key(|l| l.t_ns);
@@ -101,9 +99,7 @@ impl Episode {
             next = upto;
             counts.sample(t);
         }
-        for (l, s) in counts.series() {
-            src.add(l, s);
-        }
+        src.extend(counts.series());
         let mut events: Vec<K8sEvent> = r.jsonl("events.jsonl.zst")?;
         events.sort_by_key(|e| e.last_timestamp);
         Ok(Self {

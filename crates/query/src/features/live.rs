@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use kubepulse_model::{K8sEvent, Labels};
 
 use super::{
-    FeatureRow, FeatureSpec, ObjectKind, events, grid, signal_values, signals, window_len,
+    FeatureRow, FeatureSpec, ObjectKind, events, grid, signal_values_into, signals, window_len,
 };
 use crate::plan::PlanSet;
 use crate::{Engine, IdSource, QueryError, Source};
@@ -59,8 +59,12 @@ pub struct Tracker {
     keys: Vec<Key>,
     rings: Vec<Vec<Option<f64>>>,
     index: HashMap<Key, usize>,
+    /// Objects in key order.
+    order: Vec<usize>,
     head: usize,
     plan: Option<Planned>,
+    /// The rows of the last call, their allocations reused.
+    rows: Vec<FeatureRow>,
 }
 
 impl Tracker {
@@ -73,19 +77,22 @@ impl Tracker {
             keys: Vec::new(),
             rings: Vec::new(),
             index: HashMap::new(),
+            order: Vec::new(),
             head: 0,
             plan: None,
+            rows: Vec::new(),
         }
     }
 
-    /// Brings the windows up to `t` (rounded down to a step) and returns every object's row.
+    /// Brings the windows up to `t` (rounded down to a step) and returns every object's row,
+    /// in key order.
     pub fn advance(
         &mut self,
         engine: &Engine,
         src: &dyn Source,
         events: &[K8sEvent],
         t: i64,
-    ) -> Result<Vec<FeatureRow>, QueryError> {
+    ) -> Result<&[FeatureRow], QueryError> {
         let step = self.spec.step.max(1);
         let len = window_len(self.spec);
         let t = t - t.rem_euclid(step);
@@ -101,38 +108,54 @@ impl Tracker {
                 Some(ids) => self.fill_planned(engine, ids, from, t, new)?,
                 None => self.fill_evaluated(engine, src, from, t, new)?,
             }
+            if self.order.len() != self.keys.len() {
+                let mut order: Vec<usize> = (0..self.keys.len()).collect();
+                order.sort_by(|&a, &b| self.keys[a].cmp(&self.keys[b]));
+                self.order = order;
+            }
             self.last = Some(t);
         }
         let index = events::EventIndex::new(events, self.kind);
         let at = self.last.unwrap_or(t);
-        let mut rows = Vec::with_capacity(self.keys.len());
-        let mut slices: Vec<&[Option<f64>]> = Vec::new();
         let n = signals(self.kind).len();
-        for (key, ring) in self.keys.iter().zip(&self.rings) {
+        let mut slices: Vec<&[Option<f64>]> = Vec::with_capacity(n);
+        let mut used = 0;
+        for &o in &self.order {
+            let (key, ring) = (&self.keys[o], &self.rings[o]);
             slices.clear();
             slices.extend((0..n).map(|i| {
                 let base = i * 2 * len + self.head + 1;
                 &ring[base..base + len]
             }));
-            if let Some(mut values) = signal_values(self.kind, &slices, self.spec) {
-                index.counts(
-                    key,
-                    at,
-                    self.spec.window,
-                    self.spec.long_window,
-                    &mut values,
-                );
-                rows.push(FeatureRow {
+            if used == self.rows.len() {
+                self.rows.push(FeatureRow {
                     kind: self.kind,
-                    namespace: key.0.clone(),
-                    name: key.1.clone(),
+                    namespace: String::new(),
+                    name: String::new(),
                     t: at,
-                    values,
+                    values: Vec::new(),
                 });
             }
+            let row = &mut self.rows[used];
+            if !signal_values_into(self.kind, &slices, self.spec, &mut row.values) {
+                continue;
+            }
+            index.counts(
+                key,
+                at,
+                self.spec.window,
+                self.spec.long_window,
+                &mut row.values,
+            );
+            if (&row.namespace, &row.name) != (&key.0, &key.1) {
+                row.namespace.clone_from(&key.0);
+                row.name.clone_from(&key.1);
+            }
+            row.t = at;
+            used += 1;
         }
-        rows.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        Ok(rows)
+        self.rows.truncate(used);
+        Ok(&self.rows)
     }
 
     /// Moves every window `new` steps on, the new points missing until filled.
@@ -261,6 +284,7 @@ impl Tracker {
         let keys = std::mem::take(&mut self.keys);
         let rings = std::mem::take(&mut self.rings);
         self.index.clear();
+        self.order.clear();
         for (key, ring) in keys.into_iter().zip(rings) {
             if ring.iter().any(Option::is_some) {
                 self.index.insert(key.clone(), self.keys.len());

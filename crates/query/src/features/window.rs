@@ -57,6 +57,9 @@ impl WindowStats {
     }
 }
 
+/// Block maxima a trend gathers on the stack; more use the heap.
+const STACK_BLOCKS: usize = 32;
+
 /// Statistics of `points` (oldest first, `None` for missing), spaced `step_secs` apart.
 pub fn stats(points: &[Option<f64>], step_secs: f64) -> WindowStats {
     let n = points.len().max(1) as f64;
@@ -66,17 +69,23 @@ pub fn stats(points: &[Option<f64>], step_secs: f64) -> WindowStats {
                 .map(|v| (i as f64 * step_secs, v))
         })
     };
-    let (mut k, mut sum, mut min, mut max) = (0usize, 0.0, f64::INFINITY, f64::NEG_INFINITY);
-    let mut last = None;
-    for (_, v) in present() {
+    // One pass for the sums, one for the centred moments.
+    let (mut k, mut sum, mut st, mut min, mut max) =
+        (0usize, 0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut first, mut last) = (f64::NAN, f64::NAN);
+    for (t, v) in present() {
+        if k == 0 {
+            first = v;
+        }
         k += 1;
         sum += v;
+        st += t;
         min = min.min(v);
         max = max.max(v);
-        last = Some(v);
+        last = v;
     }
     let missing = 1.0 - k as f64 / n;
-    let Some(last) = last else {
+    if k == 0 {
         return WindowStats {
             last: f64::NAN,
             mean: f64::NAN,
@@ -87,10 +96,21 @@ pub fn stats(points: &[Option<f64>], step_secs: f64) -> WindowStats {
             volatility: 0.0,
             missing,
         };
+    }
+    let (slope, curvature) = fit_moments(present(), k, st, sum);
+    // The differences between consecutive points sum to `last - first`.
+    let volatility = if k < 3 {
+        0.0
+    } else {
+        let dm = (last - first) / (k - 1) as f64;
+        let mut prev = first;
+        let var = present().skip(1).fold(0.0, |acc, (_, v)| {
+            let d = v - prev - dm;
+            prev = v;
+            acc + d * d
+        });
+        (var / (k - 1) as f64).sqrt()
     };
-    let diffs = || present().zip(present().skip(1)).map(|(a, b)| b.1 - a.1);
-    let volatility = std_dev(diffs);
-    let (slope, curvature) = fit(present);
     WindowStats {
         last,
         mean: sum / k as f64,
@@ -131,23 +151,32 @@ pub fn envelope_trend(points: &[Option<f64>], step_secs: f64, block: usize) -> (
     let block = block.max(1);
     // Blocks end at the newest point, so the last block is always whole.
     let skip = points.len() % block;
-    let maxima = || {
-        points[skip..]
-            .chunks(block)
-            .enumerate()
-            .filter_map(move |(i, c)| {
-                let m = c
-                    .iter()
-                    .flatten()
-                    .copied()
-                    .filter(|v| v.is_finite())
-                    .fold(f64::NEG_INFINITY, f64::max);
-                m.is_finite().then_some(((i * block) as f64 * step_secs, m))
-            })
-    };
-    match maxima().next_back() {
-        Some((_, last)) if maxima().nth(1).is_some() => (fit(maxima).0, last),
+    let maxima = points[skip..]
+        .chunks(block)
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let m = c
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|v| v.is_finite())
+                .fold(f64::NEG_INFINITY, f64::max);
+            m.is_finite().then_some(((i * block) as f64 * step_secs, m))
+        });
+    let trend = |m: &[(f64, f64)]| match m {
+        [_, .., (_, last)] => (fit(m).0, *last),
         _ => (0.0, f64::NAN),
+    };
+    if points.len() / block < STACK_BLOCKS {
+        let mut buf = [(0.0, 0.0); STACK_BLOCKS];
+        let mut n = 0;
+        for p in maxima {
+            buf[n] = p;
+            n += 1;
+        }
+        trend(&buf[..n])
+    } else {
+        trend(&maxima.collect::<Vec<_>>())
     }
 }
 
@@ -167,22 +196,15 @@ pub fn seconds_to(last: f64, slope: f64, limit: f64, cap: f64) -> f64 {
     (gap / slope).min(cap)
 }
 
-fn std_dev<I: Iterator<Item = f64>>(v: impl Fn() -> I) -> f64 {
-    let (n, sum) = v().fold((0usize, 0.0), |(n, s), x| (n + 1, s + x));
-    if n < 2 {
-        return 0.0;
-    }
-    let m = sum / n as f64;
-    (v().map(|x| (x - m).powi(2)).sum::<f64>() / n as f64).sqrt()
-}
-
 /// Slope of the least-squares line, and the second-order coefficient of the least-squares
 /// parabola, over centred times (0 when there are too few points).
-/// `p` yields the points afresh at each call (the fit makes two passes without storing them).
-fn fit<I: Iterator<Item = (f64, f64)>>(p: impl Fn() -> I) -> (f64, f64) {
-    let (n, st, sv0) = p().fold((0usize, 0.0, 0.0), |(n, a, b), (t, v)| {
-        (n + 1, a + t, b + v)
-    });
+fn fit(p: &[(f64, f64)]) -> (f64, f64) {
+    let (st, sv) = p.iter().fold((0.0, 0.0), |(a, b), (t, v)| (a + t, b + v));
+    fit_moments(p.iter().copied(), p.len(), st, sv)
+}
+
+/// [`fit`] of the `n` points `p` yields, whose times sum to `st` and values to `sv0`.
+fn fit_moments(p: impl Iterator<Item = (f64, f64)>, n: usize, st: f64, sv0: f64) -> (f64, f64) {
     if n < 2 {
         return (0.0, 0.0);
     }
@@ -191,7 +213,7 @@ fn fit<I: Iterator<Item = (f64, f64)>>(p: impl Fn() -> I) -> (f64, f64) {
     let vm = sv0 / k;
     // Centred moments of t and v.
     let (mut s2, mut s3, mut s4, mut sv, mut s2v) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for (t, v) in p() {
+    for (t, v) in p {
         let (x, y) = (t - tm, v - vm);
         s2 += x * x;
         s3 += x * x * x;

@@ -73,7 +73,7 @@ pub fn score_once(p: &Predictor, read: &dyn Read, append: &dyn Append) -> anyhow
         ..EventQuery::default()
     })?;
     let src = StoreSource(read);
-    let mut rows = Vec::new();
+    let mut scored = Vec::new();
     {
         let mut guard = p
             .trackers
@@ -86,10 +86,10 @@ pub fn score_once(p: &Predictor, read: &dyn Read, append: &dyn Append) -> anyhow
             ]
         });
         for t in trackers.iter_mut() {
-            rows.extend(t.advance(&p.engine, &src, &events, now)?);
+            let rows = t.advance(&p.engine, &src, &events, now)?;
+            scored.extend(score_rows(&model, rows, &p.cluster));
         }
     }
-    let mut scored = score_rows(&model, &rows, &p.cluster);
     hold_alarms(p, &mut scored);
     let silent_after = SILENT_STEPS * spec.step as f64 / 1000.0;
     for s in scored.iter_mut().filter(|s| s.subject.kind == "node") {
