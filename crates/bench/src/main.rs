@@ -107,6 +107,10 @@ enum What {
         /// Timed runs (the best is reported).
         #[arg(long, default_value_t = 5)]
         reps: usize,
+        /// Also keep the features up to date from the embedded store (the series written to
+        /// it first), as `kubepulse serve` does.
+        #[arg(long)]
+        store: bool,
     },
     /// Streaming anomaly detection: point updates per second and state per series.
     Anomaly {
@@ -249,9 +253,12 @@ async fn run(
         }
         What::Disk { nodes, pods, hours } => disk::run(bin, tmp, client, nodes, pods, hours).await,
         What::Query { pods, hours, reps } => query::run(bin, tmp, client, pods, hours, reps).await,
-        What::Scoring { pods, model, reps } => {
-            predict::scoring(bin, tmp, model.as_deref(), pods, reps)
-        }
+        What::Scoring {
+            pods,
+            model,
+            reps,
+            store,
+        } => predict::scoring(bin, tmp, model.as_deref(), pods, reps, store),
         What::Training { seeds, hours } => predict::training(bin, tmp, &seeds, hours),
         What::Anomaly { series, points } => predict::anomaly(series, points),
         What::Rules { series, groups } => rules::run(tmp, client, series, groups).await,

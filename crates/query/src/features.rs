@@ -138,7 +138,7 @@ pub fn context_mask(kind: ObjectKind) -> Vec<bool> {
 }
 
 /// Object key → one value (or none) per step of the grid.
-type Grid = BTreeMap<(String, String), Vec<Option<f64>>>;
+type Grid = BTreeMap<(String, String), Vec<f64>>;
 
 /// Features of every object of `kind` with data, for every step from `start` to `end`; `events`
 /// are the Kubernetes events of that time (and of the long window before it).
@@ -163,9 +163,9 @@ pub fn compute(
     let mut objects: Vec<&(String, String)> = grids.iter().flat_map(|g| g.keys()).collect();
     objects.sort();
     objects.dedup();
-    let absent = vec![None; long + 1];
+    let absent = vec![f64::NAN; long + 1];
     let mut rows = Vec::new();
-    let mut windows: Vec<&[Option<f64>]> = Vec::with_capacity(grids.len());
+    let mut windows: Vec<&[f64]> = Vec::with_capacity(grids.len());
     for key in objects {
         for i in long..len {
             let t = from + i as i64 * step;
@@ -196,13 +196,9 @@ pub fn window_len(spec: FeatureSpec) -> usize {
 }
 
 /// The signal features of one object from its signals' points over the long window (one slice
-/// per signal of `kind`, each [`window_len`] long, newest last, `None` where missing); `None`
+/// per signal of `kind`, each [`window_len`] long, newest last, NaN where missing); `None`
 /// when no signal has a point in the short window. Event counts follow them in a full row.
-pub fn signal_values(
-    kind: ObjectKind,
-    windows: &[&[Option<f64>]],
-    spec: FeatureSpec,
-) -> Option<Vec<f64>> {
+pub fn signal_values(kind: ObjectKind, windows: &[&[f64]], spec: FeatureSpec) -> Option<Vec<f64>> {
     let mut values = Vec::with_capacity(windows.len() * (WindowStats::NAMES.len() + 3));
     signal_values_into(kind, windows, spec, &mut values).then_some(values)
 }
@@ -211,7 +207,7 @@ pub fn signal_values(
 /// point in the short window.
 pub fn signal_values_into(
     kind: ObjectKind,
-    windows: &[&[Option<f64>]],
+    windows: &[&[f64]],
     spec: FeatureSpec,
     values: &mut Vec<f64>,
 ) -> bool {
@@ -263,10 +259,10 @@ fn grid(
         let Some(key) = live::object_key(kind, &s.labels) else {
             continue;
         };
-        let points = out.entry(key).or_insert_with(|| vec![None; len]);
+        let points = out.entry(key).or_insert_with(|| vec![f64::NAN; len]);
         for (t, v) in s.points {
             if let Some(p) = points.get_mut(((t - from) / step) as usize) {
-                *p = Some(v);
+                *p = v;
             }
         }
     }

@@ -144,6 +144,10 @@ pub struct PlanSet {
     values: Vec<f64>,
     present: Vec<bool>,
     inputs: Vec<Option<f64>>,
+    /// Buffers of [`PlanSet::eval`], kept between calls.
+    buf: Vec<Sample>,
+    ends: Vec<usize>,
+    pts: Vec<(i64, f64)>,
 }
 
 impl PlanSet {
@@ -168,6 +172,9 @@ impl PlanSet {
             values: Vec::new(),
             present: Vec::new(),
             inputs: Vec::new(),
+            buf: Vec::new(),
+            ends: Vec::new(),
+            pts: Vec::new(),
         };
         for text in exprs {
             let expr = crate::parse::parse(text).map_err(|e| QueryError::Parse(e.render(text)))?;
@@ -179,6 +186,17 @@ impl PlanSet {
             }
             .vector(&expr)?;
             set.outputs.push(out);
+        }
+        // Series read in id order read memory in order.
+        for b in &mut set.batches {
+            let mut pairs: Vec<(u64, u32)> = b
+                .ids
+                .iter()
+                .copied()
+                .zip(b.inputs.iter().copied())
+                .collect();
+            pairs.sort_unstable();
+            (b.ids, b.inputs) = pairs.into_iter().unzip();
         }
         set.values = vec![0.0; set.nodes.len()];
         set.present = vec![false; set.nodes.len()];
@@ -264,7 +282,14 @@ impl PlanSet {
 
     /// Evaluates every expression at `t` (ms); read the results with [`PlanSet::value`].
     pub fn eval(&mut self, src: &dyn IdSource, t: i64) -> Result<(), QueryError> {
+        let w = std::time::Instant::now();
         self.read_inputs(src, t)?;
+        eprintln!(
+            "PROBE read {:?} inputs {} nodes {}",
+            w.elapsed(),
+            self.reads.len(),
+            self.nodes.len()
+        );
         for i in 0..self.nodes.len() {
             let v = self.eval_node(self.nodes[i], t);
             self.present[i] = v.is_some();
@@ -274,13 +299,11 @@ impl PlanSet {
     }
 
     fn read_inputs(&mut self, src: &dyn IdSource, t: i64) -> Result<(), QueryError> {
-        let mut buf: Vec<Sample> = Vec::new();
-        let mut ends = Vec::new();
-        let mut pts: Vec<(i64, f64)> = Vec::new();
+        let (buf, ends, pts) = (&mut self.buf, &mut self.ends, &mut self.pts);
         for b in &self.batches {
             buf.clear();
             ends.clear();
-            src.read_ids(&b.ids, t - b.back, t, b.newest, &mut buf, &mut ends)?;
+            src.read_ids(&b.ids, t - b.back, t, b.newest, buf, ends)?;
             let mut start = 0;
             for (k, &input) in b.inputs.iter().enumerate() {
                 let end = ends.get(k).copied().unwrap_or(start).min(buf.len());
@@ -302,7 +325,7 @@ impl PlanSet {
                                 .map(|s| (s.t, s.v)),
                         );
                         f.eval(Window {
-                            pts: &pts,
+                            pts,
                             t,
                             end: t,
                             range,

@@ -313,11 +313,16 @@ impl IdSource for MemSource {
     ) -> Result<(), QueryError> {
         for &id in ids {
             if let Some(s) = usize::try_from(id).ok().and_then(|i| self.series.get(i)) {
-                let mut span = Self::span(s, mint, maxt);
-                if newest && span.len() > 1 {
-                    span.start = span.end - 1;
+                if newest {
+                    let x = &s.samples;
+                    let at = match x.last() {
+                        Some(l) if l.t <= maxt => Some(l),
+                        _ => x[..x.partition_point(|p| p.t <= maxt)].last(),
+                    };
+                    out.extend(at.filter(|p| p.t >= mint));
+                } else {
+                    out.extend_from_slice(&s.samples[Self::span(s, mint, maxt)]);
                 }
-                out.extend_from_slice(&s.samples[span]);
             }
             ends.push(out.len());
         }

@@ -54,10 +54,10 @@ pub struct Tracker {
     kind: ObjectKind,
     spec: FeatureSpec,
     last: Option<i64>,
-    /// Per object, per signal, a ring of [`window_len`] points stored twice in a row, so that
-    /// the window, oldest first, is always one slice: `[head + 1, head + len]`.
+    /// Per object, per signal, a ring of [`window_len`] points (NaN where missing), the newest
+    /// at `head`.
     keys: Vec<Key>,
-    rings: Vec<Vec<Option<f64>>>,
+    rings: Vec<Vec<f64>>,
     index: HashMap<Key, usize>,
     /// Objects in key order.
     order: Vec<usize>,
@@ -65,6 +65,8 @@ pub struct Tracker {
     plan: Option<Planned>,
     /// The rows of the last call, their allocations reused.
     rows: Vec<FeatureRow>,
+    /// One object's windows in time order, while its row is computed.
+    scratch: Vec<f64>,
 }
 
 impl Tracker {
@@ -81,6 +83,7 @@ impl Tracker {
             head: 0,
             plan: None,
             rows: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -118,15 +121,20 @@ impl Tracker {
         let index = events::EventIndex::new(events, self.kind);
         let at = self.last.unwrap_or(t);
         let n = signals(self.kind).len();
-        let mut slices: Vec<&[Option<f64>]> = Vec::with_capacity(n);
         let mut used = 0;
+        let oldest = (self.head + 1) % len;
+        self.scratch.resize(n * len, f64::NAN);
         for &o in &self.order {
             let (key, ring) = (&self.keys[o], &self.rings[o]);
-            slices.clear();
-            slices.extend((0..n).map(|i| {
-                let base = i * 2 * len + self.head + 1;
-                &ring[base..base + len]
-            }));
+            for (w, r) in self
+                .scratch
+                .chunks_exact_mut(len)
+                .zip(ring.chunks_exact(len))
+            {
+                w[..len - oldest].copy_from_slice(&r[oldest..]);
+                w[len - oldest..].copy_from_slice(&r[..oldest]);
+            }
+            let slices: Vec<&[f64]> = self.scratch.chunks_exact(len).collect();
             if used == self.rows.len() {
                 self.rows.push(FeatureRow {
                     kind: self.kind,
@@ -165,9 +173,8 @@ impl Tracker {
             self.head = (self.head + 1) % len;
             let head = self.head;
             for ring in &mut self.rings {
-                for w in ring.chunks_exact_mut(2 * len) {
-                    w[head] = None;
-                    w[head + len] = None;
+                for w in ring.chunks_exact_mut(len) {
+                    w[head] = f64::NAN;
                 }
             }
         }
@@ -183,7 +190,7 @@ impl Tracker {
         self.index.insert(key.clone(), i);
         self.keys.push(key);
         self.rings
-            .push(vec![None; signals(self.kind).len() * 2 * len]);
+            .push(vec![f64::NAN; signals(self.kind).len() * len]);
         i
     }
 
@@ -191,10 +198,7 @@ impl Tracker {
     fn set(&mut self, obj: usize, signal: usize, back: usize, v: f64) {
         let len = window_len(self.spec);
         let slot = (self.head + len - back) % len;
-        let base = signal * 2 * len;
-        let ring = &mut self.rings[obj];
-        ring[base + slot] = Some(v);
-        ring[base + slot + len] = Some(v);
+        self.rings[obj][signal * len + slot] = v;
     }
 
     /// Fills the new steps by evaluating each signal's PromQL over them.
@@ -211,8 +215,8 @@ impl Tracker {
             let g = grid(engine, src, s.expr, self.kind, from, t, step, new)?;
             for (key, points) in g {
                 let obj = self.object(key);
-                for (k, p) in points.into_iter().enumerate() {
-                    if let Some(v) = p {
+                for (k, v) in points.into_iter().enumerate() {
+                    if !v.is_nan() {
                         self.set(obj, i, new - 1 - k, v);
                     }
                 }
@@ -278,7 +282,8 @@ impl Tracker {
     /// Drops the objects with no point left in any window (their indices change, so only
     /// when no plan routes to them).
     fn forget_quiet(&mut self) {
-        if self.plan.is_some() || self.rings.iter().all(|r| r.iter().any(Option::is_some)) {
+        let seen = |r: &Vec<f64>| r.iter().any(|v| !v.is_nan());
+        if self.plan.is_some() || self.rings.iter().all(seen) {
             return;
         }
         let keys = std::mem::take(&mut self.keys);
@@ -286,7 +291,7 @@ impl Tracker {
         self.index.clear();
         self.order.clear();
         for (key, ring) in keys.into_iter().zip(rings) {
-            if ring.iter().any(Option::is_some) {
+            if seen(&ring) {
                 self.index.insert(key.clone(), self.keys.len());
                 self.keys.push(key);
                 self.rings.push(ring);

@@ -1,4 +1,5 @@
-//! Statistics of one signal over a window of evenly spaced points, some of them missing: level,
+//! Statistics of one signal over a window of evenly spaced points, some of them missing (NaN;
+//! any value that is not finite counts as missing): level,
 //! trend (slope and curvature of a least-squares fit), volatility, and a forecast of when the
 //! trend reaches a limit.
 
@@ -60,14 +61,15 @@ impl WindowStats {
 /// Block maxima a trend gathers on the stack; more use the heap.
 const STACK_BLOCKS: usize = 32;
 
-/// Statistics of `points` (oldest first, `None` for missing), spaced `step_secs` apart.
-pub fn stats(points: &[Option<f64>], step_secs: f64) -> WindowStats {
+/// Statistics of `points` (oldest first, NaN for missing), spaced `step_secs` apart.
+pub fn stats(points: &[f64], step_secs: f64) -> WindowStats {
     let n = points.len().max(1) as f64;
     let present = || {
-        points.iter().enumerate().filter_map(move |(i, p)| {
-            p.filter(|v| v.is_finite())
-                .map(|v| (i as f64 * step_secs, v))
-        })
+        points
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite())
+            .map(move |(i, &v)| (i as f64 * step_secs, v))
     };
     // One pass for the sums, one for the centred moments.
     let (mut k, mut sum, mut st, mut min, mut max) =
@@ -97,18 +99,28 @@ pub fn stats(points: &[Option<f64>], step_secs: f64) -> WindowStats {
             missing,
         };
     }
-    let (slope, curvature) = fit_moments(present(), k, st, sum);
-    // The differences between consecutive points sum to `last - first`.
+    // One more pass: the fit's centred moments, and the spread of the differences between
+    // consecutive points (which sum to `last - first`).
+    let (tm, vm) = (st / k as f64, sum / k as f64);
+    let dm = if k > 1 {
+        (last - first) / (k - 1) as f64
+    } else {
+        0.0
+    };
+    let mut m = Moments::default();
+    let (mut prev, mut var) = (first, 0.0);
+    for (i, (t, v)) in present().enumerate() {
+        m.add(t - tm, v - vm);
+        if i > 0 {
+            let d = v - prev - dm;
+            var += d * d;
+        }
+        prev = v;
+    }
+    let (slope, curvature) = if k < 2 { (0.0, 0.0) } else { m.solve(k) };
     let volatility = if k < 3 {
         0.0
     } else {
-        let dm = (last - first) / (k - 1) as f64;
-        let mut prev = first;
-        let var = present().skip(1).fold(0.0, |acc, (_, v)| {
-            let d = v - prev - dm;
-            prev = v;
-            acc + d * d
-        });
         (var / (k - 1) as f64).sqrt()
     };
     WindowStats {
@@ -128,15 +140,16 @@ pub fn stats(points: &[Option<f64>], step_secs: f64) -> WindowStats {
 pub const RESET: f64 = 0.6;
 
 /// The points since the last reset.
-pub fn since_reset(points: &[Option<f64>]) -> &[Option<f64>] {
+pub fn since_reset(points: &[f64]) -> &[f64] {
     let mut start = 0;
-    let mut prev: Option<f64> = None;
-    for (i, p) in points.iter().enumerate() {
-        if let Some(v) = p.filter(|v| v.is_finite()) {
-            if prev.is_some_and(|q| q > 0.0 && v < RESET * q) {
+    // NaN until a point is seen: no comparison with it holds.
+    let mut prev = f64::NAN;
+    for (i, &v) in points.iter().enumerate() {
+        if v.is_finite() {
+            if prev > 0.0 && v < RESET * prev {
                 start = i;
             }
-            prev = Some(v);
+            prev = v;
         }
     }
     &points[start..]
@@ -146,7 +159,7 @@ pub fn since_reset(points: &[Option<f64>]) -> &[Option<f64>] {
 /// maxima of consecutive blocks of `block` points (the envelope that reaches a limit first,
 /// robust to a sawtooth shorter than a block), and the newest block's maximum. `(0, NaN)` when
 /// fewer than two blocks have a present point.
-pub fn envelope_trend(points: &[Option<f64>], step_secs: f64, block: usize) -> (f64, f64) {
+pub fn envelope_trend(points: &[f64], step_secs: f64, block: usize) -> (f64, f64) {
     let points = since_reset(points);
     let block = block.max(1);
     // Blocks end at the newest point, so the last block is always whole.
@@ -155,12 +168,9 @@ pub fn envelope_trend(points: &[Option<f64>], step_secs: f64, block: usize) -> (
         .chunks(block)
         .enumerate()
         .filter_map(|(i, c)| {
-            let m = c
-                .iter()
-                .flatten()
-                .copied()
-                .filter(|v| v.is_finite())
-                .fold(f64::NEG_INFINITY, f64::max);
+            let m = c.iter().fold(f64::NEG_INFINITY, |m, &v| {
+                if v.is_finite() && v > m { v } else { m }
+            });
             m.is_finite().then_some(((i * block) as f64 * step_secs, m))
         });
     let trend = |m: &[(f64, f64)]| match m {
@@ -208,34 +218,58 @@ fn fit_moments(p: impl Iterator<Item = (f64, f64)>, n: usize, st: f64, sv0: f64)
     if n < 2 {
         return (0.0, 0.0);
     }
-    let k = n as f64;
-    let tm = st / k;
-    let vm = sv0 / k;
-    // Centred moments of t and v.
-    let (mut s2, mut s3, mut s4, mut sv, mut s2v) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (tm, vm) = (st / n as f64, sv0 / n as f64);
+    let mut m = Moments::default();
     for (t, v) in p {
-        let (x, y) = (t - tm, v - vm);
-        s2 += x * x;
-        s3 += x * x * x;
-        s4 += x * x * x * x;
-        sv += x * y;
-        s2v += (x * x) * y;
+        m.add(t - tm, v - vm);
     }
-    if s2 <= 0.0 {
-        return (0.0, 0.0);
+    m.solve(n)
+}
+
+/// Centred moments of times `x` and values `y`, for the least-squares fits.
+#[derive(Debug, Default)]
+struct Moments {
+    s2: f64,
+    s3: f64,
+    s4: f64,
+    sv: f64,
+    s2v: f64,
+}
+
+impl Moments {
+    fn add(&mut self, x: f64, y: f64) {
+        let x2 = x * x;
+        self.s2 += x2;
+        self.s3 += x2 * x;
+        self.s4 += x2 * x2;
+        self.sv += x * y;
+        self.s2v += x2 * y;
     }
-    let slope = sv / s2;
-    if n < 3 {
-        return (slope, 0.0);
+
+    /// Slope and curvature from the moments of `n` points.
+    fn solve(&self, n: usize) -> (f64, f64) {
+        let Self {
+            s2,
+            s3,
+            s4,
+            sv,
+            s2v,
+        } = *self;
+        if s2 <= 0.0 {
+            return (0.0, 0.0);
+        }
+        let slope = sv / s2;
+        if n < 3 {
+            return (slope, 0.0);
+        }
+        // v = a + b x + c (x² - s2/k): solve the 2×2 system for b and c.
+        let q2 = s4 - s2 * s2 / n as f64;
+        let det = s2 * q2 - s3 * s3;
+        if det.abs() < f64::EPSILON * s2 * q2.abs().max(1.0) {
+            return (slope, 0.0);
+        }
+        (slope, (s2 * s2v - s3 * sv) / det)
     }
-    // v = a + b x + c (x² - s2/k): solve the 2×2 system for b and c.
-    let q2 = s4 - s2 * s2 / k;
-    let det = s2 * q2 - s3 * s3;
-    if det.abs() < f64::EPSILON * s2 * q2.abs().max(1.0) {
-        return (slope, 0.0);
-    }
-    let c = (s2 * s2v - s3 * sv) / det;
-    (slope, c)
 }
 
 #[cfg(test)]
@@ -249,8 +283,14 @@ mod tests {
     #[test]
     fn lines_parabolas_and_gaps() {
         // v = 2 + 0.5 t, 15 s apart, one point missing.
-        let line: Vec<Option<f64>> = (0..13)
-            .map(|i| (i != 4).then_some(2.0 + 0.5 * 15.0 * i as f64))
+        let line: Vec<f64> = (0..13)
+            .map(|i| {
+                if i == 4 {
+                    f64::NAN
+                } else {
+                    2.0 + 0.5 * 15.0 * i as f64
+                }
+            })
             .collect();
         let s = stats(&line, 15.0);
         assert!(close(s.slope, 0.5) && close(s.curvature, 0.0), "{s:?}");
@@ -258,13 +298,13 @@ mod tests {
         assert!(close(s.seconds_to(100.0, 3600.0), 16.0));
         assert_eq!(s.seconds_to(50.0, 3600.0), 0.0);
         // v = t², curvature 1.
-        let par: Vec<Option<f64>> = (0..13).map(|i| Some((i as f64 * 15.0).powi(2))).collect();
+        let par: Vec<f64> = (0..13).map(|i| (i as f64 * 15.0).powi(2)).collect();
         assert!(close(stats(&par, 15.0).curvature, 1.0));
         // Nothing present.
-        let none = stats(&[None, None], 15.0);
+        let none = stats(&[f64::NAN, f64::INFINITY], 15.0);
         assert!(none.last.is_nan() && none.missing == 1.0 && none.slope == 0.0);
         // A flat series never reaches a limit above it.
-        let flat = stats(&[Some(1.0); 5], 15.0);
+        let flat = stats(&[1.0; 5], 15.0);
         assert_eq!(flat.seconds_to(2.0, 600.0), 600.0);
         assert_eq!(flat.volatility, 0.0);
     }
@@ -273,22 +313,28 @@ mod tests {
     fn the_envelope_of_a_sawtooth_climbs_with_its_peaks() {
         // A sawtooth of period 4 around a line rising 0.01 per second; a 3-step burst
         // (shorter than a block) does not move the trend much, a gap does not stop it.
-        let points: Vec<Option<f64>> = (0..60)
-            .map(|i| (i != 30).then_some(0.5 + 0.01 * 15.0 * i as f64 + 0.1 * (i % 4) as f64))
+        let points: Vec<f64> = (0..60)
+            .map(|i| {
+                if i == 30 {
+                    f64::NAN
+                } else {
+                    0.5 + 0.01 * 15.0 * i as f64 + 0.1 * (i % 4) as f64
+                }
+            })
             .collect();
         let (slope, last) = envelope_trend(&points, 15.0, 4);
         assert!((slope - 0.01).abs() < 1e-9, "{slope}");
         assert!(close(last, 0.5 + 0.15 * 59.0 + 0.3), "{last}");
-        let (slope, last) = envelope_trend(&[None; 12], 15.0, 4);
+        let (slope, last) = envelope_trend(&[f64::NAN; 12], 15.0, 4);
         assert!(slope == 0.0 && last.is_nan());
         // A restart halfway: the trend is the climb after it, not the drop.
-        let restarted: Vec<Option<f64>> = (0..40)
+        let restarted: Vec<f64> = (0..40)
             .map(|i| {
-                Some(if i < 20 {
+                if i < 20 {
                     0.5 + 0.02 * i as f64
                 } else {
                     0.3 + 0.01 * (i - 20) as f64
-                })
+                }
             })
             .collect();
         let (slope, last) = envelope_trend(&restarted, 15.0, 4);

@@ -81,7 +81,7 @@ pub fn row(
         )));
     }
     let sigs = signals(kind);
-    let mut points = vec![vec![None; len]; sigs.len()];
+    let mut points = vec![vec![f64::NAN; len]; sigs.len()];
     let instant = req.window.is_none();
     for (i, (field, entry)) in entries.iter().enumerate() {
         let at = len - entries.len() + i;
@@ -110,9 +110,9 @@ pub fn row(
                 return Err(bad(format!("{place}: must be a finite number")));
             }
             if instant {
-                points[s].iter_mut().for_each(|p| *p = Some(v * factor));
+                points[s].iter_mut().for_each(|p| *p = v * factor);
             } else {
-                points[s][at] = Some(v * factor);
+                points[s][at] = v * factor;
             }
         }
     }
@@ -120,15 +120,15 @@ pub fn row(
         ObjectKind::Pod => POD_DEFAULTS,
         ObjectKind::Node => NODE_DEFAULTS,
     };
-    let given = points.iter().any(|p| p.iter().any(Option::is_some));
+    let given = points.iter().any(|p| p.iter().any(|v| !v.is_nan()));
     for (name, v) in defaults.iter().filter(|_| given) {
         if let Some(s) = sigs.iter().position(|x| x.name == *name)
-            && points[s].iter().all(Option::is_none)
+            && points[s].iter().all(|v| v.is_nan())
         {
-            points[s].iter_mut().for_each(|p| *p = Some(*v));
+            points[s].iter_mut().for_each(|p| *p = *v);
         }
     }
-    let windows: Vec<&[Option<f64>]> = points.iter().map(Vec::as_slice).collect();
+    let windows: Vec<&[f64]> = points.iter().map(Vec::as_slice).collect();
     let mut values = signal_values(kind, &windows, spec)
         .ok_or_else(|| bad("metrics: no known metric was given".into()))?;
     values.extend(std::iter::repeat_n(0.0, events::names(kind).len()));
