@@ -282,14 +282,7 @@ impl PlanSet {
 
     /// Evaluates every expression at `t` (ms); read the results with [`PlanSet::value`].
     pub fn eval(&mut self, src: &dyn IdSource, t: i64) -> Result<(), QueryError> {
-        let w = std::time::Instant::now();
         self.read_inputs(src, t)?;
-        eprintln!(
-            "PROBE read {:?} inputs {} nodes {}",
-            w.elapsed(),
-            self.reads.len(),
-            self.nodes.len()
-        );
         for i in 0..self.nodes.len() {
             let v = self.eval_node(self.nodes[i], t);
             self.present[i] = v.is_some();

@@ -9,6 +9,10 @@ use crate::{DAY_MS, SeriesRef};
 /// Samples per head chunk before it is cut.
 pub const CHUNK_SAMPLES: u32 = 120;
 
+/// Newest samples each series keeps undecoded, for short reads (a `rate` over the last minute
+/// at a 15-second scrape needs five, and one before them to know it has them all).
+pub const TAIL: usize = 6;
+
 /// What happened to one appended sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -44,6 +48,9 @@ pub struct MemSeries {
     /// starts after it needs nothing from the disk.
     pub disk_max_t: i64,
     last_bits: u64,
+    /// The newest samples appended in order, oldest first (`tail_len` of them).
+    tail: [(i64, f64); TAIL],
+    tail_len: u8,
 }
 
 impl Default for MemSeries {
@@ -56,6 +63,8 @@ impl Default for MemSeries {
             max_t: i64::MIN,
             disk_max_t: i64::MIN,
             last_bits: 0,
+            tail: [(0, 0.0); TAIL],
+            tail_len: 0,
         }
     }
 }
@@ -102,6 +111,13 @@ impl MemSeries {
                 open.enc.push(t, v);
                 self.max_t = t;
                 self.last_bits = v.to_bits();
+                if usize::from(self.tail_len) == TAIL {
+                    self.tail.rotate_left(1);
+                    self.tail[TAIL - 1] = (t, v);
+                } else {
+                    self.tail[usize::from(self.tail_len)] = (t, v);
+                    self.tail_len += 1;
+                }
             }
             Outcome::OutOfOrder => {
                 if let Err(i) = self.ooo.binary_search_by_key(&t, |s| s.0) {
@@ -173,6 +189,22 @@ impl MemSeries {
                 .copied()
                 .filter(|s| s.0 >= mint && s.0 <= maxt),
         );
+    }
+
+    /// The samples in `[mint, maxt]` when the tail holds them all (it holds every sample
+    /// from its oldest on, and that one is before `mint`, and no out-of-order sample is in
+    /// the range); `None` when they must be decoded.
+    pub fn tail_in(&self, mint: i64, maxt: i64) -> Option<&[(i64, f64)]> {
+        let tail = &self.tail[..usize::from(self.tail_len)];
+        if tail.len() < TAIL || tail[0].0 >= mint || self.max_t <= self.disk_max_t {
+            return None;
+        }
+        if self.ooo.iter().any(|s| s.0 >= mint && s.0 <= maxt) {
+            return None;
+        }
+        let from = tail.partition_point(|s| s.0 < mint);
+        let to = tail.partition_point(|s| s.0 <= maxt);
+        Some(&tail[from..to.max(from)])
     }
 
     /// The value of the newest sample appended (meaningful once one was, since the start).

@@ -133,6 +133,10 @@ fn reads_across_flushes(db: &Db) {
         assert_eq!(by_ref(db, t(from), t(to), true), expect[to..=to]);
     }
     assert_eq!(by_ref(db, t(899) + 1, i64::MAX, true), vec![]);
+    // The newest few, read from the samples each series keeps undecoded.
+    assert_eq!(by_ref(db, t(896), t(899), false), expect[896..=899]);
+    assert_eq!(by_ref(db, t(895) + 1, t(898), false), expect[896..=898]);
+    assert_eq!(by_ref(db, t(895), t(898), true), expect[898..=898]);
     // A flush with nothing new leaves everything on disk only.
     db.flush().unwrap();
     db.flush().unwrap();

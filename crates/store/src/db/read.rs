@@ -188,47 +188,61 @@ impl Read for Db {
         out: &mut Vec<Sample>,
         ends: &mut Vec<usize>,
     ) -> Result<(), StoreError> {
-        /// What the head holds of one series.
-        enum Part {
-            Newest(Sample),
-            Held(Vec<(i64, f64)>, Option<i64>),
-            Nothing,
-        }
-        let mut parts = Vec::with_capacity(refs.len());
+        // Memory first, under the lock; series that need the disk too are read after it and
+        // spliced in (rare: ranges older than what memory holds).
+        let mut later: Vec<(usize, SeriesRef, Vec<(i64, f64)>, Option<i64>)> = Vec::new();
+        let first = ends.len();
         {
             let head = self.head_read()?;
-            for &r in refs {
+            for (i, &r) in refs.iter().enumerate() {
                 let s = head.series.get(r.0 as usize);
                 // The newest sample appended since the start is at hand, undecoded.
-                parts.push(
-                    if newest
-                        && let Some(s) = s
-                        && s.max_t > s.disk_max_t
-                        && (mint..=maxt).contains(&s.max_t)
-                    {
-                        Part::Newest(Sample {
-                            t: s.max_t,
-                            v: s.last_value(),
-                        })
+                if newest
+                    && let Some(s) = s
+                    && s.max_t > s.disk_max_t
+                    && (mint..=maxt).contains(&s.max_t)
+                {
+                    out.push(Sample {
+                        t: s.max_t,
+                        v: s.last_value(),
+                    });
+                } else if let Some(tail) = s.and_then(|s| s.tail_in(mint, maxt)) {
+                    let keep = if newest {
+                        tail.len().saturating_sub(1)
                     } else {
-                        match Self::head_part(&head, r, mint, maxt)? {
-                            Some((mem, disk_to)) => Part::Held(mem, disk_to),
-                            None => Part::Nothing,
-                        }
-                    },
-                );
+                        0
+                    };
+                    out.extend(tail[keep..].iter().map(|&(t, v)| Sample { t, v }));
+                } else if let Some((held, disk_to)) = Self::head_part(&head, r, mint, maxt)? {
+                    if disk_to.is_some() {
+                        later.push((first + i, r, held, disk_to));
+                    } else {
+                        let v = merge(held);
+                        let keep = if newest { v.len().saturating_sub(1) } else { 0 };
+                        out.extend_from_slice(&v[keep..]);
+                    }
+                }
+                ends.push(out.len());
             }
         }
-        for (&r, part) in refs.iter().zip(parts) {
-            match part {
-                Part::Newest(x) => out.push(x),
-                Part::Held(mem, disk_to) => {
+        if later.is_empty() {
+            return Ok(());
+        }
+        let base = if first == 0 { 0 } else { ends[first - 1] };
+        let held: Vec<Sample> = out.drain(base..).collect();
+        let bounds: Vec<usize> = ends.drain(first..).collect();
+        let mut later = later.into_iter().peekable();
+        let mut from = base;
+        for (i, end) in bounds.into_iter().enumerate() {
+            match later.next_if(|l| l.0 == first + i) {
+                Some((_, r, mem, disk_to)) => {
                     let v = self.with_disk(r, mint, mem, disk_to)?;
                     let keep = if newest { v.len().saturating_sub(1) } else { 0 };
                     out.extend_from_slice(&v[keep..]);
                 }
-                Part::Nothing => {}
+                None => out.extend_from_slice(&held[from - base..end - base]),
             }
+            from = end;
             ends.push(out.len());
         }
         Ok(())
