@@ -109,14 +109,22 @@ pub fn stats(points: &[f64], step_secs: f64) -> WindowStats {
     };
     let mut m = Moments::default();
     let (mut prev, mut var) = (first, 0.0);
-    for (i, (t, v)) in present().enumerate() {
+    let mut add = |t: f64, v: f64| {
         m.add(t - tm, v - vm);
-        if i > 0 {
-            let d = v - prev - dm;
-            var += d * d;
-        }
+        let d = v - prev - dm;
+        var += d * d;
         prev = v;
+    };
+    // The first point has no difference before it: it is its own `prev`, and its term, dm²,
+    // is taken back below. A window with no gap is walked without the filter.
+    if k == points.len() {
+        for (i, &v) in points.iter().enumerate() {
+            add(i as f64 * step_secs, v);
+        }
+    } else {
+        present().for_each(|(t, v)| add(t, v));
     }
+    var = (var - dm * dm).max(0.0);
     let (slope, curvature) = if k < 2 { (0.0, 0.0) } else { m.solve(k) };
     let volatility = if k < 3 {
         0.0
