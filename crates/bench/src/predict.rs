@@ -235,6 +235,9 @@ fn run(bin: &Path, args: &[&str]) -> anyhow::Result<String> {
 }
 
 /// A simulated cluster's series for `minutes`, and its last step.
+/// A series' samples as the store takes them.
+type Samples = Vec<(i64, f64)>;
+
 /// Writes every series of `src` to an embedded store and times the features kept up to date
 /// from it: the best of `reps` runs of one new step (ms).
 fn from_store(
@@ -252,7 +255,7 @@ fn from_store(
     let all = kubepulse_query::Source::select(src, &[], i64::MIN, i64::MAX)?;
     eprintln!("writing {} series to the store", all.len());
     for chunk in all.chunks(1000) {
-        let owned: Vec<(Vec<(&str, &str)>, Vec<(i64, f64)>)> = chunk
+        let owned: Vec<(Vec<(&str, &str)>, Samples)> = chunk
             .iter()
             .map(|s| {
                 let l = s.labels.iter().map(|x| (x.name.as_str(), x.value.as_str()));

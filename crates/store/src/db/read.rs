@@ -33,6 +33,9 @@ impl Db {
 /// holds samples in the range that memory may not, the newest timestamp to read from disk.
 type HeadPart = (SeriesRef, Labels, Vec<(i64, f64)>, Option<i64>);
 
+/// The samples memory holds for a series, and how far the disk must be read for the rest.
+type Held = (Vec<(i64, f64)>, Option<i64>);
+
 /// Sorts samples by time and keeps the last written of equal timestamps (the input lists older
 /// sources first). Samples already in strictly increasing order, the usual case, are only
 /// converted.
@@ -84,7 +87,7 @@ impl Db {
         r: SeriesRef,
         mint: i64,
         maxt: i64,
-    ) -> Result<Option<(Vec<(i64, f64)>, Option<i64>)>, StoreError> {
+    ) -> Result<Option<Held>, StoreError> {
         let Some(s) = head.series.get(r.0 as usize) else {
             return Ok(None);
         };
@@ -190,7 +193,7 @@ impl Read for Db {
     ) -> Result<(), StoreError> {
         // Memory first, under the lock; series that need the disk too are read after it and
         // spliced in (rare: ranges older than what memory holds).
-        let mut later: Vec<(usize, SeriesRef, Vec<(i64, f64)>, Option<i64>)> = Vec::new();
+        let mut later: Vec<(usize, SeriesRef, Held)> = Vec::new();
         let first = ends.len();
         {
             let head = self.head_read()?;
@@ -215,7 +218,7 @@ impl Read for Db {
                     out.extend(tail[keep..].iter().map(|&(t, v)| Sample { t, v }));
                 } else if let Some((held, disk_to)) = Self::head_part(&head, r, mint, maxt)? {
                     if disk_to.is_some() {
-                        later.push((first + i, r, held, disk_to));
+                        later.push((first + i, r, (held, disk_to)));
                     } else {
                         let v = merge(held);
                         let keep = if newest { v.len().saturating_sub(1) } else { 0 };
@@ -235,7 +238,7 @@ impl Read for Db {
         let mut from = base;
         for (i, end) in bounds.into_iter().enumerate() {
             match later.next_if(|l| l.0 == first + i) {
-                Some((_, r, mem, disk_to)) => {
+                Some((_, r, (mem, disk_to))) => {
                     let v = self.with_disk(r, mint, mem, disk_to)?;
                     let keep = if newest { v.len().saturating_sub(1) } else { 0 };
                     out.extend_from_slice(&v[keep..]);
