@@ -2,7 +2,7 @@
 //! every output series, a small program over the samples of the input series it depends on.
 //! Selecting, grouping and matching by labels happen when the plan is built; each evaluation
 //! then only reads the newest samples of the inputs by id and computes numbers. A plan stays
-//! right while the source's series stay the same (its generation); rebuilt when they change.
+//! right while no series its selectors match is added to the source ([`PlanSet::still_valid`]).
 //!
 //! Evaluated at one time, a plan gives what an instant query of the same expression gives,
 //! with one difference: where PromQL fails a step because two series with the same labels
@@ -20,6 +20,7 @@ mod compile;
 
 use foldhash::{HashMap, HashMapExt};
 use kubepulse_model::{Labels, Sample};
+use kubepulse_store::Matcher;
 
 use crate::eval::{Acc, apply, is_stale};
 use crate::functions::range::{Window, extrapolated, instant};
@@ -140,6 +141,8 @@ pub struct PlanSet {
     batches: Vec<Batch>,
     /// Per expression, its output series and their nodes.
     outputs: Vec<Vec<(Labels, u32)>>,
+    /// The matchers of every selector planned.
+    selectors: Vec<Vec<Matcher>>,
     /// Per node, its value and whether it is present, after [`PlanSet::eval`].
     values: Vec<f64>,
     present: Vec<bool>,
@@ -169,6 +172,7 @@ impl PlanSet {
             input_nodes: HashMap::new(),
             batches: Vec::new(),
             outputs: Vec::new(),
+            selectors: Vec::new(),
             values: Vec::new(),
             present: Vec::new(),
             inputs: Vec::new(),
@@ -207,6 +211,29 @@ impl PlanSet {
     /// The source's generation the plan was built at.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Whether the plan still covers every series of `src` its selectors match: true while
+    /// the source's generation is the same, or when no series added since matches any of
+    /// them (the plan then takes the new generation).
+    pub fn still_valid(&mut self, src: &dyn IdSource) -> Result<bool, QueryError> {
+        let now = src.generation();
+        if now == self.generation {
+            return Ok(true);
+        }
+        let Some(added) = src.added_since(self.generation)? else {
+            return Ok(false);
+        };
+        let matches = |l: &Labels| {
+            self.selectors
+                .iter()
+                .any(|ms| ms.iter().all(|m| m.matches(l.get(&m.name).unwrap_or(""))))
+        };
+        if added.iter().any(matches) {
+            return Ok(false);
+        }
+        self.generation = now;
+        Ok(true)
     }
 
     /// Nodes in the plan (its size).

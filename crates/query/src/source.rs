@@ -27,6 +27,10 @@ pub trait IdSource {
     /// Changes whenever a series is added or removed.
     fn generation(&self) -> u64;
 
+    /// Labels of the series added since `generation`, when the source can tell (and none
+    /// was removed); `None` otherwise.
+    fn added_since(&self, generation: u64) -> Result<Option<Vec<Labels>>, QueryError>;
+
     /// Ids and labels of the series matching every matcher that may have samples in
     /// `[mint, maxt]`, sorted by labels.
     fn series_ids(
@@ -73,6 +77,10 @@ impl Source for StoreSource<'_> {
 impl IdSource for StoreSource<'_> {
     fn generation(&self) -> u64 {
         self.0.generation()
+    }
+
+    fn added_since(&self, generation: u64) -> Result<Option<Vec<Labels>>, QueryError> {
+        Ok(Some(self.0.series_since(generation)?))
     }
 
     fn series_ids(
@@ -284,6 +292,11 @@ impl MemSource {
 impl IdSource for MemSource {
     fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Positions move when series are added: a `MemSource` cannot tell.
+    fn added_since(&self, _generation: u64) -> Result<Option<Vec<Labels>>, QueryError> {
+        Ok(None)
     }
 
     fn series_ids(

@@ -217,3 +217,43 @@ fn what_cannot_be_planned_is_refused_with_the_reason() {
     }
     assert!(PlanSet::build(&src, &["sum("], 0, 1, 300_000).is_err());
 }
+
+#[test]
+fn a_plan_over_the_store_outlives_series_it_does_not_select() {
+    use kubepulse_store::{Append, Db, SeriesWrite, StoreConfig};
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = kubepulse_model::ManualClock::new(600_000);
+    let (db, _) = Db::open(
+        tmp.path(),
+        StoreConfig::default(),
+        std::sync::Arc::new(clock),
+    )
+    .unwrap();
+    let samples: Vec<(i64, f64)> = (0..20).map(|i| (i * 15_000, i as f64)).collect();
+    let put = |labels: &[(&str, &str)]| {
+        db.append(&[SeriesWrite {
+            labels,
+            samples: &samples,
+        }])
+        .unwrap();
+    };
+    put(&[("__name__", "g"), ("job", "a")]);
+    let src = kubepulse_query::StoreSource(&db);
+    let expr = "sum by (job) (g)";
+    let mut set = PlanSet::build(&src, &[expr], 0, i64::MAX, 300_000).unwrap();
+    assert!(set.still_valid(&src).unwrap());
+    // A series none of its selectors match leaves the plan valid, at the new generation.
+    put(&[("__name__", "h"), ("job", "b")]);
+    assert!(set.still_valid(&src).unwrap());
+    assert_eq!(set.generation(), src.generation());
+    // One they match does not.
+    put(&[("__name__", "g"), ("job", "b")]);
+    assert!(!set.still_valid(&src).unwrap());
+    let mut set = PlanSet::build(&src, &[expr], 0, i64::MAX, 300_000).unwrap();
+    let t = 19 * 15_000;
+    set.eval(&src, t).unwrap();
+    let engine = Engine::new(EngineOptions::default());
+    let want = evaluated(&engine, &src, expr, t).unwrap();
+    assert_eq!(want.len(), 2);
+    assert_eq!(planned(&set, 0), want);
+}

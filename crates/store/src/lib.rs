@@ -114,6 +114,8 @@ pub trait Read: Send + Sync {
     -> Result<Vec<Labels>, StoreError>;
     /// Changes whenever a series is created: refs and labels read before stay valid.
     fn generation(&self) -> u64;
+    /// Labels of the series created since `generation` (as [`Read::generation`] gave it).
+    fn series_since(&self, generation: u64) -> Result<Vec<Labels>, StoreError>;
     /// Refs and labels of series matching every matcher that may have data overlapping
     /// `[mint, maxt]`, sorted by labels.
     fn series_refs(

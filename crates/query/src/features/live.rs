@@ -5,8 +5,8 @@
 //!
 //! From a source that reads series by id, the signals are planned ([`crate::plan`]): resolved
 //! against the series once, then each step only reads the inputs' newest samples. The plan is
-//! rebuilt when the source's series change, and every few minutes so that series gone quiet
-//! leave it. Other sources evaluate the signals' PromQL at each new step.
+//! rebuilt when series its selectors match are added, and every few minutes so that series
+//! gone quiet leave it. Other sources evaluate the signals' PromQL at each new step.
 
 use std::collections::HashMap;
 
@@ -235,9 +235,10 @@ impl Tracker {
         t: i64,
         new: usize,
     ) -> Result<(), QueryError> {
-        let stale = self.plan.as_ref().is_none_or(|p| {
-            p.set.generation() != ids.generation() || from < p.from || t - p.built >= REPLAN_MS
-        });
+        let stale = match self.plan.as_mut() {
+            None => true,
+            Some(p) => from < p.from || t - p.built >= REPLAN_MS || !p.set.still_valid(ids)?,
+        };
         if stale {
             self.plan = None;
             self.forget_quiet();

@@ -97,9 +97,11 @@ impl Compiler<'_> {
             Read::Range(_, range) => range,
             _ => self.set.lookback,
         };
+        let matchers = selector_matchers(vs)?;
         let found = self
             .src
-            .series_ids(&selector_matchers(vs)?, self.mint - back, self.maxt)?;
+            .series_ids(&matchers, self.mint - back, self.maxt)?;
+        self.set.selectors.push(matchers);
         let out: Vec<(Labels, u32)> = found
             .into_iter()
             .map(|(id, l)| {

@@ -166,6 +166,14 @@ impl Read for Db {
         self.head_read().map_or(0, |h| h.series.len() as u64)
     }
 
+    fn series_since(&self, generation: u64) -> Result<Vec<Labels>, StoreError> {
+        let head = self.head_read()?;
+        let from = usize::try_from(generation).unwrap_or(usize::MAX);
+        Ok((from..head.series.len())
+            .map(|r| head.index.labels(SeriesRef(r as u32)))
+            .collect())
+    }
+
     fn series_refs(
         &self,
         matchers: &[Matcher],
