@@ -243,7 +243,14 @@ impl Tracker {
             self.plan = None;
             self.forget_quiet();
             let exprs: Vec<&str> = signals(self.kind).iter().map(|s| s.expr).collect();
+            let watch = kubepulse_model::clock::Stopwatch::start();
             let set = PlanSet::build(ids, &exprs, from, i64::MAX, engine.options().lookback)?;
+            tracing::debug!(
+                kind = ?self.kind,
+                nodes = set.len(),
+                seconds = watch.elapsed_secs(),
+                "signals planned"
+            );
             let mut routes = Vec::with_capacity(exprs.len());
             for i in 0..exprs.len() {
                 let mut r = Vec::with_capacity(set.outputs(i).len());
