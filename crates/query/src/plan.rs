@@ -191,6 +191,8 @@ impl PlanSet {
             .vector(&expr)?;
             set.outputs.push(out);
         }
+        // Only building looks inputs up.
+        set.input_nodes = HashMap::new();
         // Series read in id order read memory in order.
         for b in &mut set.batches {
             let mut pairs: Vec<(u64, u32)> = b

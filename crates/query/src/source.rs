@@ -14,11 +14,6 @@ pub trait Source: Sync {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<SeriesSamples>, QueryError>;
-
-    /// The same series by id, when this source can read them so (see [`crate::plan`]).
-    fn by_id(&self) -> Option<&dyn IdSource> {
-        None
-    }
 }
 
 /// A source whose series have ids, valid while its generation stays the same, and whose
@@ -67,10 +62,6 @@ impl Source for StoreSource<'_> {
         let mut v = self.0.select(matchers, mint, maxt)?;
         v.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
         Ok(v)
-    }
-
-    fn by_id(&self) -> Option<&dyn IdSource> {
-        Some(self)
     }
 }
 
@@ -253,10 +244,6 @@ impl Source for MemSource {
                 })
             })
             .collect())
-    }
-
-    fn by_id(&self) -> Option<&dyn IdSource> {
-        Some(self)
     }
 }
 

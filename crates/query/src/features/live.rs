@@ -3,20 +3,18 @@
 //! called every interval) instead of over the whole long window again. The rows are the ones
 //! [`super::compute`] gives for the same time.
 //!
-//! From a source that reads series by id, the signals are planned ([`crate::plan`]): resolved
-//! against the series once, then each step only reads the inputs' newest samples. The plan is
-//! rebuilt when series its selectors match are added, and every few minutes so that series
-//! gone quiet leave it. Other sources evaluate the signals' PromQL at each new step.
+//! The signals are planned ([`crate::plan`]): resolved against the source's series once, then
+//! each step only reads the inputs' newest samples by id. The plan is rebuilt when series its
+//! selectors match are added, and every few minutes, so that series gone quiet leave it and a
+//! series that resumes after a gap longer than the lookback joins it.
 
 use std::collections::HashMap;
 
 use kubepulse_model::{K8sEvent, Labels};
 
-use super::{
-    FeatureRow, FeatureSpec, ObjectKind, events, grid, signal_values_into, signals, window_len,
-};
+use super::{FeatureRow, FeatureSpec, ObjectKind, events, signal_values_into, signals, window_len};
 use crate::plan::PlanSet;
-use crate::{Engine, IdSource, QueryError, Source};
+use crate::{Engine, IdSource, QueryError};
 
 /// A plan older than this is rebuilt (ms).
 const REPLAN_MS: i64 = 300_000;
@@ -92,7 +90,7 @@ impl Tracker {
     pub fn advance(
         &mut self,
         engine: &Engine,
-        src: &dyn Source,
+        src: &dyn IdSource,
         events: &[K8sEvent],
         t: i64,
     ) -> Result<&[FeatureRow], QueryError> {
@@ -107,10 +105,7 @@ impl Tracker {
         if new > 0 {
             self.shift(new);
             let from = t - (new as i64 - 1) * step;
-            match src.by_id() {
-                Some(ids) => self.fill_planned(engine, ids, from, t, new)?,
-                None => self.fill_evaluated(engine, src, from, t, new)?,
-            }
+            self.fill(engine, src, from, t, new)?;
             if self.order.len() != self.keys.len() {
                 let mut order: Vec<usize> = (0..self.keys.len()).collect();
                 order.sort_by(|&a, &b| self.keys[a].cmp(&self.keys[b]));
@@ -201,33 +196,8 @@ impl Tracker {
         self.rings[obj][signal * len + slot] = v;
     }
 
-    /// Fills the new steps by evaluating each signal's PromQL over them.
-    fn fill_evaluated(
-        &mut self,
-        engine: &Engine,
-        src: &dyn Source,
-        from: i64,
-        t: i64,
-        new: usize,
-    ) -> Result<(), QueryError> {
-        let step = self.spec.step.max(1);
-        for (i, s) in signals(self.kind).iter().enumerate() {
-            let g = grid(engine, src, s.expr, self.kind, from, t, step, new)?;
-            for (key, points) in g {
-                let obj = self.object(key);
-                for (k, v) in points.into_iter().enumerate() {
-                    if !v.is_nan() {
-                        self.set(obj, i, new - 1 - k, v);
-                    }
-                }
-            }
-        }
-        self.forget_quiet();
-        Ok(())
-    }
-
     /// Fills the new steps from the signals' plan, rebuilt first if it may be out of date.
-    fn fill_planned(
+    fn fill(
         &mut self,
         engine: &Engine,
         ids: &dyn IdSource,
@@ -287,11 +257,11 @@ impl Tracker {
         result
     }
 
-    /// Drops the objects with no point left in any window (their indices change, so only
-    /// when no plan routes to them).
+    /// Drops the objects with no point left in any window (their indices change: called
+    /// before a plan routes to them).
     fn forget_quiet(&mut self) {
         let seen = |r: &Vec<f64>| r.iter().any(|v| !v.is_nan());
-        if self.plan.is_some() || self.rings.iter().all(seen) {
+        if self.rings.iter().all(seen) {
             return;
         }
         let keys = std::mem::take(&mut self.keys);

@@ -36,6 +36,11 @@ type HeadPart = (SeriesRef, Labels, Vec<(i64, f64)>, Option<i64>);
 /// The samples memory holds for a series, and how far the disk must be read for the rest.
 type Held = (Vec<(i64, f64)>, Option<i64>);
 
+/// The last of `v` alone with `newest`, all of it otherwise.
+fn newest_only<T>(v: &[T], newest: bool) -> &[T] {
+    &v[if newest { v.len().saturating_sub(1) } else { 0 }..]
+}
+
 /// Sorts samples by time and keeps the last written of equal timestamps (the input lists older
 /// sources first). Samples already in strictly increasing order, the usual case, are only
 /// converted.
@@ -218,19 +223,13 @@ impl Read for Db {
                         v: s.last_value(),
                     });
                 } else if let Some(tail) = s.and_then(|s| s.tail_in(mint, maxt)) {
-                    let keep = if newest {
-                        tail.len().saturating_sub(1)
-                    } else {
-                        0
-                    };
-                    out.extend(tail[keep..].iter().map(|&(t, v)| Sample { t, v }));
+                    let tail = newest_only(tail, newest);
+                    out.extend(tail.iter().map(|&(t, v)| Sample { t, v }));
                 } else if let Some((held, disk_to)) = Self::head_part(&head, r, mint, maxt)? {
                     if disk_to.is_some() {
                         later.push((first + i, r, (held, disk_to)));
                     } else {
-                        let v = merge(held);
-                        let keep = if newest { v.len().saturating_sub(1) } else { 0 };
-                        out.extend_from_slice(&v[keep..]);
+                        out.extend_from_slice(newest_only(&merge(held), newest));
                     }
                 }
                 ends.push(out.len());
@@ -248,8 +247,7 @@ impl Read for Db {
             match later.next_if(|l| l.0 == first + i) {
                 Some((_, r, (mem, disk_to))) => {
                     let v = self.with_disk(r, mint, mem, disk_to)?;
-                    let keep = if newest { v.len().saturating_sub(1) } else { 0 };
-                    out.extend_from_slice(&v[keep..]);
+                    out.extend_from_slice(newest_only(&v, newest));
                 }
                 None => out.extend_from_slice(&held[from - base..end - base]),
             }
