@@ -100,7 +100,8 @@ pub struct Failure {
     pub class: FailureClass,
     /// What caused it (a fault kind such as `memory_leak`), when known.
     pub cause: Option<String>,
-    /// How long the cause had been acting when the failure came (ms), when known.
+    /// How long the cause had been acting on the object when the failure came (ms), when
+    /// known.
     pub runup: Option<i64>,
 }
 

@@ -16,7 +16,7 @@ use kubepulse_model::K8sEvent;
 
 use crate::{Engine, QueryError, QueryValue, Source};
 pub use signals::{NODE_SIGNALS, POD_SIGNALS, Signal};
-use window::{WindowStats, envelope_trend, seconds_to, stats};
+use window::{WindowStats, envelope_trends, seconds_to, stats};
 
 /// The kind of object a feature row describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -226,9 +226,7 @@ pub fn signal_values_into(
             values.push(st.seconds_to(limit, FORECAST_CAP_SECS));
         }
         if s.trend {
-            let recent = &points[points.len().saturating_sub(RECENT_BLOCKS * block)..];
-            for window in [points, recent] {
-                let (slope, top) = envelope_trend(window, step_secs, block);
+            for (slope, top) in envelope_trends(points, step_secs, block, RECENT_BLOCKS) {
                 values.push(slope);
                 if let Some(limit) = s.limit {
                     values.push(seconds_to(top, slope, limit, FORECAST_CAP_SECS));

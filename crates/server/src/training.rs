@@ -2,7 +2,7 @@
 //! source, its failures attributed to the pods and nodes that features describe (a service's
 //! failure to the pods serving it at the time), and labelled feature windows.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::Context;
@@ -11,7 +11,7 @@ pub use kubepulse_intel::train::Windows;
 use kubepulse_model::parse_duration;
 use kubepulse_model::{K8sEvent, Labels};
 use kubepulse_query::features::{FeatureSpec, ObjectKind, compute, feature_names, service_members};
-use kubepulse_query::{Engine, MemSource};
+use kubepulse_query::{Engine, MemSource, QueryValue};
 use kubepulse_sim::dataset::DatasetReader;
 use kubepulse_sim::record::record;
 use kubepulse_sim::{FailureType, FaultKind, SimConfig, Simulator, Truth};
@@ -264,6 +264,7 @@ pub fn class_of(t: FailureType) -> Option<FailureClass> {
 /// The episode's failures as objects of `kind` name them (`namespace/pod`, or the node).
 pub fn failures(ep: &Episode, engine: &Engine, kind: ObjectKind) -> anyhow::Result<Vec<Failure>> {
     let members = service_members(engine, &ep.src, ep.start, ep.end, 60_000)?;
+    let created = pods_created(ep, engine)?;
     let mut out = Vec::new();
     for f in &ep.truth.failures {
         let Some(class) = class_of(f.failure_type) else {
@@ -273,12 +274,17 @@ pub fn failures(ep: &Episode, engine: &Engine, kind: ObjectKind) -> anyhow::Resu
         let fault = f.fault.and_then(|id| ep.truth.fault(id));
         let cause = fault.map(|x| x.kind.as_str().to_string());
         let runup = fault.map(|x| f.t - x.start);
-        let failure = |object: String| Failure {
-            t: f.t,
-            object,
-            class,
-            cause: cause.clone(),
-            runup,
+        // A cause acts on a pod from the pod's creation at the earliest: a pod a bad rollout
+        // creates has only its own life to show what is coming.
+        let failure = |object: String| {
+            let born = created.get(&object).copied().unwrap_or(i64::MIN);
+            Failure {
+                t: f.t,
+                runup: runup.map(|r| r.min(f.t.saturating_sub(born))),
+                object,
+                class,
+                cause: cause.clone(),
+            }
         };
         match (kind, o.kind.as_str()) {
             (ObjectKind::Pod, "Pod") => out.push(failure(format!("{}/{}", o.namespace, o.name))),
@@ -295,6 +301,25 @@ pub fn failures(ep: &Episode, engine: &Engine, kind: ObjectKind) -> anyhow::Resu
         }
     }
     out.sort_by_key(|f| f.t);
+    Ok(out)
+}
+
+/// When each pod (`namespace/pod`) of the episode was created (ms), from kube-state-metrics.
+fn pods_created(ep: &Episode, engine: &Engine) -> anyhow::Result<HashMap<String, i64>> {
+    let q = "max by (namespace, pod) (kube_pod_created)";
+    let mut out = HashMap::new();
+    let QueryValue::Matrix(m) = engine.range(&ep.src, q, ep.start, ep.end, 60_000)?.value else {
+        return Ok(out);
+    };
+    for s in m {
+        let get = |n: &str| s.labels.get(n).unwrap_or_default();
+        if let Some(&(_, v)) = s.points.first() {
+            out.insert(
+                format!("{}/{}", get("namespace"), get("pod")),
+                (v * 1000.0) as i64,
+            );
+        }
+    }
     Ok(out)
 }
 
@@ -386,6 +411,15 @@ mod tests {
         );
         assert_eq!(pods.rows.len(), pods.labels.len());
         assert!(!pod_failures.is_empty(), "an hour of chaos fails some pod");
+        // A failure's run-up starts with the pod at the earliest.
+        let created = pods_created(&ep, &engine).unwrap_or_else(|e| panic!("{e}"));
+        for f in &pod_failures {
+            let born = created
+                .get(&f.object)
+                .unwrap_or_else(|| panic!("no creation time of {}", f.object));
+            assert!(*born <= f.t, "{f:?} before its pod");
+            assert!(f.runup.is_none_or(|r| r <= f.t - born), "{f:?}");
+        }
         assert!(
             pods.labels.iter().any(|l| *l != 0),
             "failures {pod_failures:?} label no window"

@@ -163,14 +163,22 @@ pub fn since_reset(points: &[f64]) -> &[f64] {
     &points[start..]
 }
 
-/// The trend of a window since its last reset: the least-squares slope (per second) of the
+/// The trends of a window since its last reset: the least-squares slope (per second) of the
 /// maxima of consecutive blocks of `block` points (the envelope that reaches a limit first,
-/// robust to a sawtooth shorter than a block), and the newest block's maximum. `(0, NaN)` when
-/// fewer than two blocks have a present point.
-pub fn envelope_trend(points: &[f64], step_secs: f64, block: usize) -> (f64, f64) {
+/// robust to a sawtooth shorter than a block), and the newest block's maximum; over the whole
+/// window, and over its newest `recent` blocks. Blocks end at the newest point, so the recent
+/// blocks are the whole window's last ones and one pass over the points serves both. A trend is
+/// `(0, NaN)` when fewer than two of its blocks have a present point.
+pub fn envelope_trends(
+    points: &[f64],
+    step_secs: f64,
+    block: usize,
+    recent: usize,
+) -> [(f64, f64); 2] {
     let points = since_reset(points);
     let block = block.max(1);
-    // Blocks end at the newest point, so the last block is always whole.
+    let blocks = points.len() / block;
+    // The last block is always whole; a partial one at the start is left out.
     let skip = points.len() % block;
     let maxima = points[skip..]
         .chunks(block)
@@ -179,22 +187,38 @@ pub fn envelope_trend(points: &[f64], step_secs: f64, block: usize) -> (f64, f64
             let m = c.iter().fold(f64::NEG_INFINITY, |m, &v| {
                 if v.is_finite() && v > m { v } else { m }
             });
-            m.is_finite().then_some(((i * block) as f64 * step_secs, m))
+            m.is_finite().then_some((i, m))
         });
-    let trend = |m: &[(f64, f64)]| match m {
-        [_, .., (_, last)] => (fit(m).0, *last),
-        _ => (0.0, f64::NAN),
+    let trends = |m: &[(usize, f64)]| {
+        let first_recent = blocks.saturating_sub(recent);
+        let r = m.partition_point(|p| p.0 < first_recent);
+        [trend(m, block, step_secs), trend(&m[r..], block, step_secs)]
     };
-    if points.len() / block < STACK_BLOCKS {
-        let mut buf = [(0.0, 0.0); STACK_BLOCKS];
+    if blocks < STACK_BLOCKS {
+        let mut buf = [(0, 0.0); STACK_BLOCKS];
         let mut n = 0;
         for p in maxima {
             buf[n] = p;
             n += 1;
         }
-        trend(&buf[..n])
+        trends(&buf[..n])
     } else {
-        trend(&maxima.collect::<Vec<_>>())
+        trends(&maxima.collect::<Vec<_>>())
+    }
+}
+
+/// The slope and last value of block maxima `(block index, maximum)`.
+fn trend(m: &[(usize, f64)], block: usize, step_secs: f64) -> (f64, f64) {
+    match m {
+        [_, .., (_, last)] => {
+            let at = |i: usize| (i * block) as f64 * step_secs;
+            let (st, sv) = m
+                .iter()
+                .fold((0.0, 0.0), |(a, b), (i, v)| (a + at(*i), b + v));
+            let slope = fit_moments(m.iter().map(|(i, v)| (at(*i), *v)), m.len(), st, sv).0;
+            (slope, *last)
+        }
+        _ => (0.0, f64::NAN),
     }
 }
 
@@ -215,13 +239,8 @@ pub fn seconds_to(last: f64, slope: f64, limit: f64, cap: f64) -> f64 {
 }
 
 /// Slope of the least-squares line, and the second-order coefficient of the least-squares
-/// parabola, over centred times (0 when there are too few points).
-fn fit(p: &[(f64, f64)]) -> (f64, f64) {
-    let (st, sv) = p.iter().fold((0.0, 0.0), |(a, b), (t, v)| (a + t, b + v));
-    fit_moments(p.iter().copied(), p.len(), st, sv)
-}
-
-/// [`fit`] of the `n` points `p` yields, whose times sum to `st` and values to `sv0`.
+/// parabola, over centred times, of the `n` points `p` yields, whose times sum to `st` and
+/// values to `sv0` (0 when there are too few points).
 fn fit_moments(p: impl Iterator<Item = (f64, f64)>, n: usize, st: f64, sv0: f64) -> (f64, f64) {
     if n < 2 {
         return (0.0, 0.0);
@@ -330,10 +349,11 @@ mod tests {
                 }
             })
             .collect();
-        let (slope, last) = envelope_trend(&points, 15.0, 4);
+        let [(slope, last), (recent, _)] = envelope_trends(&points, 15.0, 4, 5);
+        assert!((recent - 0.01).abs() < 1e-9, "{recent}");
         assert!((slope - 0.01).abs() < 1e-9, "{slope}");
         assert!(close(last, 0.5 + 0.15 * 59.0 + 0.3), "{last}");
-        let (slope, last) = envelope_trend(&[f64::NAN; 12], 15.0, 4);
+        let [(slope, last), _] = envelope_trends(&[f64::NAN; 12], 15.0, 4, 5);
         assert!(slope == 0.0 && last.is_nan());
         // A restart halfway: the trend is the climb after it, not the drop.
         let restarted: Vec<f64> = (0..40)
@@ -345,7 +365,7 @@ mod tests {
                 }
             })
             .collect();
-        let (slope, last) = envelope_trend(&restarted, 15.0, 4);
+        let [(slope, last), _] = envelope_trends(&restarted, 15.0, 4, 5);
         assert!((slope - 0.01 / 15.0).abs() < 1e-9, "{slope}");
         assert!(close(last, 0.49));
         assert_eq!(since_reset(&restarted).len(), 20);

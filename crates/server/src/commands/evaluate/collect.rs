@@ -258,6 +258,7 @@ pub fn ripening(f: &Failure) -> bool {
     kind && f.runup.is_some_and(|r| r >= RIPENING_RUNUP_MS)
 }
 
-/// A failure ripens when its cause acted at least this long before it (ms): five minutes to
+/// A failure ripens when its cause acted on the failing object at least this long before it
+/// (ms; a pod is acted on from its creation at the earliest): five minutes to
 /// notice, five to announce.
 pub const RIPENING_RUNUP_MS: i64 = 600_000;
