@@ -301,6 +301,11 @@ receivers:
             .starts_with("http://kubepulse.example:9800/graph?g0.expr=vector%281%29")
     );
     assert_eq!(a["fingerprint"].as_str().unwrap().len(), 16);
+    // Each integration is delivered on its own task: the hanging one may be reached a little
+    // after the webhook answered.
+    wait_for("the hanging receiver", Duration::from_secs(30), || {
+        !hanging.requests().is_empty()
+    });
     assert_eq!(
         hanging.requests().len(),
         1,
