@@ -102,19 +102,10 @@ pub fn score_events(
         report.object_hours += windows.len() as f64 * s.step as f64 / 3_600_000.0;
         let episodes = episodes(windows, s);
         let fails = failures.get(object).unwrap_or(&none);
-        for &(start, end) in &episodes {
-            let followed = fails.iter().any(|&f| f >= start && f <= end + s.horizon);
-            if !followed {
-                report.false_alarms += 1;
-            }
-        }
+        report.false_alarms += false_alarms(&episodes, fails, s);
         for &f in fails {
             report.failures += 1;
-            let lead = episodes
-                .iter()
-                .filter(|&&(start, end)| start < f && end + s.horizon >= f)
-                .map(|&(start, _)| (f - start).min(s.max_lead))
-                .max();
+            let lead = lead(&episodes, f, s);
             report.outcomes.push(Outcome {
                 object: object.clone(),
                 t: f,
@@ -165,8 +156,26 @@ pub fn alarming<'a>(
     })
 }
 
+/// How many of an object's alarm `episodes` no failure of it (`fails`) follows within the
+/// horizon.
+pub(crate) fn false_alarms(episodes: &[(i64, i64)], fails: &[i64], s: &EventScoring) -> usize {
+    episodes
+        .iter()
+        .filter(|&&(start, end)| !fails.iter().any(|&f| f >= start && f <= end + s.horizon))
+        .count()
+}
+
+/// How far ahead an object's alarm `episodes` announced its failure at `f`, if they did.
+pub(crate) fn lead(episodes: &[(i64, i64)], f: i64, s: &EventScoring) -> Option<i64> {
+    episodes
+        .iter()
+        .filter(|&&(start, end)| start < f && end + s.horizon >= f)
+        .map(|&(start, _)| (f - start).min(s.max_lead))
+        .max()
+}
+
 /// Alarm episodes `(first alarm, last alarm)` of one object.
-fn episodes(windows: &[(i64, f64)], s: &EventScoring) -> Vec<(i64, i64)> {
+pub(crate) fn episodes(windows: &[(i64, f64)], s: &EventScoring) -> Vec<(i64, i64)> {
     let mut out: Vec<(i64, i64)> = Vec::new();
     for (t, _) in alarming(windows, s.threshold, s.clear).filter(|w| w.1) {
         match out.last_mut() {

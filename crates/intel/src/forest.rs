@@ -4,7 +4,7 @@
 //! mean of the trees' leaf distributions.
 
 pub mod bins;
-mod rng;
+pub(crate) mod rng;
 pub mod tree;
 
 use serde::{Deserialize, Serialize};

@@ -4,10 +4,15 @@
 //! on honest (out-of-bag) scores: the class whose next step down announces the most failures per
 //! false alarm added goes first, while the false alarms of all classes together stay within the
 //! budget.
+//!
+//! A budget of one false alarm per 1,000 object-hours is a handful over a whole training set,
+//! so where one choice lands turns on single alarms. The choice is made on many resamples of
+//! the objects (half of them each time) and each class takes the median of its thresholds.
 
 use std::collections::BTreeMap;
 
-use crate::evaluate::{EventScoring, score_events};
+use crate::evaluate::{EventScoring, episodes, false_alarms, lead};
+use crate::forest::rng::Rng;
 use crate::labels::{Failure, FailureClass};
 use crate::train::Windows;
 
@@ -15,12 +20,21 @@ use crate::train::Windows;
 pub const NEVER: f64 = 2.0;
 /// Candidate thresholds tried per class, at most.
 const CANDIDATES: usize = 80;
+/// Resamples of the objects the thresholds are chosen on.
+const RESAMPLES: u64 = 25;
 
-/// One step of a class's curve: at `threshold`, `false_alarms` and `gain` (failures of the class
-/// announced at least 1 minute ahead, plus those announced at least 5 minutes ahead).
+/// A candidate threshold of a class: per object, the false alarms it raises and its gain
+/// (failures of the class announced at least 1 minute ahead, plus those announced at least 5
+/// minutes ahead).
+struct Candidate {
+    threshold: f64,
+    false_alarms: Vec<u32>,
+    gain: Vec<u32>,
+}
+
+/// One step of a class's curve over some of the objects.
 #[derive(Debug, Clone, Copy)]
 struct Step {
-    threshold: f64,
     false_alarms: usize,
     gain: usize,
 }
@@ -35,38 +49,70 @@ pub fn choose(
     budget_per_1000h: f64,
 ) -> Vec<f64> {
     let n = FailureClass::ALL.len();
-    let object_hours = w.rows.len() as f64 * scoring.step as f64 / 3_600_000.0;
-    // At least one false alarm may be spent, so that a small training set (a few hundred
-    // node-hours) does not forbid alarms altogether.
-    let budget = (budget_per_1000h * object_hours / 1000.0).ceil().max(0.0) as usize;
-    let mut any: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    for f in failures {
-        any.entry(f.object.clone()).or_default().push(f.t);
+    // Objects in the order `Windows::by_object` gives them, and their rows.
+    let mut rows: BTreeMap<&str, usize> = BTreeMap::new();
+    for o in &w.objects {
+        *rows.entry(o.as_str()).or_default() += 1;
     }
-    any.values_mut().for_each(|v| v.sort_unstable());
-    let curves: Vec<Vec<Step>> = (0..n)
+    let rows: Vec<usize> = rows.into_values().collect();
+    let times = |keep: &dyn Fn(&Failure) -> bool| {
+        let mut m: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+        for f in failures.iter().filter(|f| keep(f)) {
+            m.entry(f.object.as_str()).or_default().push(f.t);
+        }
+        m.values_mut().for_each(|v| v.sort_unstable());
+        m
+    };
+    let any = times(&|_| true);
+    let candidates: Vec<Vec<Candidate>> = (0..n)
         .map(|k| {
-            if k == 0 {
-                return Vec::new();
-            }
-            let own: BTreeMap<String, Vec<i64>> = failures
-                .iter()
-                .filter(|f| f.class.index() as usize == k)
-                .fold(BTreeMap::new(), |mut m, f| {
-                    m.entry(f.object.clone()).or_default().push(f.t);
-                    m
-                });
-            if own.is_empty() {
+            let own = times(&|f| f.class.index() as usize == k);
+            if k == 0 || own.is_empty() {
                 return Vec::new();
             }
             let scores: Vec<f64> = calibrated
                 .iter()
                 .map(|p| p.get(k).copied().unwrap_or(0.0))
                 .collect();
-            curve(w, &scores, &own, &any, scoring)
+            candidates(w, &scores, &own, &any, scoring)
         })
         .collect();
-    let mut at: Vec<Option<usize>> = vec![None; n];
+    let mut chosen: Vec<Vec<f64>> = vec![Vec::new(); n];
+    for r in 0..RESAMPLES {
+        let keep = Rng::new(r).sample(rows.len(), rows.len().div_ceil(2));
+        let hours =
+            keep.iter().map(|&i| rows[i]).sum::<usize>() as f64 * scoring.step as f64 / 3_600_000.0;
+        // At least one false alarm may be spent, so that a small training set (a few hundred
+        // node-hours) does not forbid alarms altogether.
+        let budget = (budget_per_1000h * hours / 1000.0).round().max(1.0) as usize;
+        let curves: Vec<Vec<Step>> = candidates
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .map(|c| Step {
+                        false_alarms: keep.iter().map(|&i| c.false_alarms[i] as usize).sum(),
+                        gain: keep.iter().map(|&i| c.gain[i] as usize).sum(),
+                    })
+                    .collect()
+            })
+            .collect();
+        for (k, at) in allocate(&curves, budget).into_iter().enumerate() {
+            chosen[k].push(at.map_or(NEVER, |j| candidates[k][j].threshold));
+        }
+    }
+    chosen
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            t.get(t.len() / 2).copied().unwrap_or(NEVER)
+        })
+        .collect()
+}
+
+/// Greedily, per class, the step of its curve it alarms at (`None`: never), keeping the false
+/// alarms of all classes together within `budget`.
+fn allocate(curves: &[Vec<Step>], budget: usize) -> Vec<Option<usize>> {
+    let mut at: Vec<Option<usize>> = vec![None; curves.len()];
     let mut spent = 0usize;
     loop {
         let mut best: Option<(f64, usize, usize)> = None;
@@ -89,19 +135,18 @@ pub fn choose(
         spent += curves[k][j].false_alarms.saturating_sub(before);
         at[k] = Some(j);
     }
-    (0..n)
-        .map(|k| at[k].map_or(NEVER, |j| curves[k][j].threshold))
-        .collect()
+    at
 }
 
-/// A class's steps, from its highest candidate threshold down.
-fn curve(
+/// A class's candidate thresholds, from the highest down, with what each does per object (in
+/// the order of `w.by_object`).
+fn candidates(
     w: &Windows,
     scores: &[f64],
-    own: &BTreeMap<String, Vec<i64>>,
-    any: &BTreeMap<String, Vec<i64>>,
+    own: &BTreeMap<&str, Vec<i64>>,
+    any: &BTreeMap<&str, Vec<i64>>,
     scoring: &EventScoring,
-) -> Vec<Step> {
+) -> Vec<Candidate> {
     let mut values: Vec<f64> = scores
         .iter()
         .copied()
@@ -119,19 +164,26 @@ fn curve(
                 threshold,
                 ..*scoring
             };
-            let false_alarms = score_events(&by_object, any, &s).false_alarms;
-            let hits = score_events(&by_object, own, &s);
-            let gain = hits
-                .outcomes
-                .iter()
-                .filter_map(|o| o.lead)
-                .map(|l| usize::from(l >= 60_000) + usize::from(l >= 300_000))
-                .sum();
-            Step {
+            let mut c = Candidate {
                 threshold,
-                false_alarms,
-                gain,
+                false_alarms: Vec::with_capacity(by_object.len()),
+                gain: Vec::with_capacity(by_object.len()),
+            };
+            for (object, windows) in &by_object {
+                let eps = episodes(windows, &s);
+                let none = Vec::new();
+                let fails = any.get(object.as_str()).unwrap_or(&none);
+                c.false_alarms.push(false_alarms(&eps, fails, &s) as u32);
+                let gain: usize = own
+                    .get(object.as_str())
+                    .unwrap_or(&none)
+                    .iter()
+                    .filter_map(|&f| lead(&eps, f, &s))
+                    .map(|l| usize::from(l >= 60_000) + usize::from(l >= 300_000))
+                    .sum();
+                c.gain.push(gain as u32);
             }
+            c
         })
         .collect()
 }
