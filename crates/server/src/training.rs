@@ -264,7 +264,10 @@ pub fn class_of(t: FailureType) -> Option<FailureClass> {
 /// The episode's failures as objects of `kind` name them (`namespace/pod`, or the node).
 pub fn failures(ep: &Episode, engine: &Engine, kind: ObjectKind) -> anyhow::Result<Vec<Failure>> {
     let members = service_members(engine, &ep.src, ep.start, ep.end, 60_000)?;
-    let created = pods_created(ep, engine)?;
+    let created = match kind {
+        ObjectKind::Pod => pods_created(ep, engine)?,
+        ObjectKind::Node => HashMap::new(),
+    };
     let mut out = Vec::new();
     for f in &ep.truth.failures {
         let Some(class) = class_of(f.failure_type) else {
@@ -413,13 +416,19 @@ mod tests {
         assert!(!pod_failures.is_empty(), "an hour of chaos fails some pod");
         // A failure's run-up starts with the pod at the earliest.
         let created = pods_created(&ep, &engine).unwrap_or_else(|e| panic!("{e}"));
+        let mut from_creation = 0;
         for f in &pod_failures {
             let born = created
                 .get(&f.object)
                 .unwrap_or_else(|| panic!("no creation time of {}", f.object));
             assert!(*born <= f.t, "{f:?} before its pod");
             assert!(f.runup.is_none_or(|r| r <= f.t - born), "{f:?}");
+            from_creation += usize::from(f.runup == Some(f.t - born));
         }
+        assert!(
+            from_creation > 0,
+            "no failure of a pod younger than its cause: {pod_failures:?}"
+        );
         assert!(
             pods.labels.iter().any(|l| *l != 0),
             "failures {pod_failures:?} label no window"
