@@ -14,6 +14,13 @@ use bins::Binner;
 use rng::Rng;
 use tree::{Grow, Tree};
 
+/// A feature value as rows hold it: double precision where a row is scored, single precision
+/// where millions of training rows are kept (see [`crate::rows`]).
+pub trait Value: Copy + Into<f64> {}
+
+impl Value for f64 {}
+impl Value for f32 {}
+
 /// Training settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForestParams {
@@ -64,7 +71,7 @@ pub struct Forest {
 impl Forest {
     /// Trains on `rows` (each `n_features` long; NaN for missing) with classes `labels` in
     /// `0..n_classes`.
-    pub fn train<R: AsRef<[f64]>>(
+    pub fn train<R: AsRef<[T]>, T: Value>(
         rows: &[R],
         labels: &[u16],
         n_classes: usize,
@@ -76,7 +83,7 @@ impl Forest {
     /// Trains like [`Forest::train`], and also returns each row's out-of-bag class
     /// probabilities: the mean over the trees whose sample left the row out (NaN when every
     /// tree saw it), an honest estimate of how the forest scores rows it has not seen.
-    pub fn train_oob<R: AsRef<[f64]>>(
+    pub fn train_oob<R: AsRef<[T]>, T: Value>(
         rows: &[R],
         labels: &[u16],
         n_classes: usize,
@@ -90,7 +97,7 @@ impl Forest {
     /// its group was drawn: neighbouring windows of one object are nearly alike, and
     /// out-of-bag scores are only honest when the object was not seen at all. `on_tree` is
     /// called after each tree.
-    pub fn train_grouped<R: AsRef<[f64]>>(
+    pub fn train_grouped<R: AsRef<[T]>, T: Value>(
         rows: &[R],
         labels: &[u16],
         groups: Option<&[u32]>,
@@ -212,7 +219,7 @@ impl Forest {
     }
 
     /// Class probabilities of one row.
-    pub fn predict_proba(&self, x: &[f64]) -> Vec<f64> {
+    pub fn predict_proba<T: Value>(&self, x: &[T]) -> Vec<f64> {
         let mut p = vec![0.0; self.n_classes];
         for t in &self.trees {
             for (acc, v) in p.iter_mut().zip(t.leaf(x)) {
@@ -340,7 +347,7 @@ mod tests {
     #[test]
     fn bad_training_data_is_refused() {
         let p = ForestParams::default();
-        assert!(Forest::train::<Vec<f64>>(&[], &[], 2, &p).is_err());
+        assert!(Forest::train::<Vec<f64>, f64>(&[], &[], 2, &p).is_err());
         assert!(Forest::train(&[vec![1.0]], &[0, 1], 2, &p).is_err());
         assert!(Forest::train(&[vec![1.0], vec![1.0, 2.0]], &[0, 1], 2, &p).is_err());
         assert!(Forest::train(&[vec![1.0]], &[3], 2, &p).is_err());

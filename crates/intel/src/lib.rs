@@ -17,6 +17,7 @@ pub mod model;
 pub mod nab;
 pub mod predict;
 pub mod recommend;
+pub mod rows;
 pub mod templates;
 pub mod thresholds;
 pub mod train;

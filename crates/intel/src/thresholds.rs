@@ -217,7 +217,6 @@ mod tests {
                 let crash = if !fails && i % 30 == 5 { 0.6 } else { 0.01 };
                 w.objects.push(name.clone());
                 w.times.push(t);
-                w.rows.push(Vec::new());
                 let mut p = vec![0.0; FailureClass::ALL.len()];
                 p[1] = oom;
                 p[2] = crash;

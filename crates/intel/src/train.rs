@@ -10,6 +10,7 @@ use crate::evaluate::EventScoring;
 use crate::forest::{Forest, ForestParams};
 use crate::labels::{Failure, FailureClass};
 use crate::model::{KindModel, calibrate_all};
+use crate::rows::Rows;
 use crate::thresholds;
 
 /// Labelled feature windows of one kind of object.
@@ -20,7 +21,7 @@ pub struct Windows {
     /// End of each row's window (ms).
     pub times: Vec<i64>,
     /// Features.
-    pub rows: Vec<Vec<f64>>,
+    pub rows: Rows,
     /// Class index of each row.
     pub labels: Vec<u16>,
     /// Time from the window's end to the failure it is labelled with (ms; 0 for none).
@@ -31,15 +32,37 @@ pub struct Windows {
 }
 
 impl Windows {
-    /// Appends `other`, whose objects are renamed with `prefix` so that episodes stay apart.
-    pub fn extend(&mut self, other: Windows, prefix: &str) {
+    /// Appends `other`, whose objects are renamed with `prefix` so that episodes stay apart;
+    /// its rows must be as wide as these.
+    pub fn extend(&mut self, other: Windows, prefix: &str) -> Result<(), IntelError> {
+        self.rows.extend(other.rows)?;
         self.objects
             .extend(other.objects.into_iter().map(|o| format!("{prefix}{o}")));
         self.times.extend(other.times);
-        self.rows.extend(other.rows);
         self.labels.extend(other.labels);
         self.to_failure.extend(other.to_failure);
         self.trainable.extend(other.trainable);
+        Ok(())
+    }
+
+    /// `parts` one after the other, each part's objects renamed with its prefix. The rows are
+    /// copied into room reserved for all of them at once, and each part is freed once copied,
+    /// so that gathering takes little more memory than the result.
+    pub fn concat(parts: Vec<(Windows, String)>) -> Result<Windows, IntelError> {
+        let n: usize = parts.iter().map(|(w, _)| w.objects.len()).sum();
+        let width = parts.iter().map(|(w, _)| w.rows.width()).max().unwrap_or(0);
+        let mut all = Windows {
+            objects: Vec::with_capacity(n),
+            times: Vec::with_capacity(n),
+            rows: Rows::with_capacity(n, width),
+            labels: Vec::with_capacity(n),
+            to_failure: Vec::with_capacity(n),
+            trainable: Vec::with_capacity(n),
+        };
+        for (w, prefix) in parts {
+            all.extend(w, &prefix)?;
+        }
+        Ok(all)
     }
 
     /// Windows labelled with a failure.
@@ -98,7 +121,7 @@ pub fn fit(
     on_tree: &mut dyn FnMut(),
 ) -> Result<KindModel, IntelError> {
     let learn: Vec<usize> = w.trainable_rows().collect();
-    let rows: Vec<&[f64]> = learn.iter().map(|&i| w.rows[i].as_slice()).collect();
+    let rows: Vec<&[f32]> = learn.iter().map(|&i| w.rows.row(i)).collect();
     let labels: Vec<u16> = learn.iter().map(|&i| w.labels[i]).collect();
     let mut ids: HashMap<&str, u32> = HashMap::new();
     let groups: Vec<u32> = learn
@@ -198,7 +221,7 @@ pub(crate) mod tests {
                 let label = if fails && to <= 300_000 { 1 } else { 0 };
                 w.objects.push(name.clone());
                 w.times.push(t);
-                w.rows.push(vec![x, (i % 3) as f64]);
+                w.rows.push(&[x, (i % 3) as f64]).unwrap();
                 w.labels.push(label);
                 w.to_failure.push(if label != 0 { to } else { 0 });
                 w.trainable.push(true);

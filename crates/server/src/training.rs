@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use kubepulse_intel::labels::{Failure, FailureClass, Horizon, Labeller};
+use kubepulse_intel::rows::Rows;
 pub use kubepulse_intel::train::Windows;
 use kubepulse_model::parse_duration;
 use kubepulse_model::{K8sEvent, Labels};
@@ -133,13 +134,13 @@ pub fn baseline_rows(kind: ObjectKind, w: &Windows, nodes: &[f64]) -> anyhow::Re
         .iter()
         .position(|n| n == cpu)
         .ok_or_else(|| anyhow::anyhow!("no feature {cpu}"))?;
+    let mut rows = Rows::new();
+    for (r, n) in w.rows.iter().zip(nodes) {
+        let cpu = r.get(i).map_or(f64::NAN, |&v| f64::from(v));
+        rows.push(&[cpu, *n])?;
+    }
     Ok(Windows {
-        rows: w
-            .rows
-            .iter()
-            .zip(nodes)
-            .map(|(r, n)| vec![r[i], *n])
-            .collect(),
+        rows,
         objects: w.objects.clone(),
         times: w.times.clone(),
         labels: w.labels.clone(),
@@ -346,7 +347,11 @@ pub fn windows(
         ep.end,
         spec,
     )?;
-    let mut out = Windows::default();
+    let width = rows.first().map_or(0, |r| r.values.len());
+    let mut out = Windows {
+        rows: Rows::with_capacity(rows.len(), width),
+        ..Windows::default()
+    };
     for r in rows {
         let object = match kind {
             ObjectKind::Pod => format!("{}/{}", r.namespace, r.name),
@@ -363,7 +368,7 @@ pub fn windows(
             out.trainable.push(target.trainable);
             out.objects.push(object);
             out.times.push(r.t);
-            out.rows.push(r.values);
+            out.rows.push(&r.values)?;
             out.labels.push(class.index());
             out.to_failure.push(to_failure);
         }

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Value;
+
 /// Cut points per feature.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Binner {
@@ -14,7 +16,7 @@ pub struct Binner {
 impl Binner {
     /// Cut points at the quantiles of each column of `rows` (at most `max_bins - 1` per
     /// feature), from at most `sample` rows spread evenly over the data.
-    pub fn fit<R: AsRef<[f64]>>(
+    pub fn fit<R: AsRef<[T]>, T: Value>(
         rows: &[R],
         n_features: usize,
         max_bins: usize,
@@ -27,7 +29,7 @@ impl Binner {
                 let mut v: Vec<f64> = rows
                     .iter()
                     .step_by(stride)
-                    .filter_map(|r| r.as_ref().get(f).copied())
+                    .filter_map(|r| r.as_ref().get(f).map(|&v| v.into()))
                     .filter(|x| !x.is_nan())
                     .collect();
                 v.sort_by(f64::total_cmp);
@@ -56,12 +58,12 @@ impl Binner {
     }
 
     /// Bins `rows` column by column: `out[f * rows.len() + i]` is row `i`'s bin of feature `f`.
-    pub fn bin_columns<R: AsRef<[f64]>>(&self, rows: &[R]) -> Vec<u8> {
+    pub fn bin_columns<R: AsRef<[T]>, T: Value>(&self, rows: &[R]) -> Vec<u8> {
         let n = rows.len();
         let mut out = vec![0u8; self.edges.len() * n];
         for f in 0..self.edges.len() {
             for (i, r) in rows.iter().enumerate() {
-                out[f * n + i] = self.bin(f, r.as_ref().get(f).copied().unwrap_or(f64::NAN));
+                out[f * n + i] = self.bin(f, r.as_ref().get(f).map_or(f64::NAN, |&v| v.into()));
             }
         }
         out

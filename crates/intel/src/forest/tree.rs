@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Value;
 use super::rng::Rng;
 
 /// Marks a leaf in [`Node::feature`].
@@ -126,14 +127,14 @@ impl Tree {
     }
 
     /// Class probabilities of the leaf that `x` reaches.
-    pub fn leaf(&self, x: &[f64]) -> &[f32] {
+    pub fn leaf<T: Value>(&self, x: &[T]) -> &[f32] {
         let mut i = 0usize;
         while let Some(n) = self.nodes.get(i) {
             if n.feature == LEAF {
                 let at = n.next as usize;
                 return self.leaves.get(at..at + self.n_classes).unwrap_or(&[]);
             }
-            let v = x.get(n.feature as usize).copied().unwrap_or(f64::NAN);
+            let v = x.get(n.feature as usize).map_or(f64::NAN, |&v| v.into());
             i = if v.is_nan() || v <= n.threshold {
                 i + 1
             } else {

@@ -95,20 +95,21 @@ pub fn train(
     bar.set_length((2 * episodes.len() + 4 * params.trees) as u64);
     let mut kinds = Vec::new();
     for kind in [ObjectKind::Pod, ObjectKind::Node] {
-        let mut all = Windows::default();
+        let mut parts = Vec::new();
         let mut nodes = Vec::new();
         let mut fails = Vec::new();
         for (i, ep) in episodes.iter().enumerate() {
             bar.set_message(format!("{} features, episode {}", name(kind), i + 1));
             let (w, episode_failures) = windows(ep, &engine, kind, spec, horizon)?;
             nodes.extend(std::iter::repeat_n(ep.nodes as f64, w.rows.len()));
-            all.extend(w, &format!("{i}:"));
+            parts.push((w, format!("{i}:")));
             for mut f in episode_failures {
                 f.object = format!("{i}:{}", f.object);
                 fails.push(f);
             }
             bar.inc(1);
         }
+        let mut all = Windows::concat(parts)?;
         info!(
             kind = name(kind),
             windows = all.rows.len(),
@@ -117,10 +118,10 @@ pub fn train(
         );
         // Context features are hidden from the forest: it never splits on a missing column.
         let mask = context_mask(kind);
-        for row in &mut all.rows {
+        for row in all.rows.iter_mut() {
             for (v, hide) in row.iter_mut().zip(&mask) {
                 if *hide {
-                    *v = f64::NAN;
+                    *v = f32::NAN;
                 }
             }
         }

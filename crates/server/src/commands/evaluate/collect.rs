@@ -144,8 +144,8 @@ pub fn score(
         let mut dumped: std::collections::HashSet<String> =
             episode_failures.iter().map(|f| f.object.clone()).collect();
         if dump.is_some() {
-            for (r, row) in w.rows.iter().enumerate() {
-                if km.score(row).probability >= DUMP_PROBABILITY {
+            for r in 0..w.rows.len() {
+                if km.score(&w.rows.row_f64(r)).probability >= DUMP_PROBABILITY {
                     dumped.insert(w.objects[r].clone());
                 }
             }
@@ -153,13 +153,14 @@ pub fn score(
         let nodes = vec![ep.nodes as f64; w.rows.len()];
         let b = baseline_rows(kind, &w, &nodes)?;
         let first = w.times.iter().min().copied().unwrap_or(i64::MAX);
-        for (r, row) in w.rows.iter().enumerate() {
+        for r in 0..w.rows.len() {
             let object = format!("{i}:{}", w.objects[r]);
             let t = w.times[r];
-            let sc = km.score(row);
+            let row = w.rows.row_f64(r);
+            let sc = km.score(&row);
             let fail = sc.alarm_score;
-            let base_fail = base.score(&b.rows[r]).alarm_score;
-            let rule = rules.fire(row);
+            let base_fail = base.score(&b.rows.row_f64(r)).alarm_score;
+            let rule = rules.fire(&row);
             if w.trainable[r] {
                 let predicted = if km.alarms(&sc) {
                     sc.class.index() as usize
