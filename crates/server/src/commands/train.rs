@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use indicatif::{ProgressBar, ProgressStyle};
 use kubepulse_intel::evaluate::EventScoring;
 use kubepulse_intel::forest::ForestParams;
-use kubepulse_intel::labels::Horizon;
+use kubepulse_intel::labels::{Failure, Horizon};
 use kubepulse_intel::model::{Baseline, FORMAT, FailureModel, KindModel, VERSION};
 use kubepulse_intel::train::{Fit, Windows, fit};
 use kubepulse_model::clock::Stopwatch;
@@ -33,7 +33,7 @@ pub fn run(cfg: &Config, args: &TrainArgs) -> anyhow::Result<ExitCode> {
         },
         false_alarm_budget: args.false_alarm_budget,
     };
-    let model = train(cfg, &episodes, trained_on, &settings, &bar)?;
+    let model = train(cfg, episodes, trained_on, &settings, &bar)?;
     bar.finish_and_clear();
     std::fs::write(&args.out, model.to_json()?)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.out.display()))?;
@@ -70,10 +70,12 @@ pub struct Settings {
     pub false_alarm_budget: f64,
 }
 
-/// Trains a model on `episodes`, advancing `bar` over features and trees.
+/// Trains a model on `episodes`, advancing `bar` over features and trees. Each episode is
+/// dropped once its windows are computed, so that the clusters do not stay in memory while
+/// the forests grow.
 pub fn train(
     cfg: &Config,
-    episodes: &[Episode],
+    episodes: Vec<Episode>,
     trained_on: String,
     s: &Settings,
     bar: &ProgressBar,
@@ -93,22 +95,29 @@ pub fn train(
     };
     // Features of both kinds, then 2 models per kind.
     bar.set_length((2 * episodes.len() + 4 * params.trees) as u64);
-    let mut kinds = Vec::new();
-    for kind in [ObjectKind::Pod, ObjectKind::Node] {
-        let mut parts = Vec::new();
-        let mut nodes = Vec::new();
-        let mut fails = Vec::new();
-        for (i, ep) in episodes.iter().enumerate() {
+    const KINDS: [ObjectKind; 2] = [ObjectKind::Pod, ObjectKind::Node];
+    let mut gathered: [Gathered; 2] = Default::default();
+    for (i, ep) in episodes.into_iter().enumerate() {
+        for (kind, g) in KINDS.into_iter().zip(&mut gathered) {
             bar.set_message(format!("{} features, episode {}", name(kind), i + 1));
-            let (w, episode_failures) = windows(ep, &engine, kind, spec, horizon)?;
-            nodes.extend(std::iter::repeat_n(ep.nodes as f64, w.rows.len()));
-            parts.push((w, format!("{i}:")));
+            let (w, episode_failures) = windows(&ep, &engine, kind, spec, horizon)?;
+            g.nodes
+                .extend(std::iter::repeat_n(ep.nodes as f64, w.rows.len()));
+            g.parts.push((w, format!("{i}:")));
             for mut f in episode_failures {
                 f.object = format!("{i}:{}", f.object);
-                fails.push(f);
+                g.fails.push(f);
             }
             bar.inc(1);
         }
+    }
+    let mut kinds = Vec::new();
+    for (kind, g) in KINDS.into_iter().zip(gathered) {
+        let Gathered {
+            parts,
+            nodes,
+            fails,
+        } = g;
         let mut all = Windows::concat(parts)?;
         info!(
             kind = name(kind),
@@ -170,6 +179,15 @@ pub fn train(
             node: node_base,
         },
     })
+}
+
+/// One kind's windows from every episode, the node count of each row's cluster, and the
+/// failures.
+#[derive(Default)]
+struct Gathered {
+    parts: Vec<(Windows, String)>,
+    nodes: Vec<f64>,
+    fails: Vec<Failure>,
 }
 
 fn name(kind: ObjectKind) -> &'static str {

@@ -66,13 +66,7 @@ pub fn train_default(cfg: &Config) -> anyhow::Result<FailureModel> {
         },
         false_alarm_budget: 1.0,
     };
-    let m = train(
-        cfg,
-        &episodes,
-        trained_on,
-        &settings,
-        &ProgressBar::hidden(),
-    )?;
+    let m = train(cfg, episodes, trained_on, &settings, &ProgressBar::hidden())?;
     info!(
         seconds = format!("{:.1}", started.elapsed_secs()),
         pod_windows = m.pod.windows,
