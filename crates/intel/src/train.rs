@@ -34,7 +34,7 @@ pub struct Windows {
 impl Windows {
     /// Appends `other`, whose objects are renamed with `prefix` so that episodes stay apart;
     /// its rows must be as wide as these.
-    pub fn extend(&mut self, other: Windows, prefix: &str) -> Result<(), IntelError> {
+    fn extend(&mut self, other: Windows, prefix: &str) -> Result<(), IntelError> {
         self.rows.extend(other.rows)?;
         self.objects
             .extend(other.objects.into_iter().map(|o| format!("{prefix}{o}")));

@@ -134,7 +134,7 @@ pub fn baseline_rows(kind: ObjectKind, w: &Windows, nodes: &[f64]) -> anyhow::Re
         .iter()
         .position(|n| n == cpu)
         .ok_or_else(|| anyhow::anyhow!("no feature {cpu}"))?;
-    let mut rows = Rows::new();
+    let mut rows = Rows::with_capacity(w.rows.len(), 2);
     for (r, n) in w.rows.iter().zip(nodes) {
         let cpu = r.get(i).map_or(f64::NAN, |&v| f64::from(v));
         rows.push(&[cpu, *n])?;

@@ -113,12 +113,7 @@ pub fn train(
     }
     let mut kinds = Vec::new();
     for (kind, g) in KINDS.into_iter().zip(gathered) {
-        let Gathered {
-            parts,
-            nodes,
-            fails,
-        } = g;
-        let mut all = Windows::concat(parts)?;
+        let mut all = Windows::concat(g.parts)?;
         info!(
             kind = name(kind),
             windows = all.rows.len(),
@@ -136,7 +131,7 @@ pub fn train(
         }
         bar.set_message(format!("{} forest", name(kind)));
         let watch = Stopwatch::start();
-        let model = fit(&all, feature_names(kind), &fails, &settings, &mut || {
+        let model = fit(&all, feature_names(kind), &g.fails, &settings, &mut || {
             bar.inc(1)
         })?;
         info!(
@@ -148,8 +143,8 @@ pub fn train(
             "forest trained"
         );
         bar.set_message(format!("{} baseline", name(kind)));
-        let base = baseline_rows(kind, &all, &nodes)?;
-        let baseline = fit(&base, base_names(kind), &fails, &settings, &mut || {
+        let base = baseline_rows(kind, &all, &g.nodes)?;
+        let baseline = fit(&base, base_names(kind), &g.fails, &settings, &mut || {
             bar.inc(1)
         })?;
         info!(
