@@ -90,6 +90,14 @@ async fn every_kind_is_listed_then_kept_current_by_its_watch() {
         .unwrap();
     assert_eq!(oom.fields["lastState.terminated.reason"], "OOMKilled");
     assert_eq!(oom.fields["lastState.terminated.exitCode"], "137");
+    // When the pod started, when its container last ended and when the new one started (ms):
+    // the length of its runs.
+    assert_eq!(oom.fields["startTime"], "1728893910000");
+    assert_eq!(
+        oom.fields["lastState.terminated.finishedAt"],
+        "1728898191000"
+    );
+    assert_eq!(oom.fields["state.running.startedAt"], "1728898193000");
     // A crash-looping pod as the watcher keeps it.
     let crash = r
         .cluster

@@ -219,14 +219,20 @@ pub fn sentence(class: FailureClass, row: &Row<'_>, eta: Option<f64>) -> String 
             let restarts = row.get("restarts_10m.last").unwrap_or(0.0);
             let age = row.get("age_seconds.last");
             let young = age.is_some_and(|a| a < 1800.0);
-            format!(
-                "{restarts:.0} restarts in the last 10 minutes{}: back-off is expected{when}",
-                if young {
-                    ", in a pod created minutes ago (a new version?)"
-                } else {
-                    ""
-                }
-            )
+            let new = if young {
+                ", in a pod created minutes ago (a new version?)"
+            } else {
+                ""
+            };
+            match row.get("run_left_seconds.last") {
+                Some(left) if left >= 0.0 && restarts > 0.0 => format!(
+                    "{restarts:.0} restarts in the last 10 minutes{new}; lasting as long as its earlier runs, the container exits again in about {}: back-off is expected{when}",
+                    minutes(left)
+                ),
+                _ => format!(
+                    "{restarts:.0} restarts in the last 10 minutes{new}: back-off is expected{when}"
+                ),
+            }
         }
         FailureClass::NetworkDegradation => {
             let latency = row.get("service_latency_seconds.last");
@@ -326,5 +332,33 @@ mod tests {
             sentence(FailureClass::Oom, &empty, None),
             "an OOM kill is expected"
         );
+    }
+
+    #[test]
+    fn a_crash_loop_is_explained_with_the_length_of_earlier_runs() {
+        let names: Vec<String> = [
+            "restarts_10m.last",
+            "age_seconds.last",
+            "run_left_seconds.last",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let s = sentence(
+            FailureClass::CrashLoop,
+            &row(&names, &[1.0, 500.0, 280.0]),
+            Some(280.0),
+        );
+        assert_eq!(
+            s,
+            "1 restarts in the last 10 minutes, in a pod created minutes ago (a new version?); lasting as long as its earlier runs, the container exits again in about 5 min: back-off is expected in about 5 min"
+        );
+        // A container that outlived its earlier runs says nothing of them.
+        let s = sentence(
+            FailureClass::CrashLoop,
+            &row(&names, &[1.0, 7200.0, -60.0]),
+            None,
+        );
+        assert_eq!(s, "1 restarts in the last 10 minutes: back-off is expected");
     }
 }

@@ -66,6 +66,7 @@ fn forecasts(class: FailureClass) -> &'static [&'static str] {
             "cpu_limit_ratio.trend_seconds_to_limit",
             "cpu_limit_ratio.recent_seconds_to_limit",
         ],
+        FailureClass::CrashLoop => &["run_left_seconds.last"],
         _ => &[],
     }
 }
@@ -76,6 +77,15 @@ pub const UNLIKELY: f64 = 0.1;
 
 /// A forecast is believed when it is this close (seconds).
 const FORECAST_MAX_SECS: f64 = 3000.0;
+
+/// The first believable forecast of when `class` comes (seconds): none past
+/// [`FORECAST_MAX_SECS`], and none from a container that has outlived its earlier runs.
+fn forecast(class: FailureClass, row: &Row<'_>) -> Option<f64> {
+    forecasts(class)
+        .iter()
+        .filter_map(|f| row.get(f))
+        .find(|s| (0.0..FORECAST_MAX_SECS).contains(s))
+}
 
 /// Predicts for `subject` from its window `values` (named as `km.features`).
 pub fn predict(km: &KindModel, subject: &Subject, values: &[f64]) -> Prediction {
@@ -88,10 +98,7 @@ pub fn predict(km: &KindModel, subject: &Subject, values: &[f64]) -> Prediction 
     let class = score.class;
     let alarm = km.alarms(&score);
     let likely = alarm || score.probability >= UNLIKELY;
-    let forecast = forecasts(class)
-        .iter()
-        .filter_map(|f| row.get(f))
-        .find(|s| *s < FORECAST_MAX_SECS);
+    let forecast = forecast(class, &row);
     let (eta_seconds, eta_source) = match forecast {
         _ if !likely => (None, None),
         Some(s) => (Some(s), Some(EtaSource::Forecast)),
@@ -151,5 +158,29 @@ mod tests {
         assert!(!p.recommendation.actions.is_empty());
         let calm = predict(&km, &subject, &[0.3, 3600.0]);
         assert!(!calm.alarm, "{calm:?}");
+    }
+
+    #[test]
+    fn a_crash_loop_comes_when_the_earlier_runs_ended() {
+        let names = vec!["run_left_seconds.last".to_string()];
+        let at = |v: f64| {
+            let values = [v];
+            forecast(
+                FailureClass::CrashLoop,
+                &Row {
+                    names: &names,
+                    values: &values,
+                },
+            )
+        };
+        assert_eq!(at(280.0), Some(280.0));
+        assert_eq!(at(-60.0), None);
+        assert_eq!(at(f64::NAN), None);
+        let values = [280.0];
+        let row = Row {
+            names: &names,
+            values: &values,
+        };
+        assert_eq!(forecast(FailureClass::Oom, &row), None);
     }
 }

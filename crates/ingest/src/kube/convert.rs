@@ -156,6 +156,10 @@ impl Observed for Pod {
         let Some(st) = &self.status else { return s };
         s.phase = st.phase.clone().unwrap_or_else(|| "Unknown".into());
         set(&mut s.fields, "podIP", st.pod_ip.as_ref());
+        if let Some(start) = &st.start_time {
+            s.fields
+                .insert("startTime".into(), start.0.as_millisecond().to_string());
+        }
         for c in st.conditions.iter().flatten() {
             s.conditions.insert(c.type_.clone(), c.status.clone());
             if c.type_ == "PodScheduled" && c.status == "False" {
@@ -180,6 +184,17 @@ impl Observed for Pod {
                 if !message.is_empty() {
                     s.fields.insert("message".into(), message);
                 }
+            }
+            if let Some(started) = c
+                .state
+                .as_ref()
+                .and_then(|x| x.running.as_ref())
+                .and_then(|r| r.started_at.as_ref())
+            {
+                s.fields.insert(
+                    "state.running.startedAt".into(),
+                    started.0.as_millisecond().to_string(),
+                );
             }
             if let Some(term) = c.last_state.as_ref().and_then(|l| l.terminated.as_ref()) {
                 set(

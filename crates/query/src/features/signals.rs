@@ -160,6 +160,15 @@ pub const POD_SIGNALS: &[Signal] = &[
         "crash_loop_back_off",
         r#"max by (namespace, pod) (kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"})"#,
     ),
+    // Seconds until the container has run as long as its runs before a termination lasted on
+    // average (from the pod's start): a build that exits some minutes after it starts exits
+    // again about as long after its restart. Missing until the container first terminates
+    // (and where it never restarted: a division by zero); negative once it outlives its
+    // earlier runs.
+    signal(
+        "run_left_seconds",
+        r#"max by (namespace, pod) ((kube_pod_container_status_last_terminated_timestamp - on (namespace, pod) group_left () max by (namespace, pod) (kube_pod_start_time)) / kube_pod_container_status_restarts_total - (time() - kube_pod_container_state_started))"#,
+    ),
     // Error and fatal log lines per second, from the per-template line counts.
     signal(
         "log_error_rate",

@@ -170,6 +170,22 @@ fn pod(t: &mut Table, s: &ObjectState) {
             code,
         );
     }
+    if let Some(ms) = num(s, "lastState.terminated.finishedAt") {
+        add(
+            t,
+            "kube_pod_container_status_last_terminated_timestamp",
+            with(&[("container", c)]),
+            (ms / 1000.0).floor(),
+        );
+    }
+    if let Some(ms) = num(s, "state.running.startedAt") {
+        add(
+            t,
+            "kube_pod_container_state_started",
+            with(&[("container", c)]),
+            (ms / 1000.0).floor(),
+        );
+    }
     if s.reason == "Evicted" {
         add(
             t,
@@ -201,6 +217,14 @@ fn pod(t: &mut Table, s: &ObjectState) {
     }
     if let Some(created) = num(s, "created") {
         add(t, "kube_pod_created", with(&[]), created / 1000.0);
+    }
+    if let Some(start) = num(s, "startTime") {
+        add(
+            t,
+            "kube_pod_start_time",
+            with(&[]),
+            (start / 1000.0).floor(),
+        );
     }
 }
 

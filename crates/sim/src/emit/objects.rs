@@ -219,6 +219,9 @@ fn pod_state(w: &World, p: usize) -> ObjectState {
     if !pod.ip.is_empty() {
         fields.insert("podIP".into(), pod.ip.clone());
     }
+    if let Some(start) = pod.scheduled {
+        fields.insert("startTime".into(), start.to_string());
+    }
     if let Some(term) = pod.container.last_termination {
         fields.insert(
             "lastState.terminated.reason".into(),
@@ -227,6 +230,16 @@ fn pod_state(w: &World, p: usize) -> ObjectState {
         fields.insert(
             "lastState.terminated.exitCode".into(),
             term.exit_code.to_string(),
+        );
+        fields.insert(
+            "lastState.terminated.finishedAt".into(),
+            term.at.to_string(),
+        );
+    }
+    if pod.container.state == ContainerState::Running {
+        fields.insert(
+            "state.running.startedAt".into(),
+            pod.container.started_at.to_string(),
         );
     }
     if let Some(s) = c.workloads[pod.workload].service {

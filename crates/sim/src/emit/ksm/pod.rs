@@ -100,6 +100,12 @@ pub fn pod(t: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out: &mu
             Gauge,
             &with_pod(pb, &[]),
         );
+        add(
+            t,
+            "kube_pod_container_state_started",
+            Gauge,
+            &with_pod(pb, &[("container", cname)]),
+        );
         first
     });
     let phase_idx = match pod.phase {
@@ -135,6 +141,9 @@ pub fn pod(t: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out: &mu
     out.push((base + 14, 1.0));
     if pod.unschedulable_since.is_some() && pod.node.is_none() {
         out.push((base + 15, 1.0));
+    }
+    if st == ContainerState::Running {
+        out.push((base + 16, (pod.container.started_at / 1000) as f64));
     }
     dynamic(t, s, w, p, out);
     if let Some(n) = pod.node {
@@ -225,11 +234,18 @@ fn dynamic(t: &mut SeriesTable, s: &mut PodSeries, w: &World, p: usize, out: &mu
                 Gauge,
                 &l,
             );
+            add(
+                t,
+                "kube_pod_container_status_last_terminated_timestamp",
+                Gauge,
+                &l,
+            );
             s.terminated = Some((term.reason, id));
         }
         if let Some((_, id)) = s.terminated {
             out.push((id, 1.0));
             out.push((id + 1, f64::from(term.exit_code)));
+            out.push((id + 2, (term.at / 1000) as f64));
         }
     }
     if !pod.reason.is_empty() {
