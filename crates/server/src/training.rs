@@ -262,8 +262,16 @@ pub fn class_of(t: FailureType) -> Option<FailureClass> {
     })
 }
 
-/// The episode's failures as objects of `kind` name them (`namespace/pod`, or the node).
-pub fn failures(ep: &Episode, engine: &Engine, kind: ObjectKind) -> anyhow::Result<Vec<Failure>> {
+/// The episode's failures as objects of `kind` name them (`namespace/pod`, or the node). A
+/// failure's run-up is how long its cause acted on the object while it could be watched: from
+/// the pod's creation at the earliest, and from the end of the previous failure's aftermath
+/// (`settle` after it, whose windows are not used).
+pub fn failures(
+    ep: &Episode,
+    engine: &Engine,
+    kind: ObjectKind,
+    settle: i64,
+) -> anyhow::Result<Vec<Failure>> {
     let members = service_members(engine, &ep.src, ep.start, ep.end, 60_000)?;
     let created = match kind {
         ObjectKind::Pod => pods_created(ep, engine)?,
@@ -305,6 +313,20 @@ pub fn failures(ep: &Episode, engine: &Engine, kind: ObjectKind) -> anyhow::Resu
         }
     }
     out.sort_by_key(|f| f.t);
+    // Per object, its latest failure so far and the latest one before that time (failures at
+    // the same time follow the same earlier one).
+    let mut seen: HashMap<String, (i64, Option<i64>)> = HashMap::new();
+    for f in &mut out {
+        let prev = match seen.get(&f.object) {
+            Some(&(t, before)) if t == f.t => before,
+            Some(&(t, _)) => Some(t),
+            None => None,
+        };
+        if let Some(prev) = prev {
+            f.runup = f.runup.map(|r| r.min(f.t - prev - settle).max(0));
+        }
+        seen.insert(f.object.clone(), (f.t, prev));
+    }
     Ok(out)
 }
 
@@ -336,7 +358,7 @@ pub fn windows(
     spec: FeatureSpec,
     horizon: Horizon,
 ) -> anyhow::Result<(Windows, Vec<Failure>)> {
-    let fails = failures(ep, engine, kind)?;
+    let fails = failures(ep, engine, kind, horizon.settle)?;
     let labeller = Labeller::new(&fails, horizon);
     let rows = compute(
         engine,
@@ -438,6 +460,21 @@ mod tests {
             pods.labels.iter().any(|l| *l != 0),
             "failures {pod_failures:?} label no window"
         );
+        // And after a failure of the same pod, once its aftermath is over.
+        let settle = Horizon::default().settle;
+        let mut after_failure = 0;
+        for (i, f) in pod_failures.iter().enumerate() {
+            let prev = pod_failures[..i]
+                .iter()
+                .filter(|p| p.object == f.object && p.t < f.t)
+                .map(|p| p.t)
+                .max();
+            if let (Some(prev), Some(r)) = (prev, f.runup) {
+                assert!(r <= (f.t - prev - settle).max(0), "{f:?} after {prev}");
+                after_failure += 1;
+            }
+        }
+        assert!(after_failure > 0, "no pod failed twice: {pod_failures:?}");
         let (nodes, _) = windows(&ep, &engine, ObjectKind::Node, spec, Horizon::default())
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(

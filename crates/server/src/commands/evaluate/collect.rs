@@ -260,6 +260,7 @@ pub fn ripening(f: &Failure) -> bool {
 }
 
 /// A failure ripens when its cause acted on the failing object at least this long before it
-/// (ms; a pod is acted on from its creation at the earliest): five minutes to
+/// (ms; a pod is acted on from its creation at the earliest, any object from the end of its
+/// previous failure's aftermath, whose windows are not scored): five minutes to
 /// notice, five to announce.
 pub const RIPENING_RUNUP_MS: i64 = 600_000;

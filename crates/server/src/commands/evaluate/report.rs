@@ -242,7 +242,7 @@ fn per_class(out: &mut String, s: &Scored, reports: &[EventReport]) {
 fn per_cause(out: &mut String, s: &Scored, reports: &[EventReport]) {
     let _ = writeln!(
         out,
-        "\nBy cause and run-up (time from the fault's start to the failure), announced ≥ 5 min:\n\n| cause | run-up | failures | model | rules | CPU forest |\n|---|---|---|---|---|---|"
+        "\nBy cause and run-up (how long the fault acted on the object before the failure while it was watched), announced ≥ 5 min:\n\n| cause | run-up | failures | model | rules | CPU forest |\n|---|---|---|---|---|---|"
     );
     let mut causes: Vec<String> = s
         .failures
