@@ -178,3 +178,42 @@ fn a_memory_leak_shows_in_its_pods_features_only() {
         assert!((0.0..=1.0).contains(&busy), "{busy}");
     }
 }
+
+#[test]
+fn a_restarted_build_is_given_the_time_its_earlier_run_lasted() {
+    // The new build exits about 245 s after it starts.
+    let (src, events, truth, t0) = simulate(
+        "faults:\n  - kind: bad_rollout\n    at: 2m\n    target: {namespace: shop, workload: cart}\n    severity: 0.5\n",
+        14,
+    );
+    let engine = Engine::new(EngineOptions::default());
+    let spec = FeatureSpec::default();
+    let names = feature_names(ObjectKind::Pod);
+    // A minute before the first pod's second exit (its crash loop), with its first one behind.
+    let end = truth.failures.iter().map(|f| f.t).min().unwrap() - 60_000;
+    assert!(end > t0 + 5 * 60_000, "{:?}", truth.failures);
+    let fresh = compute(&engine, &src, &events, ObjectKind::Pod, end, end, spec).unwrap();
+    let restarted: Vec<&FeatureRow> = fresh
+        .iter()
+        .filter(|r| value(&names, r, "restarts.last") == 1.0)
+        .collect();
+    assert!(!restarted.is_empty(), "{:?}", truth.failures);
+    for r in &restarted {
+        let left = value(&names, r, "run_left_seconds.last");
+        assert!((0.0..=300.0).contains(&left), "{}: {left}", r.name);
+    }
+    // Kept up to date across the restarts, the rows are those computed from scratch.
+    let mut tracker = Tracker::new(ObjectKind::Pod, spec);
+    for t in (end - 40 * spec.step..=end).step_by(spec.step as usize) {
+        tracker.advance(&engine, &src, &events, t).unwrap();
+    }
+    let tracked = tracker.advance(&engine, &src, &events, end).unwrap();
+    assert_eq!(tracked.len(), fresh.len());
+    for (a, b) in tracked.iter().zip(&fresh) {
+        assert_eq!((&a.namespace, &a.name, a.t), (&b.namespace, &b.name, b.t));
+        for (i, (x, y)) in a.values.iter().zip(&b.values).enumerate() {
+            let same = (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-9 * (1.0 + y.abs());
+            assert!(same, "{} {}: {x} vs {y}", a.name, names[i]);
+        }
+    }
+}
