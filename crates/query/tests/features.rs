@@ -35,6 +35,33 @@ fn simulate(scenario: &str, minutes: i64) -> (MemSource, Vec<K8sEvent>, Truth, i
     (src, r.events, sim.truth().clone(), t0)
 }
 
+/// Pod rows kept up to date over the `steps` steps before `end` equal `fresh`, the rows
+/// computed from scratch at `end`.
+fn assert_tracked_as_fresh(
+    engine: &Engine,
+    src: &MemSource,
+    events: &[K8sEvent],
+    spec: FeatureSpec,
+    end: i64,
+    steps: i64,
+    fresh: &[FeatureRow],
+) {
+    let names = feature_names(ObjectKind::Pod);
+    let mut tracker = Tracker::new(ObjectKind::Pod, spec);
+    for t in (end - steps * spec.step..=end).step_by(spec.step as usize) {
+        tracker.advance(engine, src, events, t).unwrap();
+    }
+    let tracked = tracker.advance(engine, src, events, end).unwrap();
+    assert_eq!(tracked.len(), fresh.len());
+    for (a, b) in tracked.iter().zip(fresh) {
+        assert_eq!((&a.namespace, &a.name, a.t), (&b.namespace, &b.name, b.t));
+        for (i, (x, y)) in a.values.iter().zip(&b.values).enumerate() {
+            let same = (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-9 * (1.0 + y.abs());
+            assert!(same, "{} {}: {x} vs {y}", a.name, names[i]);
+        }
+    }
+}
+
 #[test]
 fn a_failing_dependency_shows_in_its_callers_dependency_features() {
     let (src, events, _, t0) = simulate(
@@ -154,20 +181,8 @@ fn a_memory_leak_shows_in_its_pods_features_only() {
     );
 
     // Kept up to date step by step, the rows are those computed from scratch.
-    let mut tracker = Tracker::new(ObjectKind::Pod, spec);
-    for t in (end - 20 * spec.step..=end).step_by(spec.step as usize) {
-        tracker.advance(&engine, &src, &events, t).unwrap();
-    }
-    let tracked = tracker.advance(&engine, &src, &events, end).unwrap();
     let fresh = compute(&engine, &src, &events, ObjectKind::Pod, end, end, spec).unwrap();
-    assert_eq!(tracked.len(), fresh.len());
-    for (a, b) in tracked.iter().zip(&fresh) {
-        assert_eq!((&a.namespace, &a.name, a.t), (&b.namespace, &b.name, b.t));
-        for (i, (x, y)) in a.values.iter().zip(&b.values).enumerate() {
-            let same = (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-9 * (1.0 + y.abs());
-            assert!(same, "{} {}: {x} vs {y}", a.name, names[i]);
-        }
-    }
+    assert_tracked_as_fresh(&engine, &src, &events, spec, end, 20, &fresh);
 
     let nodes = compute(&engine, &src, &events, ObjectKind::Node, end, end, spec).unwrap();
     let names = feature_names(ObjectKind::Node);
@@ -203,17 +218,5 @@ fn a_restarted_build_is_given_the_time_its_earlier_run_lasted() {
         assert!((0.0..=300.0).contains(&left), "{}: {left}", r.name);
     }
     // Kept up to date across the restarts, the rows are those computed from scratch.
-    let mut tracker = Tracker::new(ObjectKind::Pod, spec);
-    for t in (end - 40 * spec.step..=end).step_by(spec.step as usize) {
-        tracker.advance(&engine, &src, &events, t).unwrap();
-    }
-    let tracked = tracker.advance(&engine, &src, &events, end).unwrap();
-    assert_eq!(tracked.len(), fresh.len());
-    for (a, b) in tracked.iter().zip(&fresh) {
-        assert_eq!((&a.namespace, &a.name, a.t), (&b.namespace, &b.name, b.t));
-        for (i, (x, y)) in a.values.iter().zip(&b.values).enumerate() {
-            let same = (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-9 * (1.0 + y.abs());
-            assert!(same, "{} {}: {x} vs {y}", a.name, names[i]);
-        }
-    }
+    assert_tracked_as_fresh(&engine, &src, &events, spec, end, 40, &fresh);
 }
