@@ -17,7 +17,7 @@ use kubepulse_query::features::ObjectKind;
 use kubepulse_query::features::live::Tracker;
 use kubepulse_store::events::EventQuery;
 use kubepulse_store::{Append, Read, SeriesWrite};
-use tracing::debug;
+use tracing::{debug, trace};
 
 use super::{Predictor, score_rows};
 use crate::training::model_spec;
@@ -108,6 +108,15 @@ pub fn score_once(p: &Predictor, read: &dyn Read, append: &dyn Append) -> anyhow
             .total_cmp(&a.prediction.alarm_score)
     });
     write(append, &scored, now)?;
+    for s in &scored {
+        trace!(
+            object = %format_args!("{}/{}", s.subject.namespace, s.subject.name),
+            class = s.prediction.class.name(),
+            probability = s.prediction.probability,
+            signals = ?s.metrics,
+            "scored object"
+        );
+    }
     debug!(
         objects = scored.len(),
         alarms = scored.iter().filter(|s| s.prediction.alarm).count(),
