@@ -8,6 +8,7 @@
 pub mod events;
 pub mod live;
 pub mod signals;
+pub mod silence;
 pub mod window;
 
 use std::collections::BTreeMap;
@@ -15,7 +16,8 @@ use std::collections::BTreeMap;
 use kubepulse_model::K8sEvent;
 
 use crate::{Engine, QueryError, QueryValue, Source};
-pub use signals::{NODE_SIGNALS, POD_SIGNALS, Signal};
+pub use signals::{EXPORTER_DOWN, NODE_SIGNALS, POD_SIGNALS, Signal};
+pub use silence::Silence;
 use window::{WindowStats, envelope_trends, seconds_to, stats};
 
 /// The kind of object a feature row describes.

@@ -79,8 +79,11 @@ impl Episode {
                 );
             }
         }
+        steps.sort_unstable();
+        steps.dedup();
         let mut series = Vec::with_capacity(samples.len());
-        for (id, s) in samples {
+        for (id, mut s) in samples {
+            kubepulse_sim::record::mark_stale(&mut s, &steps);
             let l = labels
                 .get(&id)
                 .with_context(|| format!("{}: series {id} has no labels", dir.display()))?;
@@ -90,8 +93,6 @@ impl Episode {
         // Container logs become the per-level line counters a server keeps.
         let mut logs: Vec<kubepulse_model::LogRecord> = r.jsonl("logs.jsonl.zst")?;
         logs.sort_by_key(|l| l.t_ns);
-        steps.sort_unstable();
-        steps.dedup();
         let mut counts = kubepulse_sim::record::LogCounts::default();
         let mut next = 0;
         for t in steps {

@@ -221,4 +221,43 @@ async fn serve_scores_every_object_and_answers_predict_and_simulate() {
     // Still serving.
     let (status, _) = get(&format!("{base}/api/v1/predictions")).await;
     assert_eq!(status, 200);
+
+    // A node that crashes is detected: its node-exporter's series go stale and the scrape's
+    // `up` turns 0; two failed scrapes later it is listed down.
+    let node = list
+        .iter()
+        .find(|p| p["object"]["kind"] == "node")
+        .and_then(|p| p["object"]["name"].as_str())
+        .unwrap()
+        .to_string();
+    let (status, f) = post(
+        &format!("{base}/api/v1/simulator/faults"),
+        &format!("{{\"kind\": \"node_failure\", \"node\": \"{node}\", \"severity\": 1}}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{f}");
+    let waited = kubepulse_model::clock::Stopwatch::start();
+    loop {
+        let (_, body) = get(&format!("{base}/api/v1/predictions?kind=node")).await;
+        let down = body["data"]["predictions"].as_array().and_then(|l| {
+            l.iter()
+                .find(|p| p["object"]["name"] == node.as_str() && p["type"] == "node_failure")
+                .cloned()
+        });
+        if let Some(p) = down {
+            assert_eq!(p["probability"], 1.0, "{p}");
+            assert!(
+                p["explanation"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("stopped reporting")),
+                "{p}"
+            );
+            break;
+        }
+        assert!(
+            waited.elapsed_secs() < 120.0,
+            "{node} never detected down: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use kubepulse_model::{K8sEvent, Labels, LogRecord};
+use kubepulse_model::{K8sEvent, Labels, LogRecord, STALE_NAN};
 
 use crate::Simulator;
 
@@ -30,8 +30,10 @@ pub fn record(sim: &mut Simulator, minutes: i64) -> Recording {
     let mut events = Vec::new();
     let mut logs = LogCounts::default();
     let start = sim.now() + step;
+    let mut steps = Vec::new();
     for _ in 0..(minutes * 60_000 / step) {
         let b = sim.step();
+        steps.push(b.t);
         events.extend(b.events);
         logs.add(&b.logs);
         logs.sample(b.t);
@@ -48,7 +50,10 @@ pub fn record(sim: &mut Simulator, minutes: i64) -> Recording {
     }
     let mut series: Vec<(Labels, Vec<(i64, f64)>)> = samples
         .into_iter()
-        .filter_map(|(id, s)| labels.get(&id).map(|l| (l.clone(), s)))
+        .filter_map(|(id, mut s)| {
+            mark_stale(&mut s, &steps);
+            labels.get(&id).map(|l| (l.clone(), s))
+        })
         .collect();
     series.extend(logs.series());
     Recording {
@@ -57,6 +62,38 @@ pub fn record(sim: &mut Simulator, minutes: i64) -> Recording {
         start,
         end: sim.now(),
     }
+}
+
+/// Marks `samples` stale at the first of `steps` (sorted) at which the series was not emitted
+/// after being emitted at the step before, as a server does when a simulated series stops (and a
+/// scrape when a target's series goes away): without the marker an old container's series would
+/// still answer for the 5-minute lookback, offline only.
+pub fn mark_stale(samples: &mut Vec<(i64, f64)>, steps: &[i64]) {
+    let mut out = Vec::with_capacity(samples.len() + 1);
+    let mut next = samples.iter().peekable();
+    let mut seen_before = false;
+    for &t in steps {
+        while next.peek().is_some_and(|s| s.0 < t) {
+            if let Some(s) = next.next() {
+                out.push(*s);
+            }
+        }
+        match next.peek() {
+            Some(s) if s.0 == t => {
+                out.push(**s);
+                next.next();
+                seen_before = true;
+            }
+            _ => {
+                if seen_before {
+                    out.push((t, STALE_NAN));
+                }
+                seen_before = false;
+            }
+        }
+    }
+    out.extend(next.copied());
+    *samples = out;
 }
 
 /// The name of the log line counters.
@@ -115,5 +152,35 @@ impl LogCounts {
                 Some((l, s))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kubepulse_model::is_stale_nan;
+
+    #[test]
+    fn a_series_that_stops_is_marked_stale_at_the_next_step() {
+        let steps = [10, 20, 30, 40, 50, 60];
+        let mut s = vec![(10, 1.0), (20, 2.0), (40, 4.0)];
+        mark_stale(&mut s, &steps);
+        let shape: Vec<(i64, Option<f64>)> = s
+            .iter()
+            .map(|&(t, v)| (t, (!is_stale_nan(v)).then_some(v)))
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (10, Some(1.0)),
+                (20, Some(2.0)),
+                (30, None),
+                (40, Some(4.0)),
+                (50, None)
+            ]
+        );
+        let mut whole = vec![(10, 1.0), (20, 1.0)];
+        mark_stale(&mut whole, &[10, 20]);
+        assert_eq!(whole.len(), 2, "a series emitted to the end has no marker");
     }
 }

@@ -48,6 +48,9 @@ const fn trended(name: &'static str, expr: &'static str, limit: Option<f64>) -> 
     }
 }
 
+/// The node signal that is 1 while the scrape of the node's node-exporter fails.
+pub const EXPORTER_DOWN: &str = "exporter_down";
+
 /// Pod signals.
 pub const POD_SIGNALS: &[Signal] = &[
     trended(
@@ -236,10 +239,11 @@ pub const NODE_SIGNALS: &[Signal] = &[
         r#"max by (node) (kube_node_status_condition{condition="DiskPressure",status="true"})"#,
     ),
     signal("running_pods", r#"max by (node) (kubelet_running_pods)"#),
-    // Seconds since node-exporter last answered: a node that stops reporting shows here first.
+    // 1 while the scrape of the node's node-exporter fails: a node that stops answering shows
+    // here first (its node-exporter series go stale, so nothing else of them is left to read).
     signal(
-        "exporter_age_seconds",
-        r#"max by (node) (time() - timestamp(node_load1))"#,
+        EXPORTER_DOWN,
+        r#"1 - min by (node) (up{job=~".*node-exporter"})"#,
     ),
 ];
 

@@ -23,7 +23,7 @@ pub struct Watch {
 /// watches see those once.
 const NOT_WATCHED: [&str; 12] = [
     "age_seconds",
-    "exporter_age_seconds",
+    "exporter_down",
     "restarts",
     "restarts_10m",
     "waiting",

@@ -13,8 +13,9 @@ use kubepulse_intel::predict::{EtaSource, Prediction};
 use kubepulse_intel::recommend::{Subject, recommend};
 use kubepulse_model::clock::Stopwatch;
 use kubepulse_query::StoreSource;
-use kubepulse_query::features::ObjectKind;
 use kubepulse_query::features::live::Tracker;
+use kubepulse_query::features::silence::SILENT_STEPS;
+use kubepulse_query::features::{ObjectKind, Silence, feature_names};
 use kubepulse_store::events::EventQuery;
 use kubepulse_store::{Append, Read, SeriesWrite};
 use tracing::{debug, trace};
@@ -34,9 +35,6 @@ pub const INFO: &str = "kubepulse_failure_info";
 /// Failure probability from which the info series is written (its labels change as the
 /// evidence does, so it is kept to objects at risk).
 const INFO_FROM: f64 = 0.5;
-
-/// A node whose exporter has been silent longer than this many scrape steps is down.
-const SILENT_STEPS: f64 = 1.5;
 
 /// The predictor with the store it reads and writes, as a periodic job.
 pub struct Scoring {
@@ -74,6 +72,9 @@ pub fn score_once(p: &Predictor, read: &dyn Read, append: &dyn Append) -> anyhow
     })?;
     let src = StoreSource(read);
     let mut scored = Vec::new();
+    let silence = Silence::new(&feature_names(ObjectKind::Node), &spec);
+    let silent_after = SILENT_STEPS * spec.step as f64 / 1000.0;
+    let mut silent = std::collections::HashMap::new();
     {
         let mut guard = p
             .trackers
@@ -87,19 +88,19 @@ pub fn score_once(p: &Predictor, read: &dyn Read, append: &dyn Append) -> anyhow
         });
         for t in trackers.iter_mut() {
             let rows = t.advance(&p.engine, &src, &events, now)?;
+            for r in rows.iter().filter(|r| r.kind == ObjectKind::Node) {
+                let secs = silence.as_ref().map_or(0.0, |s| s.seconds(&r.values));
+                if secs > silent_after {
+                    silent.insert(r.name.clone(), secs);
+                }
+            }
             scored.extend(score_rows(&model, rows, &p.cluster));
         }
     }
     hold_alarms(p, &mut scored);
-    let silent_after = SILENT_STEPS * spec.step as f64 / 1000.0;
     for s in scored.iter_mut().filter(|s| s.subject.kind == "node") {
-        let age = s
-            .metrics
-            .get("exporter_age_seconds")
-            .copied()
-            .unwrap_or(0.0);
-        if age > silent_after {
-            s.prediction = detected_down(&s.subject.name, age);
+        if let Some(secs) = silent.get(&s.subject.name) {
+            s.prediction = detected_down(&s.subject.name, *secs);
         }
     }
     scored.sort_by(|a, b| {
@@ -150,7 +151,7 @@ fn hold_alarms(p: &Predictor, scored: &mut [ObjectPrediction]) {
 }
 
 /// A node failure seen happening: its exporter went silent.
-fn detected_down(node: &str, age: f64) -> Prediction {
+fn detected_down(node: &str, silent_secs: f64) -> Prediction {
     let subject = Subject {
         namespace: String::new(),
         name: node.to_string(),
@@ -164,7 +165,7 @@ fn detected_down(node: &str, age: f64) -> Prediction {
         eta_source: Some(EtaSource::Forecast),
         evidence: Vec::new(),
         explanation: format!(
-            "{node} stopped reporting {age:.0} s ago: node-exporter is silent (detected, not predicted: a crash gives no warning)"
+            "{node} stopped reporting {silent_secs:.0} s ago: node-exporter is silent (detected, not predicted: a crash gives no warning)"
         ),
         recommendation: recommend(
             FailureClass::NodeFailure,

@@ -43,7 +43,7 @@ const NODE_DEFAULTS: &[(&str, f64)] = &[
     ("ready", 1.0),
     ("memory_pressure", 0.0),
     ("disk_pressure", 0.0),
-    ("exporter_age_seconds", 15.0),
+    ("exporter_down", 0.0),
 ];
 
 /// Accepted and echoed, but not a signal (the prototype sent it).

@@ -1,5 +1,7 @@
 //! node-exporter series (CPU by mode per core, memory, root filesystem, network, disk, load,
-//! boot time) and the kubelet's running-pod gauge, emitted while the node is up.
+//! boot time) and the kubelet's running-pod gauge, emitted while the node is up; and the scrape's
+//! `up` of node-exporter, 1 while the node is up and 0 while it is down, as a Prometheus server
+//! scraping it records (the other series then go stale).
 
 use kubepulse_model::MetricType::{Counter, Gauge};
 
@@ -10,6 +12,8 @@ use crate::world::World;
 #[derive(Debug, Clone, Default)]
 pub struct NodeSeries {
     exporter: Option<u32>,
+    /// The scrape's `up` of node-exporter.
+    up: Option<u32>,
     /// kube-state-metrics node series (first id).
     pub ksm: Option<u32>,
 }
@@ -126,6 +130,9 @@ pub fn emit(
 ) {
     let node = &w.cluster.nodes[n];
     if !node.kubelet_up {
+        if let Some(up) = s.up {
+            out.push((up, 0.0));
+        }
         return;
     }
     let base = *s.exporter.get_or_insert_with(|| {
@@ -184,6 +191,20 @@ pub fn emit(
         );
         first.unwrap_or(0)
     });
+    let up = *s.up.get_or_insert_with(|| {
+        let instance = format!("{}:9100", node.ip);
+        t.add(
+            "up",
+            Gauge,
+            "Whether the scrape of the target succeeded.",
+            &[
+                ("instance", instance.as_str()),
+                ("job", "node-exporter"),
+                ("node", node.name.as_str()),
+            ],
+        )
+    });
+    out.push((up, 1.0));
     let mut id = base;
     for cpu in &node.counters.cpu {
         for v in cpu {

@@ -84,6 +84,13 @@ fn node_failure_goes_not_ready_then_evicts_by_taint() {
         cpu[0].1.iter().any(|(t, _)| *t > start + 20 * 60_000),
         "node-exporter is back after the node recovers"
     );
+    // The scrape of node-exporter fails: `up` is 0 from the first scrape after the crash.
+    let up = run.select("up", &[("node", "node-03"), ("job", "node-exporter")]);
+    assert_eq!(up.len(), 1);
+    assert_eq!(value_at(up[0].1, start - 15_000), Some(1.0));
+    assert_eq!(value_at(up[0].1, start + 15_000), Some(0.0));
+    assert_eq!(value_at(up[0].1, start + 19 * 60_000), Some(0.0));
+    assert_eq!(value_at(up[0].1, start + 22 * 60_000), Some(1.0));
     let taint = run.events("TaintManagerEviction");
     assert!(!taint.is_empty());
     let first = taint.iter().map(|e| e.first_timestamp).min().unwrap();

@@ -9,7 +9,7 @@ use kubepulse_intel::evaluate::{EventReport, EventScoring, score_events};
 use kubepulse_intel::labels::{Failure, FailureClass, Horizon};
 use kubepulse_intel::model::{FailureModel, KindModel};
 use kubepulse_query::Engine;
-use kubepulse_query::features::{ObjectKind, feature_names};
+use kubepulse_query::features::{ObjectKind, Silence, feature_names};
 
 use crate::training::{Episode, baseline_rows, model_spec, windows};
 
@@ -135,9 +135,7 @@ pub fn score(
             feature_names(kind).join(",")
         )?;
     }
-    let age = feature_names(kind)
-        .iter()
-        .position(|n| n == "exporter_age_seconds.last");
+    let silence = Silence::new(&feature_names(kind), &spec);
     for (i, ep) in episodes.iter().enumerate() {
         let (w, episode_failures) = windows(ep, engine, kind, spec, horizon)?;
         // Dumped: objects that fail, and objects the model gives a fair chance of failing.
@@ -179,11 +177,11 @@ pub fn score(
                     .push((sc.probability, truth == sc.class.index() as usize));
             }
             let rule_score = if rule.is_some() { 1.0 } else { 0.0 };
-            if let Some(a) = age {
+            if let Some(s) = &silence {
                 out.silence
                     .entry(object.clone())
                     .or_default()
-                    .push((t, row[a]));
+                    .push((t, s.seconds(&row)));
             }
             if let Some(d) = dump.as_mut()
                 && dumped.contains(&w.objects[r])
@@ -238,7 +236,7 @@ pub fn detections(s: &Scored, silent_after: f64) -> Vec<Option<f64>> {
                 .silence
                 .get(&f.object)?
                 .iter()
-                .find(|(t, age)| *t >= crash && *age > silent_after)
+                .find(|(t, secs)| *t >= crash && *secs > silent_after)
                 .map(|(t, _)| (t - crash) as f64 / 1000.0);
             Some(seen)
         })

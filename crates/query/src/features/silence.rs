@@ -1,0 +1,98 @@
+//! How long a node's node-exporter has been silent, read from the node's feature row: the
+//! failed scrapes of the short window (the share of its points on which `exporter_down` is 1,
+//! times the points present) times the step, while the newest scrape failed. A node that
+//! crashes is detected from this, not predicted.
+
+use super::{FeatureSpec, signals::EXPORTER_DOWN};
+
+/// A node whose node-exporter has been silent longer than this many scrape steps (its scrape
+/// failed twice in a row) is down.
+pub const SILENT_STEPS: f64 = 1.5;
+
+/// Where a feature row keeps what [`Silence::seconds`] reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Silence {
+    last: usize,
+    mean: usize,
+    missing: usize,
+    points: f64,
+    step_secs: f64,
+}
+
+impl Silence {
+    /// Reads rows of features `names` computed with `spec`; `None` when they have no
+    /// `exporter_down` signal.
+    pub fn new(names: &[String], spec: &FeatureSpec) -> Option<Self> {
+        let at = |stat: &str| {
+            let name = format!("{EXPORTER_DOWN}.{stat}");
+            names.iter().position(|n| *n == name)
+        };
+        Some(Self {
+            last: at("last")?,
+            mean: at("mean")?,
+            missing: at("missing")?,
+            points: (spec.short_steps() + 1) as f64,
+            step_secs: spec.step as f64 / 1000.0,
+        })
+    }
+
+    /// Seconds the exporter has been silent: 0 while its newest scrape succeeded, or when the
+    /// row says nothing of it.
+    pub fn seconds(&self, values: &[f64]) -> f64 {
+        let get = |i: usize| values.get(i).copied().filter(|v| v.is_finite());
+        match (get(self.last), get(self.mean), get(self.missing)) {
+            (Some(last), Some(mean), Some(missing)) if last >= 1.0 => {
+                (mean * (1.0 - missing) * self.points).round() * self.step_secs
+            }
+            _ => 0.0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::{ObjectKind, feature_names, window::stats};
+
+    /// A node row whose `exporter_down` window is `points`, everything else missing.
+    fn row(points: &[f64]) -> (Vec<String>, Vec<f64>) {
+        let names = feature_names(ObjectKind::Node);
+        let mut values = vec![f64::NAN; names.len()];
+        let s = stats(points, 15.0);
+        for (stat, v) in ["last", "mean", "missing"]
+            .iter()
+            .zip([s.last, s.mean, s.missing])
+        {
+            let name = format!("{EXPORTER_DOWN}.{stat}");
+            if let Some(i) = names.iter().position(|n| *n == name) {
+                values[i] = v;
+            }
+        }
+        (names, values)
+    }
+
+    #[test]
+    fn counts_the_failed_scrapes_while_the_newest_failed() {
+        let spec = FeatureSpec::default();
+        let mut window = vec![0.0; 13];
+        let (names, up) = row(&window);
+        let Some(silence) = Silence::new(&names, &spec) else {
+            panic!("node rows carry exporter_down");
+        };
+        assert_eq!(silence.seconds(&up), 0.0);
+        window[11] = 1.0;
+        window[12] = 1.0;
+        assert_eq!(silence.seconds(&row(&window).1), 30.0);
+        window[0] = f64::NAN;
+        assert_eq!(
+            silence.seconds(&row(&window).1),
+            30.0,
+            "a missing point is not a failure"
+        );
+        window[12] = 0.0;
+        assert_eq!(silence.seconds(&row(&window).1), 0.0, "it answers again");
+        let (_, empty) = row(&[f64::NAN; 13]);
+        assert_eq!(silence.seconds(&empty), 0.0);
+        assert!(Silence::new(&feature_names(ObjectKind::Pod), &spec).is_none());
+    }
+}
