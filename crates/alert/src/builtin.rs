@@ -10,16 +10,26 @@ const PACK: &str = include_str!("../rules/kubernetes.yml");
 /// The name the pack's groups carry as their file.
 pub const FILE: &str = "<builtin>/kubernetes.yml";
 
-/// The pack's text with the failure-probability threshold of the predictive alert.
-pub fn text(prediction_threshold: f64) -> String {
-    PACK.replace(
-        "PREDICTION_THRESHOLD",
-        &kubepulse_model::gofloat::format_g(prediction_threshold),
-    )
+/// What the predictive alert fires on while no probability threshold is set: the model's own
+/// alarm (each failure type at its calibrated threshold, held until the score clears), with the
+/// probability as the alert's value.
+pub const MODEL_ALARM: &str = "kubepulse_failure_probability and on (namespace, pod, node, type) kubepulse_failure_alarm == 1";
+
+/// The pack's text, the predictive alert firing at `prediction_threshold` (a failure
+/// probability) when one is given and on the model's alarm otherwise.
+pub fn text(prediction_threshold: Option<f64>) -> String {
+    let expr = match prediction_threshold {
+        Some(t) => format!(
+            "kubepulse_failure_probability >= {}",
+            kubepulse_model::gofloat::format_g(t)
+        ),
+        None => MODEL_ALARM.to_string(),
+    };
+    PACK.replace("PREDICTION_EXPR", &expr)
 }
 
 /// The pack's groups.
-pub fn groups(prediction_threshold: f64) -> Result<Vec<RuleGroup>, LoadErrors> {
+pub fn groups(prediction_threshold: Option<f64>) -> Result<Vec<RuleGroup>, LoadErrors> {
     rulefile::parse(FILE, &text(prediction_threshold))
 }
 
@@ -30,7 +40,7 @@ mod tests {
     #[test]
     fn the_pack_loads_with_any_threshold() {
         for t in [0.5, 0.75, 0.999] {
-            let g = groups(t).unwrap();
+            let g = groups(Some(t)).unwrap();
             assert!(g.iter().map(|g| g.rules.len()).sum::<usize>() >= 15);
             let predictive = g
                 .iter()
@@ -43,6 +53,12 @@ mod tests {
                 predictive.expr
             );
         }
+        let g = groups(None).unwrap();
+        assert!(
+            g.iter()
+                .flat_map(|g| &g.rules)
+                .any(|r| r.name() == "KubePulseFailurePredicted" && r.expr == MODEL_ALARM)
+        );
     }
 
     #[test]
@@ -65,6 +81,7 @@ mod tests {
         };
         m.add(with("kubepulse_failure_probability", &[]), [(t, 0.82)]);
         m.add(with("kubepulse_failure_eta_seconds", &[]), [(t, 400.0)]);
+        m.add(with("kubepulse_failure_alarm", &[]), [(t, 1.0)]);
         let info = [
             (
                 "explanation",
@@ -80,7 +97,7 @@ mod tests {
             }
             fn notify(&mut self, _: &crate::Rule, _: Vec<crate::Alert>) {}
         }
-        let def = groups(0.7)
+        let def = groups(None)
             .unwrap()
             .into_iter()
             .find(|g| g.name == "kubepulse.predictions")

@@ -32,7 +32,7 @@ fn fired(scenario: Option<&str>, minutes: i64) -> BTreeSet<String> {
     let mut sim = Simulator::new(cfg, sc.as_ref(), None).unwrap();
     let r = record(&mut sim, minutes);
     let src: MemSource = r.series.into_iter().collect();
-    let mut groups: Vec<Group> = builtin::groups(0.7)
+    let mut groups: Vec<Group> = builtin::groups(None)
         .unwrap()
         .into_iter()
         .map(|g| Group::new(g, 60_000))

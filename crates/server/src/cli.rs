@@ -163,9 +163,14 @@ pub struct TrainArgs {
     /// out-of-bag scores of the training data).
     #[arg(long, default_value_t = 1.0)]
     pub false_alarm_budget: f64,
+    /// What the model predicts: a failure of the object within this long after a window.
+    #[arg(long, default_value = "5m")]
+    pub horizon: String,
 }
 
 /// `kubepulse evaluate …`.
+// Parsed once per run: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum EvaluateCommand {
     /// Run the streaming anomaly detector over the Numenta Anomaly Benchmark and score it
@@ -216,6 +221,10 @@ pub enum EvaluateCommand {
         /// and `<dump>-nodes.csv`.
         #[arg(long)]
         dump: Option<PathBuf>,
+        /// Score against this horizon (labels, announcements and false alarms) instead of the
+        /// one the model was trained for.
+        #[arg(long)]
+        horizon: Option<String>,
     },
 }
 

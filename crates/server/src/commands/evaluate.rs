@@ -18,7 +18,7 @@ use kubepulse_intel::model::FailureModel;
 use kubepulse_query::Engine;
 use kubepulse_query::features::ObjectKind;
 
-use super::train::check_features;
+use super::train::{check_features, parse_horizon};
 use crate::cli::{EpisodeArgs, EvaluateCommand};
 use crate::config::Config;
 use crate::training::load;
@@ -32,7 +32,20 @@ pub fn run(cfg: &Config, cmd: EvaluateCommand) -> anyhow::Result<ExitCode> {
             episodes,
             out,
             dump,
-        } => prediction(cfg, &model, &episodes, out.as_deref(), dump.as_deref()),
+            horizon,
+        } => {
+            let horizon = horizon
+                .map(|h| parse_horizon(&h).map_err(|e| anyhow::anyhow!("--horizon: {e}")))
+                .transpose()?;
+            prediction(
+                cfg,
+                &model,
+                &episodes,
+                out.as_deref(),
+                dump.as_deref(),
+                horizon,
+            )
+        }
         EvaluateCommand::Nab { dir, out } => super::out(&nab::run(&dir, out.as_deref())?),
         EvaluateCommand::Loghub { dir, out } => super::out(&loghub::run(&dir, out.as_deref())?),
     }
@@ -56,8 +69,13 @@ fn prediction(
     args: &EpisodeArgs,
     out: Option<&Path>,
     dump: Option<&Path>,
+    horizon_ms: Option<i64>,
 ) -> anyhow::Result<ExitCode> {
-    let model = read_model(model_path)?;
+    let mut model = read_model(model_path)?;
+    let trained_for = model.horizon_ms;
+    if let Some(h) = horizon_ms {
+        model.horizon_ms = h;
+    }
     let (episodes, what) = load(cfg, args)?;
     let engine = Engine::new(cfg.query.engine_options());
     let mut text = format!(
@@ -66,6 +84,13 @@ fn prediction(
         model.trained_on,
         model.horizon_ms / 1000,
     );
+    if trained_for != model.horizon_ms {
+        text.push_str(&format!(
+            "\nScored against a horizon of {} s; the model was trained to predict failures within {} s.\n",
+            model.horizon_ms / 1000,
+            trained_for / 1000
+        ));
+    }
     let mut plots = Vec::new();
     for (kind, title, slug) in [
         (ObjectKind::Pod, "Pods", "pods"),

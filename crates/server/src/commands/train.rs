@@ -32,6 +32,7 @@ pub fn run(cfg: &Config, args: &TrainArgs) -> anyhow::Result<ExitCode> {
             ..ForestParams::default()
         },
         false_alarm_budget: args.false_alarm_budget,
+        horizon_ms: parse_horizon(&args.horizon).map_err(|e| anyhow::anyhow!("--horizon: {e}"))?,
     };
     let model = train(cfg, episodes, trained_on, &settings, &bar)?;
     bar.finish_and_clear();
@@ -68,6 +69,17 @@ pub struct Settings {
     pub params: ForestParams,
     /// False alarms per 1,000 object-hours the thresholds stay within.
     pub false_alarm_budget: f64,
+    /// A window is labelled with a failure of its object this soon after it (ms).
+    pub horizon_ms: i64,
+}
+
+/// A prediction horizon: a duration from a minute to an hour.
+pub fn parse_horizon(text: &str) -> Result<i64, String> {
+    let ms = kubepulse_model::parse_duration(text).map_err(|e| e.to_string())?;
+    if !(60_000..=3_600_000).contains(&ms) {
+        return Err(format!("{text}: must be from 1m to 1h"));
+    }
+    Ok(ms)
 }
 
 /// Trains a model on `episodes`, advancing `bar` over features and trees. Each episode is
@@ -82,7 +94,10 @@ pub fn train(
 ) -> anyhow::Result<FailureModel> {
     let engine = Engine::new(cfg.query.engine_options());
     let spec = FeatureSpec::default();
-    let horizon = Horizon::default();
+    let horizon = Horizon {
+        ahead: s.horizon_ms,
+        ..Horizon::default()
+    };
     let params = s.params.clone();
     let settings = Fit {
         params: params.clone(),

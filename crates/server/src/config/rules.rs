@@ -20,8 +20,9 @@ pub struct RulesConfig {
     /// Run the built-in rule pack for Kubernetes (groups named `kubepulse.*`); a file group of
     /// the same name replaces a built-in one.
     pub builtin: bool,
-    /// Failure probability from which the built-in predictive alert fires.
-    pub prediction_threshold: f64,
+    /// Failure probability from which the built-in predictive alert fires; unset, it fires
+    /// while the model alarms (each failure type at its calibrated threshold).
+    pub prediction_threshold: Option<f64>,
     /// Least time between two notifications of the same firing alert.
     pub resend_delay: DurationMs,
     /// Labels templates see as `$externalLabels`.
@@ -37,7 +38,7 @@ impl Default for RulesConfig {
             files: Vec::new(),
             evaluation_interval: DurationMs(15_000),
             builtin: true,
-            prediction_threshold: 0.7,
+            prediction_threshold: None,
             resend_delay: DurationMs(60_000),
             external_labels: BTreeMap::new(),
             external_url: String::new(),
@@ -51,7 +52,10 @@ impl RulesConfig {
         if self.evaluation_interval.ms() < 1000 {
             return Err(("evaluation_interval", "must be at least 1s".into()));
         }
-        if !(self.prediction_threshold > 0.0 && self.prediction_threshold <= 1.0) {
+        if self
+            .prediction_threshold
+            .is_some_and(|t| !(t > 0.0 && t <= 1.0))
+        {
             return Err(("prediction_threshold", "must be in (0, 1]".into()));
         }
         for k in self.external_labels.keys() {

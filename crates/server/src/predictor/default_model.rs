@@ -65,6 +65,7 @@ pub fn train_default(cfg: &Config) -> anyhow::Result<FailureModel> {
             ..ForestParams::default()
         },
         false_alarm_budget: 1.0,
+        horizon_ms: kubepulse_intel::labels::Horizon::default().ahead,
     };
     let m = train(cfg, episodes, trained_on, &settings, &ProgressBar::hidden())?;
     info!(
