@@ -114,8 +114,9 @@ async fn fault_then_prediction_then_alert_then_silence_by_clicks() {
     b.screenshot("path-2-predicted").await;
     b.assert_no_console_errors("overview").await;
 
-    // The predictive alert (here from 50%, as the overview's check) fires and is notified;
-    // silence it by clicks.
+    // The predictive alert (here from a probability of 50%, as the overview's check, through
+    // `rules.prediction_threshold`: this small model's own OOM alarm, the default, was not
+    // reached before the kill) fires and is notified; silence it by clicks.
     let alerts = format!("{base}/alerts");
     b.reload_until(
         &alerts,
