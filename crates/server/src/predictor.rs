@@ -32,6 +32,9 @@ pub struct Predictor {
     alarming: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Pods' and nodes' signal windows, kept between scorings.
     trackers: std::sync::Mutex<Option<[Tracker; 2]>>,
+    /// The label sets of the series written at the last scoring: those not written again (an
+    /// object gone, a failure type no longer the likeliest) are marked stale.
+    written: std::sync::Mutex<live::Written>,
     engine: Engine,
     clock: Arc<dyn Clock>,
     cluster: String,
@@ -51,6 +54,7 @@ impl Predictor {
             latest: RwLock::new((0, Arc::new(Vec::new()))),
             alarming: std::sync::Mutex::new(std::collections::HashSet::new()),
             trackers: std::sync::Mutex::new(None),
+            written: std::sync::Mutex::new(live::Written::default()),
             engine,
             clock,
             cluster,

@@ -11,6 +11,7 @@ use kubepulse_intel::evaluate::CLEAR;
 use kubepulse_intel::labels::FailureClass;
 use kubepulse_intel::predict::{EtaSource, Prediction};
 use kubepulse_intel::recommend::{Subject, recommend};
+use kubepulse_model::STALE_NAN;
 use kubepulse_model::clock::Stopwatch;
 use kubepulse_query::StoreSource;
 use kubepulse_query::features::live::Tracker;
@@ -108,7 +109,13 @@ pub fn score_once(p: &Predictor, read: &dyn Read, append: &dyn Append) -> anyhow
             .alarm_score
             .total_cmp(&a.prediction.alarm_score)
     });
-    write(append, &scored, now)?;
+    {
+        let mut written = p
+            .written
+            .lock()
+            .map_err(|_| anyhow::anyhow!("prediction state poisoned"))?;
+        write(append, &scored, now, &mut written)?;
+    }
     for s in &scored {
         trace!(
             object = %format_args!("{}/{}", s.subject.namespace, s.subject.name),
@@ -183,7 +190,12 @@ fn detected_down(node: &str, silent_secs: f64) -> Prediction {
 type Labels<'a> = Vec<(&'a str, &'a str)>;
 
 /// Writes each object's probability, ETA and alarm at `t`.
-fn write(append: &dyn Append, scored: &[ObjectPrediction], t: i64) -> anyhow::Result<()> {
+fn write(
+    append: &dyn Append,
+    scored: &[ObjectPrediction],
+    t: i64,
+    written: &mut Written,
+) -> anyhow::Result<()> {
     let mut owned: Vec<(Labels<'_>, [(i64, f64); 1])> = Vec::new();
     for s in scored {
         let x = &s.prediction;
@@ -218,10 +230,111 @@ fn write(append: &dyn Append, scored: &[ObjectPrediction], t: i64) -> anyhow::Re
             owned.push((labels, [(t, 1.0)]));
         }
     }
+    let now: Written = owned
+        .iter()
+        .map(|(labels, _)| {
+            labels
+                .iter()
+                .map(|(n, v)| ((*n).to_string(), (*v).to_string()))
+                .collect()
+        })
+        .collect();
+    let gone: Vec<Vec<(&str, &str)>> = written
+        .difference(&now)
+        .map(|l| l.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect())
+        .collect();
+    let stale = [(t, STALE_NAN)];
     let batch: Vec<SeriesWrite<'_>> = owned
         .iter()
         .map(|(labels, samples)| SeriesWrite { labels, samples })
+        .chain(gone.iter().map(|labels| SeriesWrite {
+            labels,
+            samples: &stale,
+        }))
         .collect();
     append.append(&batch)?;
+    *written = now;
     Ok(())
+}
+
+/// Label sets of series written by a scoring.
+pub type Written = std::collections::HashSet<Vec<(String, String)>>;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use kubepulse_api::predict::Subject as ApiSubject;
+    use kubepulse_model::ManualClock;
+    use kubepulse_query::{Engine, QueryValue};
+    use kubepulse_store::{Db, StoreConfig};
+
+    use super::*;
+
+    const T0: i64 = 1_767_225_600_000;
+
+    fn scored(node: &str, class: FailureClass) -> ObjectPrediction {
+        let mut prediction = detected_down(node, 30.0);
+        prediction.class = class;
+        ObjectPrediction {
+            t: T0,
+            cluster_id: "sim".into(),
+            subject: ApiSubject {
+                kind: "node".into(),
+                namespace: String::new(),
+                name: node.into(),
+            },
+            prediction,
+            metrics: BTreeMap::new(),
+        }
+    }
+
+    fn types(db: &Db, t: i64) -> Vec<String> {
+        let q = Engine::default()
+            .instant(
+                &kubepulse_query::StoreSource(db),
+                "kubepulse_failure_alarm",
+                t,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        let QueryValue::Vector(v) = q.value else {
+            panic!("{:?}", q.value);
+        };
+        let mut out: Vec<String> = v
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}/{}",
+                    s.labels.get("node").unwrap_or(""),
+                    s.labels.get("type").unwrap_or("")
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn series_not_written_again_are_marked_stale() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let clock = Arc::new(ManualClock::new(T0));
+        let (db, _) = Db::open(&dir.path().join("data"), StoreConfig::default(), clock)?;
+        let mut written = Written::default();
+        let first = [
+            scored("node-1", FailureClass::DiskPressure),
+            scored("node-2", FailureClass::DiskPressure),
+        ];
+        write(&db, &first, T0, &mut written)?;
+        assert_eq!(
+            types(&db, T0),
+            ["node-1/disk_pressure", "node-2/disk_pressure"]
+        );
+        // node-1's likeliest failure changes; node-2 is gone.
+        let second = [scored("node-1", FailureClass::NodeFailure)];
+        write(&db, &second, T0 + 15_000, &mut written)?;
+        assert_eq!(types(&db, T0 + 15_000), ["node-1/node_failure"]);
+        assert_eq!(types(&db, T0 + 60_000), ["node-1/node_failure"]);
+        Ok(())
+    }
 }
