@@ -37,7 +37,7 @@ pub struct Scored {
     pub calibration: Vec<(f64, bool)>,
     /// Event scoring settings.
     pub scoring: EventScoring,
-    /// Nodes: seconds since node-exporter last answered, by object, window by window.
+    /// Nodes: seconds the scrape of node-exporter has failed, by object, window by window.
     pub silence: BTreeMap<String, Vec<(i64, f64)>>,
 }
 
