@@ -251,6 +251,8 @@ fn train_writes_a_model_file_and_refuses_bad_arguments() {
         vec!["train", "--simulate", "--duration", "0s"],
         vec!["train", "--simulate", "--chaos-kinds", "meteor_strike"],
         vec!["train", "--simulate", "--nodes", "2,3", "--pods", "30"],
+        vec!["train", "--simulate", "--horizon", "30s"],
+        vec!["train", "--simulate", "--horizon", "soon"],
     ] {
         let o = kubepulse(&args);
         assert!(!o.status.success(), "{args:?} succeeded");
@@ -259,6 +261,9 @@ fn train_writes_a_model_file_and_refuses_bad_arguments() {
             !err.is_empty() && !err.contains("panicked"),
             "{args:?}: {err}"
         );
+        if args.contains(&"--horizon") {
+            assert!(err.contains("--horizon"), "{args:?}: {err}");
+        }
     }
 }
 

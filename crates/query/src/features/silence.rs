@@ -7,7 +7,12 @@ use super::{FeatureSpec, signals::EXPORTER_DOWN};
 
 /// A node whose node-exporter has been silent longer than this many scrape steps (its scrape
 /// failed twice in a row) is down.
-pub const SILENT_STEPS: f64 = 1.5;
+const SILENT_STEPS: f64 = 1.5;
+
+/// Seconds of silence after which a node scraped every `step_ms` is down.
+pub fn down_after_secs(step_ms: i64) -> f64 {
+    SILENT_STEPS * step_ms as f64 / 1000.0
+}
 
 /// Where a feature row keeps what [`Silence::seconds`] reads.
 #[derive(Debug, Clone, Copy)]

@@ -34,9 +34,7 @@ pub fn run(cfg: &Config, cmd: EvaluateCommand) -> anyhow::Result<ExitCode> {
             dump,
             horizon,
         } => {
-            let horizon = horizon
-                .map(|h| parse_horizon(&h).map_err(|e| anyhow::anyhow!("--horizon: {e}")))
-                .transpose()?;
+            let horizon = horizon.as_deref().map(parse_horizon).transpose()?;
             prediction(
                 cfg,
                 &model,

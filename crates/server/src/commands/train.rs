@@ -22,9 +22,6 @@ use crate::training::{Episode, baseline_cpu_feature, baseline_rows, load, window
 /// Trains and writes the model.
 pub fn run(cfg: &Config, args: &TrainArgs) -> anyhow::Result<ExitCode> {
     let clock = Stopwatch::start();
-    let bar = progress(args.quiet);
-    bar.set_message("simulating and reading");
-    let (episodes, trained_on) = load(cfg, &args.episodes)?;
     let settings = Settings {
         params: ForestParams {
             trees: args.trees,
@@ -32,8 +29,11 @@ pub fn run(cfg: &Config, args: &TrainArgs) -> anyhow::Result<ExitCode> {
             ..ForestParams::default()
         },
         false_alarm_budget: args.false_alarm_budget,
-        horizon_ms: parse_horizon(&args.horizon).map_err(|e| anyhow::anyhow!("--horizon: {e}"))?,
+        horizon_ms: parse_horizon(&args.horizon)?,
     };
+    let bar = progress(args.quiet);
+    bar.set_message("simulating and reading");
+    let (episodes, trained_on) = load(cfg, &args.episodes)?;
     let model = train(cfg, episodes, trained_on, &settings, &bar)?;
     bar.finish_and_clear();
     std::fs::write(&args.out, model.to_json()?)
@@ -73,11 +73,12 @@ pub struct Settings {
     pub horizon_ms: i64,
 }
 
-/// A prediction horizon: a duration from a minute to an hour.
-pub fn parse_horizon(text: &str) -> Result<i64, String> {
-    let ms = kubepulse_model::parse_duration(text).map_err(|e| e.to_string())?;
+/// The `--horizon` of `train` and `evaluate`: a duration from a minute to an hour (ms).
+pub fn parse_horizon(text: &str) -> anyhow::Result<i64> {
+    let ms =
+        kubepulse_model::parse_duration(text).map_err(|e| anyhow::anyhow!("--horizon: {e}"))?;
     if !(60_000..=3_600_000).contains(&ms) {
-        return Err(format!("{text}: must be from 1m to 1h"));
+        anyhow::bail!("--horizon: {text}: must be from 1m to 1h");
     }
     Ok(ms)
 }

@@ -15,7 +15,7 @@ use kubepulse_model::STALE_NAN;
 use kubepulse_model::clock::Stopwatch;
 use kubepulse_query::StoreSource;
 use kubepulse_query::features::live::Tracker;
-use kubepulse_query::features::silence::SILENT_STEPS;
+use kubepulse_query::features::silence::down_after_secs;
 use kubepulse_query::features::{ObjectKind, Silence, feature_names};
 use kubepulse_store::events::EventQuery;
 use kubepulse_store::{Append, Read, SeriesWrite};
@@ -74,7 +74,7 @@ pub fn score_once(p: &Predictor, read: &dyn Read, append: &dyn Append) -> anyhow
     let src = StoreSource(read);
     let mut scored = Vec::new();
     let silence = Silence::new(&feature_names(ObjectKind::Node), &spec);
-    let silent_after = SILENT_STEPS * spec.step as f64 / 1000.0;
+    let silent_after = down_after_secs(spec.step);
     let mut silent = std::collections::HashMap::new();
     {
         let mut guard = p

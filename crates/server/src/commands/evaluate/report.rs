@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use kubepulse_intel::evaluate::EventReport;
 use kubepulse_intel::labels::{Failure, FailureClass};
-use kubepulse_query::features::silence::SILENT_STEPS;
+use kubepulse_query::features::silence::down_after_secs;
 
 use super::collect::{Scored, detections, ripening};
 
@@ -189,7 +189,7 @@ fn best_at(out: &mut String, s: &Scored, rate: f64, curves: &[Vec<CurvePoint>; 2
 
 /// Node crashes give no warning: how soon the silence of their exporter shows them.
 fn sudden(out: &mut String, s: &Scored) {
-    let silent_after = SILENT_STEPS * s.scoring.step as f64 / 1000.0;
+    let silent_after = down_after_secs(s.scoring.step);
     let d = detections(s, silent_after);
     if d.is_empty() {
         return;
