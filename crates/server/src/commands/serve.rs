@@ -269,6 +269,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             stop_rx.clone(),
         )));
     }
+    let signalled = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.server.listen))?;
@@ -276,7 +277,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     ready.store(true, Ordering::SeqCst);
     let app = kubepulse_api::router(state);
     let shutdown = async move {
-        wait_for_signal().await;
+        signalled.await;
         info!("shutting down");
         let _ = stop_tx.send(true);
     };
@@ -360,29 +361,40 @@ fn spawn_maintenance(db: Db, stop: watch::Receiver<bool>) -> std::thread::JoinHa
     })
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = async {
+/// Registers for SIGTERM and SIGINT at once, so that a signal that comes before the server
+/// is up is not left to the default action (which kills the process without flushing), and
+/// resolves at the first of them.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        let listen = |kind: SignalKind| {
+            signal(kind)
+                .map_err(|e| warn!(error = %e, "cannot listen for a shutdown signal"))
+                .ok()
+        };
+        let mut term = listen(SignalKind::terminate());
+        let mut int = listen(SignalKind::interrupt());
+        async fn recv(s: Option<&mut Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+        async move {
+            tokio::select! {
+                _ = recv(term.as_mut()) => {}
+                _ = recv(int.as_mut()) => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                warn!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
     }
 }
 
