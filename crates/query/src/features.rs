@@ -18,7 +18,7 @@ use kubepulse_model::K8sEvent;
 use crate::{Engine, QueryError, QueryValue, Source};
 pub use signals::{EXPORTER_DOWN, NODE_SIGNALS, POD_SIGNALS, Signal};
 pub use silence::Silence;
-use window::{WindowStats, envelope_trends, seconds_to, stats};
+use window::{Shape, WindowStats, envelope_trends, seconds_to, stats_in};
 
 /// The kind of object a feature row describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -197,8 +197,14 @@ pub fn window_len(spec: FeatureSpec) -> usize {
     spec.long_steps() + 1
 }
 
-/// The signal features of one object from its signals' points over the long window (one slice
-/// per signal of `kind`, each [`window_len`] long, newest last, NaN where missing); `None`
+/// Points of the short window, newest last: all the statistics of a signal without trends read.
+pub fn short_len(spec: FeatureSpec) -> usize {
+    spec.short_steps() + 1
+}
+
+/// The signal features of one object from its signals' points (one slice per signal of `kind`,
+/// newest last, NaN where missing: [`window_len`] points for a signal with trends, at least
+/// [`short_len`] for the others); `None`
 /// when no signal has a point in the short window. Event counts follow them in a full row.
 pub fn signal_values(kind: ObjectKind, windows: &[&[f64]], spec: FeatureSpec) -> Option<Vec<f64>> {
     let mut values = Vec::with_capacity(windows.len() * (WindowStats::NAMES.len() + 3));
@@ -216,12 +222,13 @@ pub fn signal_values_into(
     let step = spec.step.max(1);
     let step_secs = step as f64 / 1000.0;
     let block = (TREND_BLOCK_MS / step).max(1) as usize;
-    let w = spec.short_steps();
+    let w = short_len(spec);
+    let shape = Shape::new(w, step_secs);
     values.clear();
     let mut present = false;
     for (s, points) in signals(kind).iter().zip(windows) {
-        let short = &points[points.len().saturating_sub(w + 1)..];
-        let st = stats(short, step_secs);
+        let short = &points[points.len().saturating_sub(w)..];
+        let st = stats_in(short, &shape);
         present |= st.missing < 1.0;
         values.extend(st.values());
         if let Some(limit) = s.limit {

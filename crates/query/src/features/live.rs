@@ -12,7 +12,9 @@ use std::collections::HashMap;
 
 use kubepulse_model::{K8sEvent, Labels};
 
-use super::{FeatureRow, FeatureSpec, ObjectKind, events, signal_values_into, signals, window_len};
+use super::{
+    FeatureRow, FeatureSpec, ObjectKind, events, short_len, signal_values_into, signals, window_len,
+};
 use crate::plan::PlanSet;
 use crate::{Engine, IdSource, QueryError};
 
@@ -52,14 +54,20 @@ pub struct Tracker {
     kind: ObjectKind,
     spec: FeatureSpec,
     last: Option<i64>,
-    /// Per object, per signal, a ring of [`window_len`] points (NaN where missing), the newest
-    /// at `head`.
+    /// Per signal, the points its window keeps: the long window's for signals with trends, the
+    /// short window's for the others (only their trends read further back).
+    lens: Vec<usize>,
+    /// Per signal, where its ring starts in an object's rings.
+    offsets: Vec<usize>,
+    /// Per object, per signal, a ring of its points (NaN where missing), the newest at `tick`
+    /// modulo its length.
     keys: Vec<Key>,
     rings: Vec<Vec<f64>>,
     index: HashMap<Key, usize>,
     /// Objects in key order.
     order: Vec<usize>,
-    head: usize,
+    /// Steps taken.
+    tick: usize,
     plan: Option<Planned>,
     /// The rows of the last call, their allocations reused.
     rows: Vec<FeatureRow>,
@@ -70,15 +78,34 @@ pub struct Tracker {
 impl Tracker {
     /// A tracker with nothing seen yet.
     pub fn new(kind: ObjectKind, spec: FeatureSpec) -> Self {
+        let lens: Vec<usize> = signals(kind)
+            .iter()
+            .map(|s| {
+                if s.trend {
+                    window_len(spec)
+                } else {
+                    short_len(spec)
+                }
+            })
+            .collect();
+        let offsets = lens
+            .iter()
+            .scan(0, |at, len| {
+                *at += len;
+                Some(*at - len)
+            })
+            .collect();
         Self {
             kind,
             spec,
             last: None,
+            lens,
+            offsets,
             keys: Vec::new(),
             rings: Vec::new(),
             index: HashMap::new(),
             order: Vec::new(),
-            head: 0,
+            tick: 0,
             plan: None,
             rows: Vec::new(),
             scratch: Vec::new(),
@@ -115,21 +142,22 @@ impl Tracker {
         }
         let index = events::EventIndex::new(events, self.kind);
         let at = self.last.unwrap_or(t);
-        let n = signals(self.kind).len();
         let mut used = 0;
-        let oldest = (self.head + 1) % len;
-        self.scratch.resize(n * len, f64::NAN);
+        self.scratch.resize(self.width(), f64::NAN);
+        // Per signal: where its ring starts, its length, and its oldest point.
+        let layout: Vec<(usize, usize, usize)> = (self.offsets.iter().zip(&self.lens))
+            .map(|(&off, &len)| (off, len, (self.tick + 1) % len))
+            .collect();
         for &o in &self.order {
             let (key, ring) = (&self.keys[o], &self.rings[o]);
-            for (w, r) in self
-                .scratch
-                .chunks_exact_mut(len)
-                .zip(ring.chunks_exact(len))
-            {
+            for &(off, len, oldest) in &layout {
+                let (w, r) = (&mut self.scratch[off..off + len], &ring[off..off + len]);
                 w[..len - oldest].copy_from_slice(&r[oldest..]);
                 w[len - oldest..].copy_from_slice(&r[..oldest]);
             }
-            let slices: Vec<&[f64]> = self.scratch.chunks_exact(len).collect();
+            let slices: Vec<&[f64]> = (layout.iter())
+                .map(|&(off, len, _)| &self.scratch[off..off + len])
+                .collect();
             if used == self.rows.len() {
                 self.rows.push(FeatureRow {
                     kind: self.kind,
@@ -161,15 +189,21 @@ impl Tracker {
         Ok(&self.rows)
     }
 
+    /// Points an object's rings hold.
+    fn width(&self) -> usize {
+        self.lens.iter().sum()
+    }
+
     /// Moves every window `new` steps on, the new points missing until filled.
     fn shift(&mut self, new: usize) {
-        let len = window_len(self.spec);
+        let mut slots = Vec::with_capacity(self.lens.len());
         for _ in 0..new {
-            self.head = (self.head + 1) % len;
-            let head = self.head;
+            self.tick += 1;
+            slots.clear();
+            slots.extend((0..self.lens.len()).filter_map(|s| self.slot(s, 0)));
             for ring in &mut self.rings {
-                for w in ring.chunks_exact_mut(len) {
-                    w[head] = f64::NAN;
+                for &slot in &slots {
+                    ring[slot] = f64::NAN;
                 }
             }
         }
@@ -181,19 +215,17 @@ impl Tracker {
             return i;
         }
         let i = self.keys.len();
-        let len = window_len(self.spec);
         self.index.insert(key.clone(), i);
         self.keys.push(key);
-        self.rings
-            .push(vec![f64::NAN; signals(self.kind).len() * len]);
+        self.rings.push(vec![f64::NAN; self.width()]);
         i
     }
 
-    /// Sets signal `signal` of object `obj` at the step `back` steps before the newest.
-    fn set(&mut self, obj: usize, signal: usize, back: usize, v: f64) {
-        let len = window_len(self.spec);
-        let slot = (self.head + len - back) % len;
-        self.rings[obj][signal * len + slot] = v;
+    /// Where signal `signal`'s point `back` steps before the newest is in an object's rings
+    /// (none when its window does not reach back that far).
+    fn slot(&self, signal: usize, back: usize) -> Option<usize> {
+        let len = self.lens[signal];
+        (back < len).then(|| self.offsets[signal] + (self.tick % len + len - back) % len)
     }
 
     /// Fills the new steps from the signals' plan, rebuilt first if it may be out of date.
@@ -245,9 +277,12 @@ impl Tracker {
         let result = (0..new).try_for_each(|k| {
             plan.set.eval(ids, from + k as i64 * step)?;
             for (i, routes) in plan.routes.iter().enumerate() {
+                let Some(slot) = self.slot(i, new - 1 - k) else {
+                    continue;
+                };
                 for &(node, obj) in routes {
                     if let Some(v) = plan.set.value(node) {
-                        self.set(obj as usize, i, new - 1 - k, v);
+                        self.rings[obj as usize][slot] = v;
                     }
                 }
             }

@@ -58,20 +58,134 @@ impl WindowStats {
     }
 }
 
-/// Block maxima a trend gathers on the stack; more use the heap.
-const STACK_BLOCKS: usize = 32;
-
 /// Statistics of `points` (oldest first, NaN for missing), spaced `step_secs` apart.
 pub fn stats(points: &[f64], step_secs: f64) -> WindowStats {
+    stats_in(points, &Shape::new(points.len(), step_secs))
+}
+
+/// [`stats`] of a window of `shape` (the constants of its length and spacing, worked out once
+/// for many windows).
+pub fn stats_in(points: &[f64], shape: &Shape) -> WindowStats {
+    if points.len() != shape.len {
+        return stats(points, shape.step_secs);
+    }
+    let stats = whole(points, shape).unwrap_or_else(|| gappy(points));
+    // Fitted per step; per second.
+    WindowStats {
+        slope: stats.slope * shape.per_sec,
+        curvature: stats.curvature * shape.per_sec * shape.per_sec,
+        ..stats
+    }
+}
+
+/// What the times of a window with every point present fix: its length and spacing, and the
+/// moments of its centred times (in steps) the fits divide by.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shape {
+    len: usize,
+    step_secs: f64,
+    /// Steps per second.
+    per_sec: f64,
+    /// The oldest point's time from the centre (steps, negative).
+    from: f64,
+    inv_len: f64,
+    /// Σ x², and its inverse.
+    s2: f64,
+    inv_s2: f64,
+    /// 1 / (Σ x⁴ - (Σ x²)² / len): the parabola's.
+    inv_q2: f64,
+    /// 1 / (len - 1): per difference between consecutive points.
+    inv_diffs: f64,
+}
+
+impl Shape {
+    /// The shape of windows of `len` points `step_secs` apart.
+    pub fn new(len: usize, step_secs: f64) -> Self {
+        let n = len as f64;
+        // Centred times -(n-1)/2 ..= (n-1)/2: their sum and third moment are 0.
+        let s2 = n * (n * n - 1.0) / 12.0;
+        let s4 = n * (n * n - 1.0) * (3.0 * n * n - 7.0) / 240.0;
+        let inv = |x: f64| if x > 0.0 { 1.0 / x } else { 0.0 };
+        Self {
+            len,
+            step_secs,
+            per_sec: 1.0 / step_secs,
+            from: -(n - 1.0) / 2.0,
+            inv_len: inv(n),
+            s2,
+            inv_s2: inv(s2),
+            inv_q2: inv(s4 - s2 * s2 * inv(n)),
+            inv_diffs: inv(n - 1.0),
+        }
+    }
+}
+
+/// The statistics of a window of `shape` with no point missing, in one pass (`None` at the
+/// first missing point); slope and curvature per step. With every point present the times are
+/// fixed, and so are their moments: only the values' are summed. Values are taken relative to
+/// the first (and differences relative to the first difference) so that large levels (bytes)
+/// lose no precision and a flat line or a straight one has exactly no slope or no volatility.
+fn whole(points: &[f64], shape: &Shape) -> Option<WindowStats> {
+    let (&first, &last) = (points.first()?, points.last()?);
+    if !first.is_finite() {
+        return None;
+    }
+    let d0 = points.get(1).map_or(0.0, |v| v - first);
+    // The first point adds nothing to the sums: its value is their origin, and it has no
+    // difference before it.
+    let (mut sum, mut sx, mut sxx, mut sd, mut sdd) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut min, mut max, mut prev, mut x) = (first, first, first, shape.from);
+    for &v in &points[1..] {
+        if !v.is_finite() {
+            return None;
+        }
+        x += 1.0;
+        let y = v - first;
+        sum += y;
+        sx += x * y;
+        sxx += x * x * y;
+        min = min.min(v);
+        max = max.max(v);
+        let e = v - prev - d0;
+        sd += e;
+        sdd += e * e;
+        prev = v;
+    }
+    let mean = sum * shape.inv_len;
+    let (slope, curvature) = match points.len() {
+        0 | 1 => (0.0, 0.0),
+        2 => (sx * shape.inv_s2, 0.0),
+        // Σ x² (v - mean), over the parabola's second moment.
+        _ => (sx * shape.inv_s2, (sxx - mean * shape.s2) * shape.inv_q2),
+    };
+    let volatility = if points.len() < 3 {
+        0.0
+    } else {
+        ((sdd - sd * sd * shape.inv_diffs).max(0.0) * shape.inv_diffs).sqrt()
+    };
+    Some(WindowStats {
+        last,
+        mean: first + mean,
+        min,
+        max,
+        slope,
+        curvature,
+        volatility,
+        missing: 0.0,
+    })
+}
+
+/// The statistics of a window with points missing, over the present ones; slope and curvature
+/// per step.
+fn gappy(points: &[f64]) -> WindowStats {
     let n = points.len().max(1) as f64;
     let present = || {
         points
             .iter()
             .enumerate()
             .filter(|(_, v)| v.is_finite())
-            .map(move |(i, &v)| (i as f64 * step_secs, v))
+            .map(|(i, &v)| (i as f64, v))
     };
-    // One pass for the sums, one for the centred moments.
     let (mut k, mut sum, mut st, mut min, mut max) =
         (0usize, 0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY);
     let (mut first, mut last) = (f64::NAN, f64::NAN);
@@ -100,7 +214,7 @@ pub fn stats(points: &[f64], step_secs: f64) -> WindowStats {
         };
     }
     // One more pass: the fit's centred moments, and the spread of the differences between
-    // consecutive points (which sum to `last - first`).
+    // consecutive present points (which sum to `last - first`).
     let (tm, vm) = (st / k as f64, sum / k as f64);
     let dm = if k > 1 {
         (last - first) / (k - 1) as f64
@@ -109,21 +223,14 @@ pub fn stats(points: &[f64], step_secs: f64) -> WindowStats {
     };
     let mut m = Moments::default();
     let (mut prev, mut var) = (first, 0.0);
-    let mut add = |t: f64, v: f64| {
+    for (t, v) in present() {
         m.add(t - tm, v - vm);
         let d = v - prev - dm;
         var += d * d;
         prev = v;
-    };
-    // The first point has no difference before it: it is its own `prev`, and its term, dm²,
-    // is taken back below. A window with no gap is walked without the filter.
-    if k == points.len() {
-        for (i, &v) in points.iter().enumerate() {
-            add(i as f64 * step_secs, v);
-        }
-    } else {
-        present().for_each(|(t, v)| add(t, v));
     }
+    // The first point has no difference before it: it is its own `prev`, and its term, dm²,
+    // is taken back.
     var = (var - dm * dm).max(0.0);
     let (slope, curvature) = if k < 2 { (0.0, 0.0) } else { m.solve(k) };
     let volatility = if k < 3 {
@@ -147,78 +254,145 @@ pub fn stats(points: &[f64], step_secs: f64) -> WindowStats {
 /// rotated): trends start again after it. A garbage collector's sawtooth drops far less.
 pub const RESET: f64 = 0.6;
 
-/// The points since the last reset.
-pub fn since_reset(points: &[f64]) -> &[f64] {
-    let mut start = 0;
-    // NaN until a point is seen: no comparison with it holds.
-    let mut prev = f64::NAN;
-    for (i, &v) in points.iter().enumerate() {
-        if v.is_finite() {
-            if prev > 0.0 && v < RESET * prev {
-                start = i;
-            }
-            prev = v;
-        }
-    }
-    &points[start..]
-}
-
 /// The trends of a window since its last reset: the least-squares slope (per second) of the
 /// maxima of consecutive blocks of `block` points (the envelope that reaches a limit first,
 /// robust to a sawtooth shorter than a block), and the newest block's maximum; over the whole
-/// window, and over its newest `recent` blocks. Blocks end at the newest point, so the recent
-/// blocks are the whole window's last ones and one pass over the points serves both. A trend is
-/// `(0, NaN)` when fewer than two of its blocks have a present point.
+/// window, and over its newest `recent` blocks. Blocks end at the newest point (a partial one
+/// at the start is left out), so the recent blocks are the whole window's last ones: one walk
+/// from the newest point back to the last reset serves both. A trend is `(0, NaN)` when fewer
+/// than two of its blocks have a present point.
 pub fn envelope_trends(
     points: &[f64],
     step_secs: f64,
     block: usize,
     recent: usize,
 ) -> [(f64, f64); 2] {
-    let points = since_reset(points);
     let block = block.max(1);
-    let blocks = points.len() / block;
-    // The last block is always whole; a partial one at the start is left out.
-    let skip = points.len() % block;
-    let maxima = points[skip..]
-        .chunks(block)
-        .enumerate()
-        .filter_map(|(i, c)| {
-            let m = c.iter().fold(f64::NEG_INFINITY, |m, &v| {
-                if v.is_finite() && v > m { v } else { m }
-            });
-            m.is_finite().then_some((i, m))
-        });
-    let trends = |m: &[(usize, f64)]| {
-        let first_recent = blocks.saturating_sub(recent);
-        let r = m.partition_point(|p| p.0 < first_recent);
-        [trend(m, block, step_secs), trend(&m[r..], block, step_secs)]
+    let mut env = Envelope {
+        fits: [Fit::default(); 2],
+        top: f64::NAN,
+        recent,
     };
-    if blocks < STACK_BLOCKS {
-        let mut buf = [(0, 0.0); STACK_BLOCKS];
-        let mut n = 0;
-        for p in maxima {
-            buf[n] = p;
-            n += 1;
+    if unbroken(points) {
+        // Every point present and no reset: the blocks' maxima alone.
+        for (back, c) in points.rchunks_exact(block).enumerate() {
+            env.add(
+                back,
+                c.iter()
+                    .fold(f64::NEG_INFINITY, |m, &v| if v > m { v } else { m }),
+            );
         }
-        trends(&buf[..n])
     } else {
-        trends(&maxima.collect::<Vec<_>>())
+        walk(points, block, &mut env);
+    }
+    // Blocks counted back in time: a block further back is `block` steps earlier.
+    let per_block = -(block as f64) * step_secs;
+    env.fits.map(|f| match f.slope() {
+        Some(s) => (s / per_block, env.top),
+        None => (0.0, f64::NAN),
+    })
+}
+
+/// Whether every point is present and none is a reset: checked for all at once, without
+/// stopping at the first (most windows are unbroken, and a check without branches is fast).
+fn unbroken(points: &[f64]) -> bool {
+    let first = points.first().is_none_or(|v| v.is_finite());
+    let broken = points
+        .iter()
+        .zip(points.iter().skip(1))
+        .fold(false, |broken, (&p, &v)| {
+            broken | !v.is_finite() | (p > 0.0 && v < RESET * p)
+        });
+    first && !broken
+}
+
+/// Adds to `env` the maxima of the blocks of `points` since its last reset, walking back from
+/// the newest point to it.
+fn walk(points: &[f64], block: usize, env: &mut Envelope) {
+    // The newest block with a present point not yet added, (blocks back, first index, maximum):
+    // held until it is known not to reach back past a reset (then it is partial).
+    let mut pending: Option<(usize, usize, f64)> = None;
+    // The nearest present point after the one looked at: NaN until one is seen, and no
+    // comparison with NaN holds.
+    let (mut later, mut at) = (f64::NAN, points.len());
+    let (mut top, mut filled, mut back) = (f64::NEG_INFINITY, 0, 0);
+    for (i, &v) in points.iter().enumerate().rev() {
+        if v.is_finite() {
+            if v > 0.0 && later < RESET * v {
+                // A reset at `at`: nothing before it counts.
+                pending = pending.filter(|p| p.1 >= at);
+                break;
+            }
+            (later, at) = (v, i);
+            top = top.max(v);
+        }
+        filled += 1;
+        if filled == block {
+            if top.is_finite()
+                && let Some((b, _, m)) = pending.replace((back, i, top))
+            {
+                env.add(b, m);
+            }
+            (top, filled, back) = (f64::NEG_INFINITY, 0, back + 1);
+        }
+    }
+    if let Some((b, _, m)) = pending {
+        env.add(b, m);
     }
 }
 
-/// The slope and last value of block maxima `(block index, maximum)`.
-fn trend(m: &[(usize, f64)], block: usize, step_secs: f64) -> (f64, f64) {
-    match m {
-        [_, .., (_, last)] => {
-            let at = |i: usize| (i * block) as f64 * step_secs;
-            let (st, sv) = m
-                .iter()
-                .fold((0.0, 0.0), |(a, b), (i, v)| (a + at(*i), b + v));
-            let slope = fit_moments(m.iter().map(|(i, v)| (at(*i), *v)), m.len(), st, sv).0;
-            (slope, *last)
+/// The fits of an envelope, its blocks added newest first.
+struct Envelope {
+    /// Over every block, and over the recent ones.
+    fits: [Fit; 2],
+    /// The newest block's maximum: the origin of the values fitted.
+    top: f64,
+    recent: usize,
+}
+
+impl Envelope {
+    fn add(&mut self, back: usize, max: f64) {
+        if self.top.is_nan() {
+            self.top = max;
         }
-        _ => (0.0, f64::NAN),
+        let (x, y) = (back as f64, max - self.top);
+        self.fits[0].add(x, y);
+        if back < self.recent {
+            self.fits[1].add(x, y);
+        }
+    }
+}
+
+/// Sums for a least-squares line.
+#[derive(Debug, Default, Clone, Copy)]
+struct Fit {
+    n: f64,
+    sx: f64,
+    sy: f64,
+    sxx: f64,
+    sxy: f64,
+}
+
+impl Fit {
+    fn add(&mut self, x: f64, y: f64) {
+        self.n += 1.0;
+        self.sx += x;
+        self.sy += y;
+        self.sxx += x * x;
+        self.sxy += x * y;
+    }
+
+    /// The slope, with at least two points.
+    fn slope(&self) -> Option<f64> {
+        if self.n < 2.0 {
+            return None;
+        }
+        let den = self.n * self.sxx - self.sx * self.sx;
+        Some(if den > 0.0 {
+            (self.n * self.sxy - self.sx * self.sy) / den
+        } else {
+            0.0
+        })
     }
 }
 
@@ -236,21 +410,6 @@ pub fn seconds_to(last: f64, slope: f64, limit: f64, cap: f64) -> f64 {
         return cap;
     }
     (gap / slope).min(cap)
-}
-
-/// Slope of the least-squares line, and the second-order coefficient of the least-squares
-/// parabola, over centred times, of the `n` points `p` yields, whose times sum to `st` and
-/// values to `sv0` (0 when there are too few points).
-fn fit_moments(p: impl Iterator<Item = (f64, f64)>, n: usize, st: f64, sv0: f64) -> (f64, f64) {
-    if n < 2 {
-        return (0.0, 0.0);
-    }
-    let (tm, vm) = (st / n as f64, sv0 / n as f64);
-    let mut m = Moments::default();
-    for (t, v) in p {
-        m.add(t - tm, v - vm);
-    }
-    m.solve(n)
 }
 
 /// Centred moments of times `x` and values `y`, for the least-squares fits.
@@ -300,77 +459,4 @@ impl Moments {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()))
-    }
-
-    #[test]
-    fn lines_parabolas_and_gaps() {
-        // v = 2 + 0.5 t, 15 s apart, one point missing.
-        let line: Vec<f64> = (0..13)
-            .map(|i| {
-                if i == 4 {
-                    f64::NAN
-                } else {
-                    2.0 + 0.5 * 15.0 * i as f64
-                }
-            })
-            .collect();
-        let s = stats(&line, 15.0);
-        assert!(close(s.slope, 0.5) && close(s.curvature, 0.0), "{s:?}");
-        assert!(close(s.last, 92.0) && close(s.min, 2.0) && close(s.missing, 1.0 / 13.0));
-        assert!(close(s.seconds_to(100.0, 3600.0), 16.0));
-        assert_eq!(s.seconds_to(50.0, 3600.0), 0.0);
-        // v = t², curvature 1.
-        let par: Vec<f64> = (0..13).map(|i| (i as f64 * 15.0).powi(2)).collect();
-        assert!(close(stats(&par, 15.0).curvature, 1.0));
-        // Nothing present.
-        let none = stats(&[f64::NAN, f64::INFINITY], 15.0);
-        assert!(none.last.is_nan() && none.missing == 1.0 && none.slope == 0.0);
-        // A flat series never reaches a limit above it.
-        let flat = stats(&[1.0; 5], 15.0);
-        assert_eq!(flat.seconds_to(2.0, 600.0), 600.0);
-        assert_eq!(flat.volatility, 0.0);
-    }
-
-    #[test]
-    fn the_envelope_of_a_sawtooth_climbs_with_its_peaks() {
-        // A sawtooth of period 4 around a line rising 0.01 per second; a 3-step burst
-        // (shorter than a block) does not move the trend much, a gap does not stop it.
-        let points: Vec<f64> = (0..60)
-            .map(|i| {
-                if i == 30 {
-                    f64::NAN
-                } else {
-                    0.5 + 0.01 * 15.0 * i as f64 + 0.1 * (i % 4) as f64
-                }
-            })
-            .collect();
-        let [(slope, last), (recent, _)] = envelope_trends(&points, 15.0, 4, 5);
-        assert!((recent - 0.01).abs() < 1e-9, "{recent}");
-        assert!((slope - 0.01).abs() < 1e-9, "{slope}");
-        assert!(close(last, 0.5 + 0.15 * 59.0 + 0.3), "{last}");
-        let [(slope, last), _] = envelope_trends(&[f64::NAN; 12], 15.0, 4, 5);
-        assert!(slope == 0.0 && last.is_nan());
-        // A restart halfway: the trend is the climb after it, not the drop.
-        let restarted: Vec<f64> = (0..40)
-            .map(|i| {
-                if i < 20 {
-                    0.5 + 0.02 * i as f64
-                } else {
-                    0.3 + 0.01 * (i - 20) as f64
-                }
-            })
-            .collect();
-        let [(slope, last), _] = envelope_trends(&restarted, 15.0, 4, 5);
-        assert!((slope - 0.01 / 15.0).abs() < 1e-9, "{slope}");
-        assert!(close(last, 0.49));
-        assert_eq!(since_reset(&restarted).len(), 20);
-        assert_eq!(seconds_to(0.5, 0.01, 1.0, 600.0), 50.0);
-        assert_eq!(seconds_to(0.5, -0.01, 1.0, 600.0), 600.0);
-        assert_eq!(seconds_to(1.5, 0.0, 1.0, 600.0), 0.0);
-    }
-}
+mod tests;
