@@ -204,8 +204,8 @@ pub fn short_len(spec: FeatureSpec) -> usize {
 
 /// The signal features of one object from its signals' points (one slice per signal of `kind`,
 /// newest last, NaN where missing: [`window_len`] points for a signal with trends, at least
-/// [`short_len`] for the others); `None`
-/// when no signal has a point in the short window. Event counts follow them in a full row.
+/// [`short_len`] for the others); `None` when no signal has a point in the short window. Event
+/// counts follow them in a full row.
 pub fn signal_values(kind: ObjectKind, windows: &[&[f64]], spec: FeatureSpec) -> Option<Vec<f64>> {
     let mut values = Vec::with_capacity(windows.len() * (WindowStats::NAMES.len() + 3));
     signal_values_into(kind, windows, spec, &mut values).then_some(values)

@@ -54,8 +54,8 @@ pub struct Tracker {
     kind: ObjectKind,
     spec: FeatureSpec,
     last: Option<i64>,
-    /// Per signal, the points its window keeps: the long window's for signals with trends, the
-    /// short window's for the others (only their trends read further back).
+    /// Per signal, the points its window keeps: the long window's for signals with trends (only
+    /// trends read further back), the short window's for the others.
     lens: Vec<usize>,
     /// Per signal, where its ring starts in an object's rings.
     offsets: Vec<usize>,

@@ -3,7 +3,7 @@
 //! times the points present) times the step, while the newest scrape failed. A node that
 //! crashes is detected from this, not predicted.
 
-use super::{FeatureSpec, signals::EXPORTER_DOWN};
+use super::{FeatureSpec, short_len, signals::EXPORTER_DOWN};
 
 /// A node whose node-exporter has been silent longer than this many scrape steps (its scrape
 /// failed twice in a row) is down.
@@ -36,7 +36,7 @@ impl Silence {
             last: at("last")?,
             mean: at("mean")?,
             missing: at("missing")?,
-            points: (spec.short_steps() + 1) as f64,
+            points: short_len(*spec) as f64,
             step_secs: spec.step as f64 / 1000.0,
         })
     }
