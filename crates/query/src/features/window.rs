@@ -123,8 +123,9 @@ impl Shape {
 /// The statistics of a window of `shape` with no point missing, in one pass (`None` at the
 /// first missing point); slope and curvature per step. With every point present the times are
 /// fixed, and so are their moments: only the values' are summed. Values are taken relative to
-/// the first (and differences relative to the first difference) so that large levels (bytes)
-/// lose no precision and a flat line or a straight one has exactly no slope or no volatility.
+/// the first (and differences relative to the first difference), so that a large level (bytes)
+/// does not swamp its changes, a flat line has exactly no slope, and equal steps have exactly no
+/// volatility.
 fn whole(points: &[f64], shape: &Shape) -> Option<WindowStats> {
     let (&first, &last) = (points.first()?, points.last()?);
     if !first.is_finite() {

@@ -82,8 +82,17 @@ fn reference(points: &[f64], step: f64) -> WindowStats {
         .collect();
     let k = p.len() as f64;
     let missing = 1.0 - k / points.len().max(1) as f64;
-    let (Some(&(_, last)), Some(_)) = (p.last(), p.first()) else {
-        return stats(&[], step);
+    let Some(&(_, last)) = p.last() else {
+        return WindowStats {
+            last: f64::NAN,
+            mean: f64::NAN,
+            min: f64::NAN,
+            max: f64::NAN,
+            slope: 0.0,
+            curvature: 0.0,
+            volatility: 0.0,
+            missing,
+        };
     };
     let vs = || p.iter().map(|q| q.1);
     let tm = p.iter().map(|q| q.0).sum::<f64>() / k;
