@@ -1,9 +1,21 @@
-//! How long a node's node-exporter has been silent, read from the node's feature row: the
-//! failed scrapes of the short window (the share of its points on which `exporter_down` is 1,
-//! times the points present) times the step, while the newest scrape failed. A node that
-//! crashes is detected from this, not predicted.
+//! Whether a node is down, read from the node's feature row: how long its node-exporter has
+//! been silent (the failed scrapes of the short window: the share of its points on which
+//! `exporter_down` is 1, times the points present, times the step, while the newest scrape
+//! failed), or whether its Ready condition is no longer true. A node that crashes is detected
+//! from these, not predicted: the silence shows it within two scrapes, NotReady (the node
+//! controller's verdict, 40 s after the kubelet's last heartbeat) holds it down after its
+//! exporter's target is gone and its `up` no longer answers.
 
 use super::{FeatureSpec, short_len, signals::EXPORTER_DOWN};
+
+/// Why a node is down.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Down {
+    /// Its node-exporter has been silent this many seconds.
+    Silent(f64),
+    /// Its Ready condition is false or unknown.
+    NotReady,
+}
 
 /// A node whose node-exporter has been silent longer than this many scrape steps (its scrape
 /// failed twice in a row) is down.
@@ -20,6 +32,7 @@ pub struct Silence {
     last: usize,
     mean: usize,
     missing: usize,
+    ready: usize,
     points: f64,
     step_secs: f64,
 }
@@ -36,6 +49,7 @@ impl Silence {
             last: at("last")?,
             mean: at("mean")?,
             missing: at("missing")?,
+            ready: names.iter().position(|n| n == "ready.last")?,
             points: short_len(*spec) as f64,
             step_secs: spec.step as f64 / 1000.0,
         })
@@ -51,6 +65,17 @@ impl Silence {
             }
             _ => 0.0,
         }
+    }
+
+    /// Whether the node is down: its exporter silent longer than [`down_after_secs`], or its
+    /// Ready condition not true on the newest point.
+    pub fn down(&self, values: &[f64]) -> Option<Down> {
+        let silent = self.seconds(values);
+        if silent > SILENT_STEPS * self.step_secs {
+            return Some(Down::Silent(silent));
+        }
+        let ready = values.get(self.ready).copied().filter(|v| v.is_finite());
+        ready.is_some_and(|r| r < 0.5).then_some(Down::NotReady)
     }
 }
 
@@ -99,5 +124,39 @@ mod tests {
         let (_, empty) = row(&[f64::NAN; 13]);
         assert_eq!(silence.seconds(&empty), 0.0);
         assert!(Silence::new(&feature_names(ObjectKind::Pod), &spec).is_none());
+    }
+
+    #[test]
+    fn a_node_is_down_while_silent_or_not_ready() {
+        let spec = FeatureSpec::default();
+        let mut window = vec![0.0; 13];
+        let (names, mut values) = row(&window);
+        let Some(silence) = Silence::new(&names, &spec) else {
+            panic!("node rows carry exporter_down and ready");
+        };
+        let Some(ready) = names.iter().position(|n| n == "ready.last") else {
+            panic!("node rows carry ready");
+        };
+        assert_eq!(silence.down(&values), None, "nothing says it is down");
+        values[ready] = 1.0;
+        assert_eq!(silence.down(&values), None);
+        window[12] = 1.0;
+        let (_, mut once) = row(&window);
+        once[ready] = 1.0;
+        assert_eq!(silence.down(&once), None, "one failed scrape is not enough");
+        window[11] = 1.0;
+        let (_, mut twice) = row(&window);
+        twice[ready] = 1.0;
+        assert_eq!(silence.down(&twice), Some(Down::Silent(30.0)));
+        // The exporter's target is gone (its `up` no longer answers); the node is NotReady.
+        let (_, mut gone) = row(&[f64::NAN; 13]);
+        gone[ready] = 0.0;
+        assert_eq!(silence.down(&gone), Some(Down::NotReady));
+        twice[ready] = 0.0;
+        assert_eq!(
+            silence.down(&twice),
+            Some(Down::Silent(30.0)),
+            "the silence says since when"
+        );
     }
 }

@@ -15,7 +15,7 @@ use kubepulse_model::STALE_NAN;
 use kubepulse_model::clock::Stopwatch;
 use kubepulse_query::StoreSource;
 use kubepulse_query::features::live::Tracker;
-use kubepulse_query::features::silence::down_after_secs;
+use kubepulse_query::features::silence::Down;
 use kubepulse_query::features::{ObjectKind, Silence, feature_names};
 use kubepulse_store::events::EventQuery;
 use kubepulse_store::{Append, Read, SeriesWrite};
@@ -74,8 +74,7 @@ pub fn score_once(p: &Predictor, read: &dyn Read, append: &dyn Append) -> anyhow
     let src = StoreSource(read);
     let mut scored = Vec::new();
     let silence = Silence::new(&feature_names(ObjectKind::Node), &spec);
-    let silent_after = down_after_secs(spec.step);
-    let mut silent = std::collections::HashMap::new();
+    let mut down = std::collections::HashMap::new();
     {
         let mut guard = p
             .trackers
@@ -90,9 +89,8 @@ pub fn score_once(p: &Predictor, read: &dyn Read, append: &dyn Append) -> anyhow
         for t in trackers.iter_mut() {
             let rows = t.advance(&p.engine, &src, &events, now)?;
             for r in rows.iter().filter(|r| r.kind == ObjectKind::Node) {
-                let secs = silence.as_ref().map_or(0.0, |s| s.seconds(&r.values));
-                if secs > silent_after {
-                    silent.insert(r.name.clone(), secs);
+                if let Some(why) = silence.as_ref().and_then(|s| s.down(&r.values)) {
+                    down.insert(r.name.clone(), why);
                 }
             }
             scored.extend(score_rows(&model, rows, &p.cluster));
@@ -100,8 +98,8 @@ pub fn score_once(p: &Predictor, read: &dyn Read, append: &dyn Append) -> anyhow
     }
     hold_alarms(p, &mut scored);
     for s in scored.iter_mut().filter(|s| s.subject.kind == "node") {
-        if let Some(secs) = silent.get(&s.subject.name) {
-            s.prediction = detected_down(&s.subject.name, *secs);
+        if let Some(why) = down.get(&s.subject.name) {
+            s.prediction = detected_down(&s.subject.name, *why);
         }
     }
     scored.sort_by(|a, b| {
@@ -158,7 +156,7 @@ fn hold_alarms(p: &Predictor, scored: &mut [ObjectPrediction]) {
 }
 
 /// A node failure seen happening: its exporter went silent.
-fn detected_down(node: &str, silent_secs: f64) -> Prediction {
+fn detected_down(node: &str, why: Down) -> Prediction {
     let subject = Subject {
         namespace: String::new(),
         name: node.to_string(),
@@ -171,9 +169,14 @@ fn detected_down(node: &str, silent_secs: f64) -> Prediction {
         eta_seconds: Some(0.0),
         eta_source: Some(EtaSource::Forecast),
         evidence: Vec::new(),
-        explanation: format!(
-            "{node} stopped reporting {silent_secs:.0} s ago: node-exporter is silent (detected, not predicted: a crash gives no warning)"
-        ),
+        explanation: match why {
+            Down::Silent(secs) => format!(
+                "{node} stopped reporting {secs:.0} s ago: node-exporter is silent (detected, not predicted: a crash gives no warning)"
+            ),
+            Down::NotReady => format!(
+                "{node} is NotReady: its kubelet stopped posting status (detected, not predicted: a crash gives no warning)"
+            ),
+        },
         recommendation: recommend(
             FailureClass::NodeFailure,
             &subject,
@@ -275,7 +278,7 @@ mod tests {
     const T0: i64 = 1_767_225_600_000;
 
     fn scored(node: &str, class: FailureClass) -> ObjectPrediction {
-        let mut prediction = detected_down(node, 30.0);
+        let mut prediction = detected_down(node, Down::Silent(30.0));
         prediction.class = class;
         ObjectPrediction {
             t: T0,
