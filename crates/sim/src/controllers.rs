@@ -72,15 +72,28 @@ fn deployment(w: &mut World, wl: usize, owned: &[usize], seed: u64) {
     if workload.current_rs().is_none() {
         let template = workload.template.clone();
         let first = workload.replica_sets.is_empty();
-        let uid = w.rng.uuid();
+        let same = workload
+            .replica_sets
+            .iter()
+            .position(|r| r.template.hash == template.hash);
+        match same {
+            // A template it ran before (a rollout undone): its ReplicaSet comes back with the
+            // new revision, as the deployment controller finds it by the template's hash.
+            Some(i) => revive_rs(w, wl, i, revision),
+            None => {
+                let uid = w.rng.uuid();
+                let workload = &mut w.cluster.workloads[wl];
+                workload.replica_sets.push(ReplicaSet {
+                    name: format!("{}-{}", workload.name, template.hash),
+                    uid,
+                    revision,
+                    template,
+                    replicas: 0,
+                    created: t,
+                });
+            }
+        }
         let workload = &mut w.cluster.workloads[wl];
-        workload.replica_sets.push(ReplicaSet {
-            name: format!("{}-{}", workload.name, template.hash),
-            uid,
-            revision,
-            template,
-            replicas: 0,
-        });
         if !first {
             workload.rollout = Some(crate::cluster::Rollout {
                 started: t,
@@ -161,6 +174,21 @@ fn deployment(w: &mut World, wl: usize, owned: &[usize], seed: u64) {
         } else if t - ro.started >= PROGRESS_DEADLINE_MS {
             ro.deadline_reported = true;
         }
+    }
+}
+
+/// Gives ReplicaSet `i` of workload `wl`, and the pods it owns, revision `revision`.
+fn revive_rs(w: &mut World, wl: usize, i: usize, revision: u32) {
+    let rs = &mut w.cluster.workloads[wl].replica_sets[i];
+    let old = rs.revision;
+    rs.revision = revision;
+    for pod in w
+        .cluster
+        .pods
+        .iter_mut()
+        .filter(|p| p.workload == wl && p.revision == old)
+    {
+        pod.revision = revision;
     }
 }
 

@@ -96,6 +96,12 @@ pub const POD_SIGNALS: &[Signal] = &[
         "age_seconds",
         r#"max by (namespace, pod) (time() - kube_pod_created)"#,
     ),
+    // How long the pod's revision has run: the age of the ReplicaSet that owns it. A build
+    // rolled out minutes ago is new; a rollout undone brings back a ReplicaSet that ran before.
+    signal(
+        "revision_age_seconds",
+        r#"max by (namespace, pod) (kube_pod_owner{owner_kind="ReplicaSet"} * on (namespace, owner_name) group_left () max by (namespace, owner_name) (label_replace(time() - kube_replicaset_created, "owner_name", "$1", "replicaset", "(.*)")))"#,
+    ),
     signal(
         "waiting",
         r#"max by (namespace, pod) (kube_pod_container_status_waiting)"#,

@@ -296,6 +296,11 @@ fn workload(t: &mut Table, s: &ObjectState) {
         t.add(ready, &id, v);
     }
     if kind == "replicaset"
+        && let Some(created) = num(s, "created")
+    {
+        t.add("kube_replicaset_created", &id, (created / 1000.0).floor());
+    }
+    if kind == "replicaset"
         && let Some(o) = &s.owner
     {
         t.add(

@@ -79,6 +79,8 @@ pub struct ReplicaSet {
     pub template: PodTemplate,
     /// Desired replicas.
     pub replicas: u32,
+    /// When it was created (ms).
+    pub created: i64,
 }
 
 /// A rolling update in progress.

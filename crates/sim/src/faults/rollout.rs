@@ -93,9 +93,18 @@ impl Fault for BadRollout {
         if let (Some(wl), Some(good)) = (self.workload, self.good.take())
             && !w.cluster.workloads[wl].deleted
         {
-            start_rollout(w, wl, |t| *t = good);
+            restore_template(w, wl, good);
         }
     }
+}
+
+/// Rolls workload `wl` back to `good`, a template it ran before, as `kubectl rollout undo`
+/// does: a new revision whose template (and so its hash) is the old one's.
+pub fn restore_template(w: &mut World, wl: usize, good: PodTemplate) {
+    let workload = &mut w.cluster.workloads[wl];
+    workload.template = good;
+    workload.revision += 1;
+    workload.generation += 1;
 }
 
 /// Starts a rollout of workload `wl` with its template changed by `change`: a new revision with

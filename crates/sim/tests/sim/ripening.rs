@@ -189,6 +189,60 @@ fn bad_rollout_crash_loops_the_new_replica_set() {
 }
 
 #[test]
+fn an_undone_rollout_brings_back_the_old_replica_set() {
+    // The bad build rolls out at 20 min and is undone at 30 min.
+    let run = Run::new(
+        quiet(4, 60),
+        Some(&scenario(
+            "bad_rollout",
+            "namespace: shop, workload: recommendation",
+            0.9,
+            "10m",
+        )),
+        45,
+    );
+    let created = run.select("kube_replicaset_created", &[("namespace", "shop")]);
+    let sets: Vec<(&str, f64)> = created
+        .iter()
+        .filter_map(|(l, s)| {
+            let name = l.get("replicaset")?;
+            let at = s.last()?.1;
+            name.starts_with("recommendation-").then_some((name, at))
+        })
+        .collect();
+    assert_eq!(
+        sets.len(),
+        2,
+        "the first ReplicaSet and the bad build's: {sets:?}"
+    );
+    let first = sets.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
+    let bad = sets.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
+    assert!(
+        bad * 1000.0 >= run.at(19.0) as f64 && first * 1000.0 < run.at(0.0) as f64,
+        "{sets:?}"
+    );
+    let Some((old, _)) = sets.iter().find(|s| s.1 == first) else {
+        panic!("{sets:?}");
+    };
+    // After the undo, the old ReplicaSet holds the replicas again.
+    let end = run.at(44.0);
+    for (name, want) in [
+        (*old, true),
+        (
+            sets.iter().map(|s| s.0).find(|n| n != old).unwrap_or(""),
+            false,
+        ),
+    ] {
+        let replicas = run.select("kube_replicaset_spec_replicas", &[("replicaset", name)]);
+        let last = replicas
+            .iter()
+            .filter_map(|(_, s)| s.last())
+            .find(|x| x.0 >= end);
+        assert_eq!(last.map(|x| x.1 > 0.0), Some(want), "{name}: {last:?}");
+    }
+}
+
+#[test]
 fn network_delay_slows_callers_and_shows_in_spans() {
     let run = Run::new(
         quiet(4, 60),

@@ -221,6 +221,7 @@ fn replica_sets(
                     ("owner_is_controller", "true"),
                 ],
             );
+            add(t, "kube_replicaset_created", Gauge, &l);
             s.replica_sets.push(first);
         }
         let ready = pods
@@ -231,5 +232,6 @@ fn replica_sets(
         out.push((b0, f64::from(rs.replicas)));
         out.push((b0 + 1, ready as f64));
         out.push((b0 + 2, 1.0));
+        out.push((b0 + 3, (rs.created / 1000) as f64));
     }
 }
