@@ -103,6 +103,10 @@ pub struct Failure {
     /// How long the cause had been acting on the object when the failure came (ms), when
     /// known.
     pub runup: Option<i64>,
+    /// When the object was last seen in the state the failure put it in (ms), when that
+    /// lasted (a crash loop lasts while its container keeps crashing); its aftermath runs
+    /// from then.
+    pub until: Option<i64>,
 }
 
 /// How windows are labelled.
@@ -137,35 +141,61 @@ pub struct Target {
 
 /// Labels failures by object, for windows ending at given times.
 pub struct Labeller {
-    by_object: HashMap<String, Vec<(i64, FailureClass)>>,
+    by_object: HashMap<String, Object>,
     horizon: Horizon,
+}
+
+/// One object's failures in time order.
+#[derive(Default)]
+struct Object {
+    /// When and what.
+    fails: Vec<(i64, FailureClass)>,
+    /// For each, the latest end of it and the failures before it.
+    over: Vec<i64>,
 }
 
 impl Labeller {
     /// A labeller of `failures` with `horizon`.
     pub fn new(failures: &[Failure], horizon: Horizon) -> Self {
-        let mut by_object: HashMap<String, Vec<(i64, FailureClass)>> = HashMap::new();
+        let mut spans: HashMap<String, Vec<(i64, FailureClass, i64)>> = HashMap::new();
         for f in failures.iter().filter(|f| f.class != FailureClass::None) {
-            by_object
+            let end = f.until.unwrap_or(f.t).max(f.t);
+            spans
                 .entry(f.object.clone())
                 .or_default()
-                .push((f.t, f.class));
+                .push((f.t, f.class, end));
         }
-        by_object.values_mut().for_each(|v| v.sort_by_key(|x| x.0));
+        let by_object = spans
+            .into_iter()
+            .map(|(object, mut v)| {
+                v.sort_by_key(|x| x.0);
+                let over = v
+                    .iter()
+                    .scan(i64::MIN, |m, x| {
+                        *m = (*m).max(x.2);
+                        Some(*m)
+                    })
+                    .collect();
+                let fails = v.iter().map(|x| (x.0, x.1)).collect();
+                (object, Object { fails, over })
+            })
+            .collect();
         Self { by_object, horizon }
     }
 
     /// The label of `object`'s window ending at `t`: the first failure in `(t, t + ahead]`, or
     /// `none`; windows in the grace period before the horizon are labelled `none` but not
-    /// [`Target::trainable`]. `None` when the window lies in a failure's aftermath and should
-    /// not be used at all.
+    /// [`Target::trainable`]. `None` when the window lies in a failure's aftermath (from the
+    /// failure, or from the end of the state it put the object in, until `settle` later) and
+    /// should not be used at all.
     pub fn label(&self, object: &str, t: i64) -> Option<Target> {
         let target = |class, trainable| Some(Target { class, trainable });
-        let Some(fs) = self.by_object.get(object) else {
+        let Some(o) = self.by_object.get(object) else {
             return target(FailureClass::None, true);
         };
+        let fs = &o.fails;
         let i = fs.partition_point(|f| f.0 <= t);
-        if i > 0 && t - fs[i - 1].0 < self.horizon.settle {
+        if i > 0 && t - o.over[i - 1] < self.horizon.settle {
             return None;
         }
         if let Some((_, class)) = self.within(fs, t) {
@@ -191,7 +221,7 @@ impl Labeller {
 
     /// The failure that labels `object`'s window ending at `t`, if one does.
     pub fn labelling_failure(&self, object: &str, t: i64) -> Option<(i64, FailureClass)> {
-        self.within(self.by_object.get(object)?, t)
+        self.within(&self.by_object.get(object)?.fails, t)
     }
 }
 
@@ -207,6 +237,7 @@ mod tests {
             class: FailureClass::Oom,
             cause: None,
             runup: None,
+            until: None,
         }];
         let l = Labeller::new(&f, Horizon::default());
         let at = |t| l.label("shop/cart-1", t).map(|x| (x.class, x.trainable));
@@ -244,6 +275,28 @@ mod tests {
         for c in FailureClass::ALL {
             assert_eq!(FailureClass::from_index(c.index() as usize), c);
         }
+    }
+
+    #[test]
+    fn a_failure_that_lasts_is_left_out_until_settled_after_its_end() {
+        let crash = |t, until| Failure {
+            t,
+            object: "shop/cart-1".into(),
+            class: FailureClass::CrashLoop,
+            cause: None,
+            runup: None,
+            until,
+        };
+        // A crash loop from 1,000 s whose container last crashed at 2,000 s, and a short
+        // failure at 1,500 s inside it.
+        let fs = [crash(1_000_000, Some(2_000_000)), crash(1_500_000, None)];
+        let l = Labeller::new(&fs, Horizon::default());
+        let at = |t| l.label("shop/cart-1", t).map(|x| x.class);
+        assert_eq!(at(1_700_000), None, "still crashing");
+        assert_eq!(at(2_100_000), None, "the first failure has not settled");
+        assert_eq!(at(2_599_999), None);
+        assert_eq!(at(2_600_000), Some(FailureClass::None));
+        assert_eq!(at(900_000), Some(FailureClass::CrashLoop), "before it");
         assert_eq!(
             serde_json::to_string(&FailureClass::CrashLoop).unwrap_or_default(),
             "\"crash_loop\""

@@ -209,6 +209,7 @@ mod tests {
                     class: FailureClass::Oom,
                     cause: None,
                     runup: None,
+                    until: None,
                 });
             }
             for i in 0..100i64 {
@@ -230,6 +231,7 @@ mod tests {
             class: FailureClass::CrashLoop,
             cause: None,
             runup: None,
+            until: None,
         });
         let scoring = EventScoring::default();
         let t = choose(&w, &calibrated, &failures, &scoring, 1.0);

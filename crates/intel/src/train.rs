@@ -208,6 +208,7 @@ pub(crate) mod tests {
                     class: FailureClass::Oom,
                     cause: None,
                     runup: None,
+                    until: None,
                 });
             }
             for i in 0..200 {

@@ -139,6 +139,10 @@ pub struct EpisodeArgs {
     /// Kinds of random faults, comma-separated (default: every kind).
     #[arg(long, value_delimiter = ',')]
     pub chaos_kinds: Vec<String>,
+    /// Routine rollouts (a new version that works) per Deployment per simulated day (default:
+    /// the configuration's, 1).
+    #[arg(long)]
+    pub rollouts_per_day: Option<f64>,
 }
 
 /// `kubepulse train`.
@@ -288,6 +292,9 @@ pub struct SimulateArgs {
     /// Turn off harmless look-alikes.
     #[arg(long)]
     pub no_lookalikes: bool,
+    /// Routine rollouts (a new version that works) per Deployment per day.
+    #[arg(long)]
+    pub rollouts_per_day: Option<f64>,
     /// Output directory (must be empty or absent).
     #[arg(long, short = 'o')]
     pub out: PathBuf,

@@ -196,6 +196,9 @@ fn simulate_all(cfg: &Config, args: &EpisodeArgs) -> anyhow::Result<(Vec<Episode
             sc.nodes = nodes;
             sc.pods = pods;
             sc.chaos_per_hour = args.chaos_per_hour;
+            if let Some(r) = args.rollouts_per_day {
+                sc.rollouts_per_day = r;
+            }
             if !kinds.is_empty() {
                 sc.chaos_kinds = kinds.clone();
             }
@@ -236,8 +239,13 @@ fn simulate_all(cfg: &Config, args: &EpisodeArgs) -> anyhow::Result<(Vec<Episode
     } else {
         args.chaos_kinds.join(", ")
     };
+    let rollouts = configs
+        .first()
+        .map_or(cfg.simulator.cluster.rollouts_per_day, |c| {
+            c.rollouts_per_day
+        });
     let what = format!(
-        "simulated: {} {}; {}; {} min each; {} faults/h ({mix})",
+        "simulated: {} {}; {}; {} min each; {} faults/h ({mix}); {rollouts} routine rollouts per Deployment per day",
         if seeds.len() == 1 { "seed" } else { "seeds" },
         seeds.join(", "),
         sizes.join(" and "),
@@ -266,7 +274,8 @@ pub fn class_of(t: FailureType) -> Option<FailureClass> {
 /// The episode's failures as objects of `kind` name them (`namespace/pod`, or the node). A
 /// failure's run-up is how long its cause acted on the object while it could be watched: from
 /// the pod's creation at the earliest, and from the end of the previous failure's aftermath
-/// (`settle` after it, whose windows are not used).
+/// (`settle` after it, or after the end of the state it put the object in, whose windows are
+/// not used).
 pub fn failures(
     ep: &Episode,
     engine: &Engine,
@@ -297,6 +306,7 @@ pub fn failures(
                 object,
                 class,
                 cause: cause.clone(),
+                until: f.until,
             }
         };
         match (kind, o.kind.as_str()) {
@@ -314,19 +324,25 @@ pub fn failures(
         }
     }
     out.sort_by_key(|f| f.t);
-    // Per object, its latest failure so far and the latest one before that time (failures at
-    // the same time follow the same earlier one).
-    let mut seen: HashMap<String, (i64, Option<i64>)> = HashMap::new();
+    // Per object, its latest failure so far (when, and the latest end of the failures so far)
+    // and the latest end before that time (failures at the same time follow the same earlier
+    // ones).
+    let mut seen: HashMap<String, (i64, i64, Option<i64>)> = HashMap::new();
     for f in &mut out {
         let prev = match seen.get(&f.object) {
-            Some(&(t, before)) if t == f.t => before,
-            Some(&(t, _)) => Some(t),
+            Some(&(t, _, before)) if t == f.t => before,
+            Some(&(_, end, _)) => Some(end),
             None => None,
         };
         if let Some(prev) = prev {
             f.runup = f.runup.map(|r| r.min(f.t - prev - settle).max(0));
         }
-        seen.insert(f.object.clone(), (f.t, prev));
+        let end = f.until.unwrap_or(f.t).max(prev.unwrap_or(i64::MIN));
+        let end = match seen.get(&f.object) {
+            Some(&(t, e, _)) if t == f.t => end.max(e),
+            _ => end,
+        };
+        seen.insert(f.object.clone(), (f.t, end, prev));
     }
     Ok(out)
 }

@@ -336,6 +336,25 @@ pub fn terminate(w: &mut World, p: usize, reason: &'static str, exit_code: i32) 
     if level == 2 && !was_oom {
         let detail = format!("exit code {exit_code} ({reason}), {restarts} restarts");
         fail(w, p, FailureType::CrashLoop, "CrashLoopBackOff", detail);
+    } else if level > 2 {
+        go_on_failing(w, p, FailureType::CrashLoop);
+    }
+}
+
+/// The pod's failure of type `ty` still going on (its last sign no longer ago than a run
+/// that does not reset the back-off and the longest back-off) lasts until now.
+fn go_on_failing(w: &mut World, p: usize, ty: FailureType) {
+    let (t, uid) = (w.t, &w.cluster.pods[p].uid);
+    let since = t - BACKOFF_RESET_MS - MAX_BACKOFF_MS;
+    if let Some(f) = w
+        .truth
+        .failures
+        .iter_mut()
+        .rev()
+        .find(|f| f.failure_type == ty && f.object.uid == *uid)
+        .filter(|f| f.until.unwrap_or(f.t) >= since)
+    {
+        f.until = Some(t);
     }
 }
 

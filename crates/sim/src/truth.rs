@@ -97,6 +97,10 @@ pub struct FailureRecord {
     pub fault: Option<u32>,
     /// Human-readable detail.
     pub detail: String,
+    /// When the object was last seen in the state the failure put it in, when that lasted: a
+    /// crash loop lasts while its container keeps crashing and backing off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
 }
 
 /// The kinds of harmless look-alikes.

@@ -167,6 +167,7 @@ impl World {
             object,
             fault,
             detail,
+            until: None,
         };
         self.truth.failures.push(rec.clone());
         self.new_failures.push(rec);

@@ -41,6 +41,9 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<ExitCode> {
     if args.no_lookalikes {
         sc.lookalikes = false;
     }
+    if let Some(v) = args.rollouts_per_day {
+        sc.rollouts_per_day = v;
+    }
     sc.validate()?;
     let duration =
         parse_duration(&args.duration).map_err(|e| anyhow::anyhow!("--duration: {e}"))?;

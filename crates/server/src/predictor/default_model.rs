@@ -57,6 +57,7 @@ pub fn train_default(cfg: &Config) -> anyhow::Result<FailureModel> {
         duration: "3h".into(),
         chaos_per_hour: 12.0,
         chaos_kinds: Vec::new(),
+        rollouts_per_day: None,
     };
     let (episodes, trained_on) = load(cfg, &args)?;
     let settings = Settings {

@@ -155,6 +155,16 @@ fn bad_rollout_crash_loops_the_new_replica_set() {
                 .iter()
                 .all(|f| f.object.name.starts_with("recommendation-") && f.t > start)
     );
+    // A crash loop lasts while the container keeps crashing: it ends at the last crash.
+    assert!(
+        crash.iter().any(|f| f.until.is_some_and(|u| u > f.t)),
+        "{crash:?}"
+    );
+    assert!(
+        crash
+            .iter()
+            .all(|f| f.until.is_none_or(|u| u <= run.at(45.0)))
+    );
     let waiting = run.select(
         "kube_pod_container_status_waiting_reason",
         &[("reason", "CrashLoopBackOff")],
