@@ -204,6 +204,15 @@ pub(crate) fn resolve_service(w: &World, t: &Target) -> Result<usize, SimError> 
         .ok_or_else(|| SimError::Inject(format!("no service {}/{}", t.namespace, t.service)))
 }
 
+/// Deletes pod `p` at a fault's end, as an operator does to clear what a leak or a runaway
+/// writer left behind, unless it is already gone or finished; its controller replaces it.
+pub(crate) fn replace_pod(w: &mut World, p: usize) {
+    let pod = &w.cluster.pods[p];
+    if pod.deleted_at.is_none() && !pod.finished() {
+        crate::pods::delete(w, p);
+    }
+}
+
 /// Resolves a target to a pod: the named pod, or the workload's first running replica by name.
 pub(crate) fn resolve_pod(w: &World, t: &Target) -> Result<usize, SimError> {
     if !t.pod.is_empty() {

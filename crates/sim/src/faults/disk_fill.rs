@@ -1,10 +1,12 @@
 //! A disk filling up: one container writes to its writable layer (a log file without rotation, a
 //! runaway temp file) so that the node's root filesystem reaches the 10% eviction threshold after
-//! a time set by severity. The kubelet reports DiskPressure and evicts the largest consumer.
+//! a time set by severity. The kubelet reports DiskPressure and evicts the largest consumer. At
+//! its end the writing pod is deleted, and what it wrote with it; its controller starts a fresh
+//! one.
 
 use kubepulse_model::ObjectRef;
 
-use super::{Fault, Target, lerp, resolve_node};
+use super::{Fault, Target, lerp, replace_pod, resolve_node};
 use crate::SimError;
 use crate::cluster::WorkloadKind;
 use crate::world::World;
@@ -63,6 +65,8 @@ impl Fault for DiskFill {
     fn end(&mut self, w: &mut World) {
         if let Some(p) = self.pod {
             w.cluster.pods[p].effects.fs_fill_rate = 0.0;
+            // The written files go with the container's writable layer: the pod is deleted.
+            replace_pod(w, p);
         }
     }
 }

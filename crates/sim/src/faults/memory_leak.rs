@@ -1,9 +1,11 @@
 //! A memory leak in one container: the working set grows linearly until it meets the limit and
 //! the container is OOM-killed; the leak starts again after every restart while the fault lasts.
+//! At its end the pod is deleted (what a process leaked stays until it ends) and its controller
+//! starts a fresh one.
 
 use kubepulse_model::ObjectRef;
 
-use super::{Fault, Target, lerp, resolve_pod};
+use super::{Fault, Target, lerp, replace_pod, resolve_pod};
 use crate::SimError;
 use crate::world::World;
 
@@ -52,6 +54,8 @@ impl Fault for MemoryLeak {
     fn end(&mut self, w: &mut World) {
         if let Some(p) = self.pod {
             w.cluster.pods[p].effects.leak_rate = 0.0;
+            // What it leaked stays until the process ends: the remedy deletes the pod.
+            replace_pod(w, p);
         }
     }
 }

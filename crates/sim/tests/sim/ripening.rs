@@ -199,6 +199,35 @@ fn bad_rollout_crash_loops_the_new_replica_set() {
 }
 
 #[test]
+fn a_leak_ends_with_its_pod_deleted_and_replaced() {
+    // The leak starts at 20 min and is dealt with at 26 min, before it reaches the limit.
+    let run = Run::new(
+        quiet(4, 60),
+        Some(&scenario(
+            "memory_leak",
+            "namespace: shop, workload: cart",
+            0.5,
+            "6m",
+        )),
+        35,
+    );
+    let target = run.truth.faults[0].target.name.clone();
+    assert!(only_failures_of(&run, FailureType::Oom).is_empty());
+    let killed = run.events("Killing");
+    assert!(
+        killed
+            .iter()
+            .any(|e| e.involved_object.name == target && e.first_timestamp >= run.at(25.0)),
+        "{target} is deleted at the fault's end"
+    );
+    let ws = run.pod_values("container_memory_working_set_bytes", &target);
+    assert!(
+        ws.iter().all(|(t, _)| *t <= run.at(27.0)),
+        "{target} reports nothing after its deletion"
+    );
+}
+
+#[test]
 fn an_undone_rollout_brings_back_the_old_replica_set() {
     // The bad build rolls out at 20 min and is undone at 30 min.
     let run = Run::new(
