@@ -38,6 +38,9 @@ pub struct ForestParams {
     pub balanced: bool,
     /// Bins per feature.
     pub max_bins: usize,
+    /// For each feature, cut points its bins have besides the quantiles (none where missing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cuts: Vec<Vec<f64>>,
     /// Seed of every random choice.
     pub seed: u64,
 }
@@ -52,6 +55,7 @@ impl Default for ForestParams {
             sample_fraction: 0.5,
             balanced: true,
             max_bins: 64,
+            cuts: Vec::new(),
             seed: 1,
         }
     }
@@ -132,7 +136,7 @@ impl Forest {
                 "class {l} is outside 0..{n_classes}"
             )));
         }
-        let binner = Binner::fit(rows, n_features, p.max_bins, 200_000);
+        let binner = Binner::fit(rows, n_features, p.max_bins, 200_000).with_cuts(&p.cuts);
         let bins = binner.bin_columns(rows);
         let mut freq = vec![0usize; n_classes];
         for l in labels {

@@ -111,6 +111,28 @@ impl Default for Fit {
     }
 }
 
+/// Cut points for the features that count down to an event in seconds (a limit reached, the
+/// container's next exit): every step up to twice the horizon. A window's label turns where
+/// the event comes within the horizon, and quantiles over values that span hours would leave
+/// no cut near it; with these a split can fall exactly there.
+pub fn countdown_cuts(features: &[String], scoring: &EventScoring) -> Vec<Vec<f64>> {
+    let step = scoring.step.max(1_000) as f64 / 1000.0;
+    let steps = (2 * scoring.horizon / scoring.step.max(1_000)).clamp(0, 200);
+    features
+        .iter()
+        .map(|name| {
+            let counts_down = name.ends_with("seconds_to_limit")
+                || name
+                    .strip_prefix("run_left_seconds.")
+                    .is_some_and(|stat| ["last", "mean", "min", "max"].contains(&stat));
+            match counts_down {
+                true => (0..=steps).map(|k| k as f64 * step).collect(),
+                false => Vec::new(),
+            }
+        })
+        .collect()
+}
+
 /// Trains a kind's model on `w` with feature names `features`; `failures` are the failures of
 /// `w`'s objects. `on_tree` is called after each tree.
 pub fn fit(
@@ -132,8 +154,12 @@ pub fn fit(
         })
         .collect();
     let n_classes = FailureClass::ALL.len();
+    let mut params = f.params.clone();
+    if params.cuts.is_empty() {
+        params.cuts = countdown_cuts(&features, &f.scoring);
+    }
     let (forest, oob) =
-        Forest::train_grouped(&rows, &labels, Some(&groups), n_classes, &f.params, on_tree)?;
+        Forest::train_grouped(&rows, &labels, Some(&groups), n_classes, &params, on_tree)?;
     // Each class calibrated on its out-of-bag probabilities against "this class within the
     // horizon".
     let calibration: Vec<Isotonic> = (0..n_classes)
@@ -229,6 +255,23 @@ pub(crate) mod tests {
             }
         }
         (w, failures)
+    }
+
+    #[test]
+    fn countdowns_get_a_cut_at_every_step_up_to_twice_the_horizon() {
+        let names: Vec<String> = [
+            "run_left_seconds.last",
+            "run_left_seconds.slope",
+            "memory_limit_ratio.trend_seconds_to_limit",
+            "memory_limit_ratio.last",
+        ]
+        .map(String::from)
+        .to_vec();
+        let cuts = countdown_cuts(&names, &EventScoring::default());
+        let every_step: Vec<f64> = (0..=40).map(|k| f64::from(k) * 15.0).collect();
+        assert_eq!(cuts[0], every_step);
+        assert!(cuts[1].is_empty() && cuts[3].is_empty());
+        assert_eq!(cuts[2], every_step);
     }
 
     #[test]

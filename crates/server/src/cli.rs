@@ -163,6 +163,9 @@ pub struct TrainArgs {
     /// Deepest level of a tree.
     #[arg(long, default_value_t = ForestParams::default().max_depth)]
     pub max_depth: usize,
+    /// Fewest training windows in a leaf.
+    #[arg(long, default_value_t = ForestParams::default().min_leaf)]
+    pub min_leaf: usize,
     /// False alarms per 1,000 object-hours the alarm thresholds are chosen to stay within (on
     /// out-of-bag scores of the training data).
     #[arg(long, default_value_t = 1.0)]

@@ -48,6 +48,25 @@ impl Binner {
         Self { edges }
     }
 
+    /// Adds `cuts[f]` to feature `f`'s cut points, keeping at most 254 (the quantiles' go
+    /// first where there are more).
+    pub fn with_cuts(mut self, cuts: &[Vec<f64>]) -> Self {
+        for (e, c) in self.edges.iter_mut().zip(cuts) {
+            if c.is_empty() {
+                continue;
+            }
+            let room = 254usize.saturating_sub(c.len());
+            if e.len() > room {
+                let keep: Vec<f64> = (0..room).map(|i| e[i * e.len() / room.max(1)]).collect();
+                *e = keep;
+            }
+            e.extend(c.iter().copied().filter(|x| x.is_finite()));
+            e.sort_by(f64::total_cmp);
+            e.dedup();
+        }
+        self
+    }
+
     /// The bin of value `v` of feature `f`.
     pub fn bin(&self, f: usize, v: f64) -> u8 {
         if v.is_nan() {
@@ -88,6 +107,16 @@ impl Binner {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn given_cuts_are_kept_beside_the_quantiles() {
+        let rows: Vec<Vec<f64>> = (0..1000).map(|i| vec![f64::from(i) * 7.0, 1.0]).collect();
+        let b = Binner::fit(&rows, 2, 8, 1000).with_cuts(&[vec![300.0, 315.0], vec![]]);
+        assert!(b.edges[0].contains(&300.0) && b.edges[0].contains(&315.0));
+        assert!(b.edges[0].windows(2).all(|w| w[0] < w[1]));
+        assert_ne!(b.bin(0, 300.0), b.bin(0, 301.0), "a split can fall at 300");
+        assert_eq!(b.edges[1], Vec::<f64>::new());
+    }
 
     proptest! {
         /// Comparing a raw value with a split's threshold agrees with comparing bins.

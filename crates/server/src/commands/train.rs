@@ -26,6 +26,7 @@ pub fn run(cfg: &Config, args: &TrainArgs) -> anyhow::Result<ExitCode> {
         params: ForestParams {
             trees: args.trees,
             max_depth: args.max_depth,
+            min_leaf: args.min_leaf,
             ..ForestParams::default()
         },
         false_alarm_budget: args.false_alarm_budget,
