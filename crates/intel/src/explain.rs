@@ -36,6 +36,30 @@ impl Row<'_> {
     }
 }
 
+/// How recent a rollout counts as the likely cause of a crash (seconds).
+const RECENT_ROLLOUT_SECS: f64 = 1800.0;
+
+/// When the object's revision was rolled out, if within the last half hour: the age of its
+/// ReplicaSet where known, else its own age (a pod created minutes ago may run a new version).
+pub fn recent_rollout(row: &Row<'_>) -> Option<Rollout> {
+    match row.get("revision_age_seconds.last") {
+        Some(r) => (r < RECENT_ROLLOUT_SECS).then_some(Rollout::Revision(r)),
+        None => row
+            .get("age_seconds.last")
+            .filter(|a| *a < RECENT_ROLLOUT_SECS)
+            .map(|_| Rollout::Pod),
+    }
+}
+
+/// What says a rollout is recent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rollout {
+    /// The pod's ReplicaSet is this many seconds old.
+    Revision(f64),
+    /// The pod itself is young; its revision's age is unknown.
+    Pod,
+}
+
 const MIB: f64 = 1_048_576.0;
 const GIB: f64 = 1_073_741_824.0;
 
@@ -217,12 +241,12 @@ pub fn sentence(class: FailureClass, row: &Row<'_>, eta: Option<f64>) -> String 
         }
         FailureClass::CrashLoop => {
             let restarts = row.get("restarts_10m.last").unwrap_or(0.0);
-            let age = row.get("age_seconds.last");
-            let young = age.is_some_and(|a| a < 1800.0);
-            let new = if young {
-                ", in a pod created minutes ago (a new version?)"
-            } else {
-                ""
+            let new = match recent_rollout(row) {
+                Some(Rollout::Revision(secs)) => {
+                    format!(", in a revision rolled out {} ago", minutes(secs))
+                }
+                Some(Rollout::Pod) => ", in a pod created minutes ago (a new version?)".into(),
+                None => String::new(),
             };
             match row.get("run_left_seconds.last") {
                 Some(left) if left >= 0.0 && restarts > 0.0 => format!(
@@ -353,6 +377,28 @@ mod tests {
             s,
             "1 restarts in the last 10 minutes, in a pod created minutes ago (a new version?); lasting as long as its earlier runs, the container exits again in about 5 min: back-off is expected in about 5 min"
         );
+        // With the age of the pod's ReplicaSet, the rollout is named; a pod rescheduled from
+        // an old revision is not taken for a new version.
+        let with_revision: Vec<String> = names
+            .iter()
+            .cloned()
+            .chain(["revision_age_seconds.last".to_string()])
+            .collect();
+        let s = sentence(
+            FailureClass::CrashLoop,
+            &row(&with_revision, &[1.0, 500.0, -60.0, 540.0]),
+            None,
+        );
+        assert_eq!(
+            s,
+            "1 restarts in the last 10 minutes, in a revision rolled out 9 min ago: back-off is expected"
+        );
+        let s = sentence(
+            FailureClass::CrashLoop,
+            &row(&with_revision, &[1.0, 500.0, -60.0, 86_400.0]),
+            None,
+        );
+        assert_eq!(s, "1 restarts in the last 10 minutes: back-off is expected");
         // A container that outlived its earlier runs says nothing of them.
         let s = sentence(
             FailureClass::CrashLoop,

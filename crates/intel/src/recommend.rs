@@ -66,9 +66,9 @@ pub fn recommend(
     let (description, actions, confidence) = match class {
         FailureClass::Oom => oom(s, row),
         FailureClass::CrashLoop => {
-            let young = row.get("age_seconds.last").is_some_and(|a| a < 1800.0);
+            let new = crate::explain::recent_rollout(row).is_some();
             let error = row.get("last_terminated_error.last").unwrap_or(0.0) > 0.0;
-            if young && error {
+            if new && error {
                 (
                     format!("{wl} in {ns} crashes in its newest pods: the latest rollout is the likely cause; undo it"),
                     vec![
@@ -324,6 +324,27 @@ mod tests {
             1.0,
         );
         assert_eq!(r.actions[0], "kubectl -n shop rollout undo deployment/web");
+        // A young pod of a revision that has run for a day: nothing to undo.
+        let names_rev: Vec<String> = names
+            .iter()
+            .cloned()
+            .chain(["revision_age_seconds.last".to_string()])
+            .collect();
+        let values_rev = [300.0, 1.0, 86_400.0];
+        let old_revision = Row {
+            names: &names_rev,
+            values: &values_rev,
+        };
+        let r = recommend(
+            FailureClass::CrashLoop,
+            &pod("web-7d4b9c8f6d-abcde"),
+            &old_revision,
+            1.0,
+        );
+        assert!(
+            r.actions.iter().all(|a| !a.contains("rollout undo")),
+            "{r:?}"
+        );
         let none = recommend(FailureClass::None, &pod("web-0"), &row, 1.0);
         assert!(none.actions.is_empty() && none.confidence == 0.0);
     }

@@ -21,8 +21,9 @@ pub struct Watch {
 /// change by design and are reported as events already. Pods' copies of their node's and their
 /// service's signals (`node_*`, `service_*`) are not watched either: the node and service
 /// watches see those once.
-const NOT_WATCHED: [&str; 12] = [
+const NOT_WATCHED: [&str; 13] = [
     "age_seconds",
+    "revision_age_seconds",
     "exporter_down",
     "restarts",
     "restarts_10m",

@@ -28,6 +28,7 @@ const POD_DEFAULTS: &[(&str, f64)] = &[
     ("restarts", 0.0),
     ("restarts_10m", 0.0),
     ("age_seconds", 86_400.0),
+    ("revision_age_seconds", 86_400.0),
     ("waiting", 0.0),
     ("ready", 1.0),
     ("network_errors", 0.0),
