@@ -141,6 +141,35 @@ pub fn score_events(
     report
 }
 
+/// How many false alarms of `scores` (as [`score_events`] counts them) came while a fault
+/// acted on their object and ended before the horizon after the alarm (`faults`: object →
+/// the faults' `(start, end)`): alarms on a failure that was coming and was averted when the
+/// fault was fixed, rolled back or its pod deleted.
+pub fn averted(
+    scores: &BTreeMap<String, Vec<(i64, f64)>>,
+    failures: &BTreeMap<String, Vec<i64>>,
+    faults: &BTreeMap<String, Vec<(i64, i64)>>,
+    s: &EventScoring,
+) -> usize {
+    let (no_fails, no_faults) = (Vec::new(), Vec::new());
+    scores
+        .iter()
+        .map(|(object, windows)| {
+            let fails = failures.get(object).unwrap_or(&no_fails);
+            let acting = faults.get(object).unwrap_or(&no_faults);
+            episodes(windows, s)
+                .into_iter()
+                .filter(|&(start, end)| !fails.iter().any(|&f| f >= start && f <= end + s.horizon))
+                .filter(|&(start, end)| {
+                    acting
+                        .iter()
+                        .any(|&(from, to)| from <= end && to >= start && to <= end + s.horizon)
+                })
+                .count()
+        })
+        .sum()
+}
+
 /// Whether an object alarms, window by window: it starts at `threshold` and, once alarming,
 /// holds while the score stays at `threshold × clear` or above (hysteresis, so that a score
 /// wavering around the threshold is one alarm).
@@ -189,6 +218,27 @@ pub(crate) fn episodes(windows: &[(i64, f64)], s: &EventScoring) -> Vec<(i64, i6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn false_alarms_on_a_fault_fixed_in_time_are_averted() {
+        // One object alarms from 100 s to 200 s and nothing follows; a fault acted on it from
+        // 0 s and was fixed at 250 s. Another alarms likewise with no fault at all.
+        let windows: Vec<(i64, f64)> = (0..40)
+            .map(|i| (i * 15_000, if (7..=13).contains(&i) { 0.9 } else { 0.0 }))
+            .collect();
+        let scores = BTreeMap::from([
+            ("a".to_string(), windows.clone()),
+            ("b".to_string(), windows),
+        ]);
+        let failures = BTreeMap::new();
+        let faults = BTreeMap::from([("a".to_string(), vec![(0, 250_000)])]);
+        let s = EventScoring::default();
+        assert_eq!(score_events(&scores, &failures, &s).false_alarms, 2);
+        assert_eq!(averted(&scores, &failures, &faults, &s), 1);
+        // A fault fixed long after the alarm ended did not avert what it announced.
+        let late = BTreeMap::from([("a".to_string(), vec![(0, 900_000)])]);
+        assert_eq!(averted(&scores, &failures, &late, &s), 0);
+    }
 
     fn series(points: &[(i64, f64)]) -> Vec<(i64, f64)> {
         points.to_vec()

@@ -39,6 +39,9 @@ pub struct Scored {
     pub scoring: EventScoring,
     /// Nodes: seconds the scrape of node-exporter has failed, by object, window by window.
     pub silence: BTreeMap<String, Vec<(i64, f64)>>,
+    /// The faults that acted on each object itself (it is in their scope) and ended: `(start,
+    /// end)`, keyed like the score series.
+    pub faults: BTreeMap<String, Vec<(i64, i64)>>,
 }
 
 impl Scored {
@@ -122,6 +125,7 @@ pub fn score(
         confusion: vec![vec![0; n]; n],
         calibration: Vec::new(),
         silence: BTreeMap::new(),
+        faults: BTreeMap::new(),
         scoring: EventScoring {
             horizon: model.horizon_ms,
             step: model.step_ms,
@@ -199,6 +203,17 @@ pub fn score(
             }
             for (s, v) in out.predictors.iter_mut().zip([fail, rule_score, base_fail]) {
                 s.by_object.entry(object.clone()).or_default().push((t, v));
+            }
+        }
+        for f in &ep.truth.faults {
+            let Some(end) = f.end else { continue };
+            for o in &f.scope {
+                let key = match (kind, o.kind.as_str()) {
+                    (ObjectKind::Pod, "Pod") => format!("{i}:{}/{}", o.namespace, o.name),
+                    (ObjectKind::Node, "Node") => format!("{i}:{}", o.name),
+                    _ => continue,
+                };
+                out.faults.entry(key).or_default().push((f.start, end));
             }
         }
         for mut f in episode_failures {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use kubepulse_intel::evaluate::EventReport;
+use kubepulse_intel::evaluate::{EventReport, averted};
 use kubepulse_intel::labels::{Failure, FailureClass};
 use kubepulse_query::features::silence::down_after_secs;
 
@@ -127,6 +127,23 @@ pub fn write_kind(out: &mut String, title: &str, s: &Scored, curves: &[Vec<Curve
             frac(recall(s, r, ripening, 300_000)),
             r.false_alarms,
             r.false_alarms_per_1000h()
+        );
+    }
+    let model = &s.predictors[0];
+    let saved = averted(
+        &model.by_object,
+        &s.failure_times(),
+        &s.faults,
+        &kubepulse_intel::evaluate::EventScoring {
+            threshold: model.threshold,
+            ..s.scoring
+        },
+    );
+    if reports[0].false_alarms > 0 {
+        let _ = writeln!(
+            out,
+            "\nOf the model's {} false alarms, {saved} came on an object a fault was acting on and that fault ended (fixed, rolled back, its pod deleted) within the horizon after the alarm: the failure it saw coming was averted. They count as false alarms above.",
+            reports[0].false_alarms
         );
     }
     same_rate(out, s, &reports[1], curves);
