@@ -7,6 +7,7 @@ mod sim {
     pub mod dataset;
     pub mod determinism;
     pub mod lookalikes;
+    pub mod remedies;
     pub mod ripening;
     pub mod scenario;
     pub mod sudden;

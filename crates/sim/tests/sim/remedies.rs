@@ -1,0 +1,89 @@
+//! How faults end: the remedy at a fault's end leaves the cluster as an operator's would (a
+//! leaking pod deleted and replaced, a rollout undone back to the ReplicaSet that ran before).
+
+use kubepulse_sim::FailureType;
+
+use super::support::{Run, only_failures_of, quiet, scenario};
+
+#[test]
+fn a_leak_ends_with_its_pod_deleted_and_replaced() {
+    // The leak starts at 20 min and is dealt with at 26 min, before it reaches the limit.
+    let run = Run::new(
+        quiet(4, 60),
+        Some(&scenario(
+            "memory_leak",
+            "namespace: shop, workload: cart",
+            0.5,
+            "6m",
+        )),
+        35,
+    );
+    let target = run.truth.faults[0].target.name.clone();
+    assert!(only_failures_of(&run, FailureType::Oom).is_empty());
+    let killed = run.events("Killing");
+    assert!(
+        killed
+            .iter()
+            .any(|e| e.involved_object.name == target && e.first_timestamp >= run.at(25.0)),
+        "{target} is deleted at the fault's end"
+    );
+    let ws = run.pod_values("container_memory_working_set_bytes", &target);
+    assert!(
+        ws.iter().all(|(t, _)| *t <= run.at(27.0)),
+        "{target} reports nothing after its deletion"
+    );
+}
+
+#[test]
+fn an_undone_rollout_brings_back_the_old_replica_set() {
+    // The bad build rolls out at 20 min and is undone at 30 min.
+    let run = Run::new(
+        quiet(4, 60),
+        Some(&scenario(
+            "bad_rollout",
+            "namespace: shop, workload: recommendation",
+            0.9,
+            "10m",
+        )),
+        45,
+    );
+    let created = run.select("kube_replicaset_created", &[("namespace", "shop")]);
+    let sets: Vec<(&str, f64)> = created
+        .iter()
+        .filter_map(|(l, s)| {
+            let name = l.get("replicaset")?;
+            let at = s.last()?.1;
+            name.starts_with("recommendation-").then_some((name, at))
+        })
+        .collect();
+    assert_eq!(
+        sets.len(),
+        2,
+        "the first ReplicaSet and the bad build's: {sets:?}"
+    );
+    let first = sets.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
+    let bad = sets.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
+    assert!(
+        bad * 1000.0 >= run.at(19.0) as f64 && first * 1000.0 < run.at(0.0) as f64,
+        "{sets:?}"
+    );
+    let Some((old, _)) = sets.iter().find(|s| s.1 == first) else {
+        panic!("{sets:?}");
+    };
+    // After the undo, the old ReplicaSet holds the replicas again.
+    let end = run.at(44.0);
+    for (name, want) in [
+        (*old, true),
+        (
+            sets.iter().map(|s| s.0).find(|n| n != old).unwrap_or(""),
+            false,
+        ),
+    ] {
+        let replicas = run.select("kube_replicaset_spec_replicas", &[("replicaset", name)]);
+        let last = replicas
+            .iter()
+            .filter_map(|(_, s)| s.last())
+            .find(|x| x.0 >= end);
+        assert_eq!(last.map(|x| x.1 > 0.0), Some(want), "{name}: {last:?}");
+    }
+}
