@@ -3,7 +3,7 @@
 
 use kubepulse_sim::FailureType;
 
-use super::support::{Run, only_failures_of, quiet, scenario};
+use super::support::{Run, bad_rollout_run, only_failures_of, quiet, scenario};
 
 #[test]
 fn a_leak_ends_with_its_pod_deleted_and_replaced() {
@@ -37,16 +37,7 @@ fn a_leak_ends_with_its_pod_deleted_and_replaced() {
 #[test]
 fn an_undone_rollout_brings_back_the_old_replica_set() {
     // The bad build rolls out at 20 min and is undone at 30 min.
-    let run = Run::new(
-        quiet(4, 60),
-        Some(&scenario(
-            "bad_rollout",
-            "namespace: shop, workload: recommendation",
-            0.9,
-            "10m",
-        )),
-        45,
-    );
+    let run = bad_rollout_run("10m");
     let created = run.select("kube_replicaset_created", &[("namespace", "shop")]);
     let sets: Vec<(&str, f64)> = created
         .iter()

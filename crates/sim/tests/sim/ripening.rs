@@ -3,7 +3,7 @@
 
 use kubepulse_sim::FailureType;
 
-use super::support::{Run, only_failures_of, quiet, scenario, value_at};
+use super::support::{Run, bad_rollout_run, only_failures_of, quiet, scenario, value_at};
 
 #[test]
 fn memory_leak_grows_the_working_set_until_oom_kill() {
@@ -132,16 +132,7 @@ fn cpu_hog_throttles_and_fails_probes_of_the_target_only() {
 
 #[test]
 fn bad_rollout_crash_loops_the_new_replica_set() {
-    let run = Run::new(
-        quiet(4, 60),
-        Some(&scenario(
-            "bad_rollout",
-            "namespace: shop, workload: recommendation",
-            0.9,
-            "1h",
-        )),
-        45,
-    );
+    let run = bad_rollout_run("1h");
     let start = run.at(20.0);
     let backoff = run.events("BackOff");
     assert!(!backoff.is_empty());

@@ -136,6 +136,21 @@ pub fn scenario(kind: &str, target: &str, severity: f64, duration: &str) -> Stri
     )
 }
 
+/// A quiet cluster of 4 nodes and 60 pods, run for 45 minutes, into which a bad build of
+/// shop/recommendation rolls out at 20 minutes and is undone `duration` later.
+pub fn bad_rollout_run(duration: &str) -> Run {
+    Run::new(
+        quiet(4, 60),
+        Some(&scenario(
+            "bad_rollout",
+            "namespace: shop, workload: recommendation",
+            0.9,
+            duration,
+        )),
+        45,
+    )
+}
+
 /// The failures of type `ty`.
 pub fn only_failures_of(run: &Run, ty: FailureType) -> Vec<&FailureRecord> {
     run.truth
