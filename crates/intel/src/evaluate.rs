@@ -159,7 +159,7 @@ pub fn averted(
             let acting = faults.get(object).unwrap_or(&no_faults);
             episodes(windows, s)
                 .into_iter()
-                .filter(|&(start, end)| !fails.iter().any(|&f| f >= start && f <= end + s.horizon))
+                .filter(|&e| unfollowed(e, fails, s))
                 .filter(|&(start, end)| {
                     acting
                         .iter()
@@ -190,8 +190,14 @@ pub fn alarming<'a>(
 pub(crate) fn false_alarms(episodes: &[(i64, i64)], fails: &[i64], s: &EventScoring) -> usize {
     episodes
         .iter()
-        .filter(|&&(start, end)| !fails.iter().any(|&f| f >= start && f <= end + s.horizon))
+        .filter(|&&e| unfollowed(e, fails, s))
         .count()
+}
+
+/// Whether no failure of the object (`fails`) comes during an alarm episode or within the
+/// horizon after it: a false alarm.
+fn unfollowed((start, end): (i64, i64), fails: &[i64], s: &EventScoring) -> bool {
+    !fails.iter().any(|&f| f >= start && f <= end + s.horizon)
 }
 
 /// How far ahead an object's alarm `episodes` announced its failure at `f`, if they did.

@@ -324,24 +324,20 @@ pub fn failures(
         }
     }
     out.sort_by_key(|f| f.t);
-    // Per object, its latest failure so far (when, and the latest end of the failures so far)
+    // Per object: when its latest failure so far came, the latest end of its failures so far,
     // and the latest end before that time (failures at the same time follow the same earlier
     // ones).
     let mut seen: HashMap<String, (i64, i64, Option<i64>)> = HashMap::new();
     for f in &mut out {
-        let prev = match seen.get(&f.object) {
-            Some(&(t, _, before)) if t == f.t => before,
-            Some(&(_, end, _)) => Some(end),
-            None => None,
+        let (prev, end) = match seen.get(&f.object) {
+            Some(&(t, end, before)) if t == f.t => (before, end),
+            Some(&(_, end, _)) => (Some(end), end),
+            None => (None, i64::MIN),
         };
         if let Some(prev) = prev {
             f.runup = f.runup.map(|r| r.min(f.t - prev - settle).max(0));
         }
-        let end = f.until.unwrap_or(f.t).max(prev.unwrap_or(i64::MIN));
-        let end = match seen.get(&f.object) {
-            Some(&(t, e, _)) if t == f.t => end.max(e),
-            _ => end,
-        };
+        let end = end.max(f.until.unwrap_or(f.t));
         seen.insert(f.object.clone(), (f.t, end, prev));
     }
     Ok(out)

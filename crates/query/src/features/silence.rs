@@ -35,6 +35,7 @@ pub struct Silence {
     ready: usize,
     points: f64,
     step_secs: f64,
+    silent_after: f64,
 }
 
 impl Silence {
@@ -52,6 +53,7 @@ impl Silence {
             ready: names.iter().position(|n| n == "ready.last")?,
             points: short_len(*spec) as f64,
             step_secs: spec.step as f64 / 1000.0,
+            silent_after: down_after_secs(spec.step),
         })
     }
 
@@ -71,7 +73,7 @@ impl Silence {
     /// Ready condition not true on the newest point.
     pub fn down(&self, values: &[f64]) -> Option<Down> {
         let silent = self.seconds(values);
-        if silent > SILENT_STEPS * self.step_secs {
+        if silent > self.silent_after {
             return Some(Down::Silent(silent));
         }
         let ready = values.get(self.ready).copied().filter(|v| v.is_finite());

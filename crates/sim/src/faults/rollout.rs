@@ -93,16 +93,16 @@ impl Fault for BadRollout {
         if let (Some(wl), Some(good)) = (self.workload, self.good.take())
             && !w.cluster.workloads[wl].deleted
         {
-            restore_template(w, wl, good);
+            new_revision(w, wl, good);
         }
     }
 }
 
-/// Rolls workload `wl` back to `good`, a template it ran before, as `kubectl rollout undo`
-/// does: a new revision whose template (and so its hash) is the old one's.
-pub fn restore_template(w: &mut World, wl: usize, good: PodTemplate) {
+/// Gives workload `wl` a new revision with `template`; rolling back to a template it ran
+/// before, as `kubectl rollout undo` does, keeps that template's hash.
+pub fn new_revision(w: &mut World, wl: usize, template: PodTemplate) {
     let workload = &mut w.cluster.workloads[wl];
-    workload.template = good;
+    workload.template = template;
     workload.revision += 1;
     workload.generation += 1;
 }
@@ -111,13 +111,10 @@ pub fn restore_template(w: &mut World, wl: usize, good: PodTemplate) {
 /// a new template hash; the controllers replace the pods.
 pub fn start_rollout(w: &mut World, wl: usize, change: impl FnOnce(&mut PodTemplate)) {
     let hash = w.rng.k8s_suffix(10);
-    let workload = &mut w.cluster.workloads[wl];
-    let mut template = workload.template.clone();
+    let mut template = w.cluster.workloads[wl].template.clone();
     change(&mut template);
     template.hash = hash;
-    workload.template = template;
-    workload.revision += 1;
-    workload.generation += 1;
+    new_revision(w, wl, template);
 }
 
 /// The next patch version of a `vMAJOR.MINOR.PATCH` tag (other tags get `-1` appended).

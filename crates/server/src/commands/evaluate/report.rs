@@ -129,17 +129,17 @@ pub fn write_kind(out: &mut String, title: &str, s: &Scored, curves: &[Vec<Curve
             r.false_alarms_per_1000h()
         );
     }
-    let model = &s.predictors[0];
-    let saved = averted(
-        &model.by_object,
-        &s.failure_times(),
-        &s.faults,
-        &kubepulse_intel::evaluate::EventScoring {
-            threshold: model.threshold,
-            ..s.scoring
-        },
-    );
     if reports[0].false_alarms > 0 {
+        let model = &s.predictors[0];
+        let saved = averted(
+            &model.by_object,
+            &s.failure_times(),
+            &s.faults,
+            &kubepulse_intel::evaluate::EventScoring {
+                threshold: model.threshold,
+                ..s.scoring
+            },
+        );
         let _ = writeln!(
             out,
             "\nOf the model's {} false alarms, {saved} came on an object a fault was acting on and that fault ended (fixed, rolled back, its pod deleted) within the horizon after the alarm: the failure it saw coming was averted. They count as false alarms above.",
