@@ -5,7 +5,9 @@
 //! (hysteresis); alarming windows form episodes (gaps up to `merge_gap` closed). A failure is announced `L` ahead when an episode started at
 //! least `L` before it, at most `max_lead` before it, and still alarmed within the horizon before
 //! it; its lead time is the time from the episode's start. An episode followed by no failure of
-//! its object within the horizon after its end is a false alarm.
+//! its object within the horizon after its end is a false alarm, unless a failure that was
+//! averted (its cause ended before it came) would have followed it: such an alarm saw a real
+//! failure coming and is counted apart.
 
 use std::collections::BTreeMap;
 
@@ -56,10 +58,27 @@ pub struct EventReport {
     pub median_lead_secs: f64,
     /// Alarm episodes followed by no failure.
     pub false_alarms: usize,
+    /// Alarm episodes followed by no failure but by an averted one (not false alarms).
+    pub averted: usize,
     /// Object-hours scored.
     pub object_hours: f64,
     /// Every failure scored, in object order, with its lead time when it was announced.
     pub outcomes: Vec<Outcome>,
+    /// Every alarm episode no failure followed, in object order.
+    pub unfollowed: Vec<Unfollowed>,
+}
+
+/// An alarm episode no failure followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfollowed {
+    /// The object that alarmed.
+    pub object: String,
+    /// First alarming window (ms).
+    pub from: i64,
+    /// Last alarming window (ms).
+    pub to: i64,
+    /// Whether an averted failure followed it (not a false alarm).
+    pub averted: bool,
 }
 
 /// What became of one failure.
@@ -89,10 +108,12 @@ impl EventReport {
 }
 
 /// Scores `scores` (object → windows `(t, probability of a failure)`, in time order) against
-/// `failures` (object → failure times).
+/// `failures` (object → failure times) and `averted` (object → the times averted failures
+/// would have come).
 pub fn score_events(
     scores: &BTreeMap<String, Vec<(i64, f64)>>,
     failures: &BTreeMap<String, Vec<i64>>,
+    averted: &BTreeMap<String, Vec<i64>>,
     s: &EventScoring,
 ) -> EventReport {
     let mut report = EventReport::default();
@@ -102,7 +123,21 @@ pub fn score_events(
         report.object_hours += windows.len() as f64 * s.step as f64 / 3_600_000.0;
         let episodes = episodes(windows, s);
         let fails = failures.get(object).unwrap_or(&none);
-        report.false_alarms += false_alarms(&episodes, fails, s);
+        let saved = averted.get(object).unwrap_or(&none);
+        for &(from, to) in episodes.iter().filter(|&&e| unfollowed(e, fails, s)) {
+            let averted = !unfollowed((from, to), saved, s);
+            if averted {
+                report.averted += 1;
+            } else {
+                report.false_alarms += 1;
+            }
+            report.unfollowed.push(Unfollowed {
+                object: object.clone(),
+                from,
+                to,
+                averted,
+            });
+        }
         for &f in fails {
             report.failures += 1;
             let lead = lead(&episodes, f, s);
@@ -141,35 +176,6 @@ pub fn score_events(
     report
 }
 
-/// How many false alarms of `scores` (as [`score_events`] counts them) came while a fault
-/// acted on their object and ended before the horizon after the alarm (`faults`: object →
-/// the faults' `(start, end)`): alarms on a failure that was coming and was averted when the
-/// fault was fixed, rolled back or its pod deleted.
-pub fn averted(
-    scores: &BTreeMap<String, Vec<(i64, f64)>>,
-    failures: &BTreeMap<String, Vec<i64>>,
-    faults: &BTreeMap<String, Vec<(i64, i64)>>,
-    s: &EventScoring,
-) -> usize {
-    let (no_fails, no_faults) = (Vec::new(), Vec::new());
-    scores
-        .iter()
-        .map(|(object, windows)| {
-            let fails = failures.get(object).unwrap_or(&no_fails);
-            let acting = faults.get(object).unwrap_or(&no_faults);
-            episodes(windows, s)
-                .into_iter()
-                .filter(|&e| unfollowed(e, fails, s))
-                .filter(|&(start, end)| {
-                    acting
-                        .iter()
-                        .any(|&(from, to)| from <= end && to >= start && to <= end + s.horizon)
-                })
-                .count()
-        })
-        .sum()
-}
-
 /// Whether an object alarms, window by window: it starts at `threshold` and, once alarming,
 /// holds while the score stays at `threshold × clear` or above (hysteresis, so that a score
 /// wavering around the threshold is one alarm).
@@ -195,7 +201,7 @@ pub(crate) fn false_alarms(episodes: &[(i64, i64)], fails: &[i64], s: &EventScor
 }
 
 /// Whether no failure of the object (`fails`) comes during an alarm episode or within the
-/// horizon after it: a false alarm.
+/// horizon after it.
 fn unfollowed((start, end): (i64, i64), fails: &[i64], s: &EventScoring) -> bool {
     !fails.iter().any(|&f| f >= start && f <= end + s.horizon)
 }
@@ -226,24 +232,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn false_alarms_on_a_fault_fixed_in_time_are_averted() {
-        // One object alarms from 100 s to 200 s and nothing follows; a fault acted on it from
-        // 0 s and was fixed at 250 s. Another alarms likewise with no fault at all.
+    fn alarms_before_an_averted_failure_are_not_false() {
+        // Three objects alarm from 105 s to 195 s and nothing follows. For a, the failure was
+        // averted and would have come at 400 s; for b, it would have come at 900 s, further
+        // than the horizon after the alarm; c had nothing coming.
         let windows: Vec<(i64, f64)> = (0..40)
             .map(|i| (i * 15_000, if (7..=13).contains(&i) { 0.9 } else { 0.0 }))
             .collect();
-        let scores = BTreeMap::from([
-            ("a".to_string(), windows.clone()),
-            ("b".to_string(), windows),
+        let scores: BTreeMap<String, Vec<(i64, f64)>> = ["a", "b", "c"]
+            .map(|o| (o.to_string(), windows.clone()))
+            .into();
+        let averted = BTreeMap::from([
+            ("a".to_string(), vec![400_000]),
+            ("b".to_string(), vec![900_000]),
         ]);
-        let failures = BTreeMap::new();
-        let faults = BTreeMap::from([("a".to_string(), vec![(0, 250_000)])]);
         let s = EventScoring::default();
-        assert_eq!(score_events(&scores, &failures, &s).false_alarms, 2);
-        assert_eq!(averted(&scores, &failures, &faults, &s), 1);
-        // A fault fixed long after the alarm ended did not avert what it announced.
-        let late = BTreeMap::from([("a".to_string(), vec![(0, 900_000)])]);
-        assert_eq!(averted(&scores, &failures, &late, &s), 0);
+        let r = score_events(&scores, &BTreeMap::new(), &averted, &s);
+        assert_eq!((r.false_alarms, r.averted, r.failures), (2, 1, 0));
+        // Averted failures are not failures to announce: nothing is missed for them.
+        assert!(r.outcomes.is_empty());
     }
 
     fn series(points: &[(i64, f64)]) -> Vec<(i64, f64)> {
@@ -271,7 +278,12 @@ mod tests {
             ("b".to_string(), vec![10 * min]),
             ("c".to_string(), vec![5 * min]),
         ]);
-        let r = score_events(&scores, &failures, &EventScoring::default());
+        let r = score_events(
+            &scores,
+            &failures,
+            &BTreeMap::new(),
+            &EventScoring::default(),
+        );
         assert_eq!(r.failures, 3);
         assert_eq!(r.ahead, [1, 1, 1]);
         assert_eq!(r.median_lead_secs, 660.0);
@@ -303,7 +315,12 @@ mod tests {
                 .collect(),
         )]);
         let failures = BTreeMap::from([("a".to_string(), vec![17 * min])]);
-        let r = score_events(&scores, &failures, &EventScoring::default());
+        let r = score_events(
+            &scores,
+            &failures,
+            &BTreeMap::new(),
+            &EventScoring::default(),
+        );
         assert_eq!((r.ahead, r.false_alarms), ([1, 1, 0], 0));
         assert_eq!(r.median_lead_secs, 420.0);
     }
@@ -327,7 +344,12 @@ mod tests {
                 .collect(),
         )]);
         let failures = BTreeMap::from([("a".to_string(), vec![25 * min])]);
-        let r = score_events(&scores, &failures, &EventScoring::default());
+        let r = score_events(
+            &scores,
+            &failures,
+            &BTreeMap::new(),
+            &EventScoring::default(),
+        );
         assert_eq!((r.ahead, r.false_alarms), ([0, 0, 0], 1));
         assert!(r.median_lead_secs.is_nan());
     }

@@ -35,6 +35,11 @@ pub struct KindModel {
     /// Per class, the median time from a training window to its failure (ms): the ETA when no
     /// forecast gives one.
     pub typical_eta_ms: Vec<i64>,
+    /// Per class (index 0 unused), the features of which at least one must be above zero for
+    /// the class to have any probability (none: always possible); see [`signs_of`]. Files
+    /// written before signs existed have none.
+    #[serde(default)]
+    pub signs: Vec<Vec<usize>>,
 }
 
 /// A kind model's verdict on one window.
@@ -54,8 +59,9 @@ impl KindModel {
     /// Scores a row.
     pub fn score(&self, row: &[f64]) -> Score {
         let proba = self.forest.predict_proba(row);
-        let (class, probability, alarm_score) =
-            top_class(&self.calibration, &self.thresholds, &proba);
+        let mut calibrated = calibrate_all(&self.calibration, &proba);
+        without_signs(&self.signs, |j| row.get(j).copied(), &mut calibrated);
+        let (class, probability, alarm_score) = top_class(&self.thresholds, &calibrated);
         Score {
             proba,
             class,
@@ -80,19 +86,61 @@ pub fn calibrate_all(calibration: &[Isotonic], proba: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// Signs that a container is failing: restarts, error logs, an error exit, back-off, probe
+/// failures, kills. A crash loop needs a crash: a container that shows none of them gives no
+/// evidence of one to come, whatever the workload's history.
+const FAILING_CONTAINER: &[&str] = &[
+    "restarts.max",
+    "log_error_rate.max",
+    "last_terminated_error.max",
+    "events.BackOff.long",
+    "events.Killing.long",
+    "events.Unhealthy.long",
+    "events.Failed.long",
+];
+
+/// The features of which at least one must be above zero in a window for `class` to be
+/// possible (empty: no condition).
+pub fn signs_of(class: FailureClass) -> &'static [&'static str] {
+    match class {
+        FailureClass::CrashLoop => FAILING_CONTAINER,
+        _ => &[],
+    }
+}
+
+/// Per class (index 0 unused), the indexes in `features` of the class's signs; empty where the
+/// class has none or `features` hold none of them.
+pub fn sign_indexes(features: &[String]) -> Vec<Vec<usize>> {
+    FailureClass::ALL
+        .iter()
+        .map(|&c| {
+            signs_of(c)
+                .iter()
+                .filter_map(|s| features.iter().position(|f| f == s))
+                .collect()
+        })
+        .collect()
+}
+
+/// Sets to 0 the probability of every class none of whose `signs` shows in the row
+/// (`value(j)`: its feature `j`; missing values show nothing).
+pub fn without_signs(signs: &[Vec<usize>], value: impl Fn(usize) -> Option<f64>, p: &mut [f64]) {
+    for (k, signs) in signs.iter().enumerate() {
+        let shows = |&j: &usize| value(j).is_some_and(|v| v > 0.0);
+        if !signs.is_empty()
+            && !signs.iter().any(shows)
+            && let Some(p) = p.get_mut(k)
+        {
+            *p = 0.0;
+        }
+    }
+}
+
 /// The failure class whose calibrated probability stands highest against its threshold, its
 /// calibrated probability and that ratio (`none`, 0, 0 when there are no failure classes).
-pub fn top_class(
-    calibration: &[Isotonic],
-    thresholds: &[f64],
-    proba: &[f64],
-) -> (FailureClass, f64, f64) {
+pub fn top_class(thresholds: &[f64], calibrated: &[f64]) -> (FailureClass, f64, f64) {
     let mut best = (FailureClass::None, 0.0, 0.0);
-    for (k, p) in calibrate_all(calibration, proba)
-        .into_iter()
-        .enumerate()
-        .skip(1)
-    {
+    for (k, &p) in calibrated.iter().enumerate().skip(1) {
         let t = thresholds.get(k).copied().unwrap_or(NEVER);
         let ratio = if p.is_nan() { 0.0 } else { p / t };
         if ratio > best.2 {
@@ -165,5 +213,45 @@ impl FailureModel {
             )));
         }
         serde_json::from_str(text).map_err(|e| IntelError::Data(format!("model file: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crash_loop_needs_a_sign_of_a_failing_container() {
+        let features: Vec<String> = [
+            "memory_limit_ratio.last",
+            "restarts.max",
+            "log_error_rate.max",
+        ]
+        .map(String::from)
+        .to_vec();
+        let signs = sign_indexes(&features);
+        assert_eq!(signs[FailureClass::CrashLoop.index() as usize], vec![1, 2]);
+        assert!(signs[FailureClass::Oom.index() as usize].is_empty());
+        let p = |row: [f64; 3]| {
+            let mut p = vec![0.0; FailureClass::ALL.len()];
+            p[FailureClass::Oom.index() as usize] = 0.4;
+            p[FailureClass::CrashLoop.index() as usize] = 0.9;
+            without_signs(&signs, |j| row.get(j).copied(), &mut p);
+            (
+                p[FailureClass::Oom.index() as usize],
+                p[FailureClass::CrashLoop.index() as usize],
+            )
+        };
+        // No restart, no error line (or none collected): no crash loop; other classes untouched.
+        assert_eq!(p([0.5, 0.0, 0.0]), (0.4, 0.0));
+        assert_eq!(p([0.5, 0.0, f64::NAN]), (0.4, 0.0));
+        // One restart or error lines: the forest's word stands.
+        assert_eq!(p([0.5, 1.0, 0.0]), (0.4, 0.9));
+        assert_eq!(p([0.5, 0.0, 0.2]), (0.4, 0.9));
+        // A model without the signs' features (or from before signs) keeps every class.
+        let none = sign_indexes(&["x".to_string()]);
+        let mut q = vec![0.0, 0.1, 0.9];
+        without_signs(&none, |_| Some(0.0), &mut q);
+        assert_eq!(q, vec![0.0, 0.1, 0.9]);
     }
 }

@@ -139,7 +139,7 @@ mod tests {
             "memory_limit_ratio.last".to_string(),
             "memory_limit_ratio.trend_seconds_to_limit".to_string(),
         ];
-        let km = fit(&w, names, &failures, &Fit::default(), &mut || {})
+        let km = fit(&w, names, &failures, &[], &Fit::default(), &mut || {})
             .unwrap_or_else(|e| panic!("{e}"));
         let subject = Subject {
             namespace: "shop".into(),

@@ -40,11 +40,14 @@ struct Step {
 }
 
 /// Per class (index 0 unused, [`NEVER`]), the threshold its calibrated probability alarms at.
-/// `calibrated[r][k]` is row `r`'s honest calibrated probability of class `k`.
+/// `calibrated[r][k]` is row `r`'s honest calibrated probability of class `k`; an alarm that
+/// `failures` or `averted` (failures that were coming when their cause ended) follow is not
+/// false.
 pub fn choose(
     w: &Windows,
     calibrated: &[Vec<f64>],
     failures: &[Failure],
+    averted: &[Failure],
     scoring: &EventScoring,
     budget_per_1000h: f64,
 ) -> Vec<f64> {
@@ -55,18 +58,10 @@ pub fn choose(
         *rows.entry(o.as_str()).or_default() += 1;
     }
     let rows: Vec<usize> = rows.into_values().collect();
-    let times = |keep: &dyn Fn(&Failure) -> bool| {
-        let mut m: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-        for f in failures.iter().filter(|f| keep(f)) {
-            m.entry(f.object.as_str()).or_default().push(f.t);
-        }
-        m.values_mut().for_each(|v| v.sort_unstable());
-        m
-    };
-    let any = times(&|_| true);
+    let any = times(failures.iter().chain(averted));
     let candidates: Vec<Vec<Candidate>> = (0..n)
         .map(|k| {
-            let own = times(&|f| f.class.index() as usize == k);
+            let own = times(failures.iter().filter(|f| f.class.index() as usize == k));
             if k == 0 || own.is_empty() {
                 return Vec::new();
             }
@@ -107,6 +102,16 @@ pub fn choose(
             t.get(t.len() / 2).copied().unwrap_or(NEVER)
         })
         .collect()
+}
+
+/// Failure times by object.
+fn times<'a>(of: impl Iterator<Item = &'a Failure>) -> BTreeMap<&'a str, Vec<i64>> {
+    let mut m: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for f in of {
+        m.entry(f.object.as_str()).or_default().push(f.t);
+    }
+    m.values_mut().for_each(|v| v.sort_unstable());
+    m
 }
 
 /// Greedily, per class, the step of its curve it alarms at (`None`: never), keeping the false
@@ -234,7 +239,7 @@ mod tests {
             until: None,
         });
         let scoring = EventScoring::default();
-        let t = choose(&w, &calibrated, &failures, &scoring, 1.0);
+        let t = choose(&w, &calibrated, &failures, &[], &scoring, 1.0);
         assert_eq!(t[1], 0.9, "{t:?}");
         assert_eq!(t[2], NEVER, "{t:?}");
         assert_eq!(t[0], NEVER);

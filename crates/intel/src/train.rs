@@ -9,7 +9,7 @@ use crate::calibrate::Isotonic;
 use crate::evaluate::EventScoring;
 use crate::forest::{Forest, ForestParams};
 use crate::labels::{Failure, FailureClass};
-use crate::model::{KindModel, calibrate_all};
+use crate::model::{KindModel, calibrate_all, sign_indexes, without_signs};
 use crate::rows::Rows;
 use crate::thresholds;
 
@@ -134,11 +134,13 @@ pub fn countdown_cuts(features: &[String], scoring: &EventScoring) -> Vec<Vec<f6
 }
 
 /// Trains a kind's model on `w` with feature names `features`; `failures` are the failures of
-/// `w`'s objects. `on_tree` is called after each tree.
+/// `w`'s objects, `averted` those that were coming when their cause ended (alarms before them
+/// are not false). `on_tree` is called after each tree.
 pub fn fit(
     w: &Windows,
     features: Vec<String>,
     failures: &[Failure],
+    averted: &[Failure],
     f: &Fit,
     on_tree: &mut dyn FnMut(),
 ) -> Result<KindModel, IntelError> {
@@ -183,7 +185,19 @@ pub fn fit(
             calibrated[i] = calibrate_all(&calibration, &forest.predict_proba(row));
         }
     }
-    let thresholds = thresholds::choose(w, &calibrated, failures, &f.scoring, f.false_alarm_budget);
+    let signs = sign_indexes(&features);
+    for (i, p) in calibrated.iter_mut().enumerate() {
+        let row = w.rows.row(i);
+        without_signs(&signs, |j| row.get(j).map(|&v| f64::from(v)), p);
+    }
+    let thresholds = thresholds::choose(
+        w,
+        &calibrated,
+        failures,
+        averted,
+        &f.scoring,
+        f.false_alarm_budget,
+    );
     Ok(KindModel {
         features,
         forest,
@@ -192,6 +206,7 @@ pub fn fit(
         calibration,
         thresholds,
         typical_eta_ms: typical_eta(w, n_classes),
+        signs,
     })
 }
 
@@ -289,6 +304,7 @@ pub(crate) mod tests {
             &w,
             vec!["x".into(), "noise".into()],
             &failures,
+            &[],
             &fit_settings,
             &mut || trees += 1,
         )

@@ -10,7 +10,7 @@ use kubepulse_intel::labels::{Failure, FailureClass, Horizon, Labeller};
 use kubepulse_intel::rows::Rows;
 pub use kubepulse_intel::train::Windows;
 use kubepulse_model::parse_duration;
-use kubepulse_model::{K8sEvent, Labels};
+use kubepulse_model::{K8sEvent, Labels, ObjectRef};
 use kubepulse_query::features::{FeatureSpec, ObjectKind, compute, feature_names, service_members};
 use kubepulse_query::{Engine, MemSource, QueryValue};
 use kubepulse_sim::dataset::DatasetReader;
@@ -309,18 +309,15 @@ pub fn failures(
                 until: f.until,
             }
         };
-        match (kind, o.kind.as_str()) {
-            (ObjectKind::Pod, "Pod") => out.push(failure(format!("{}/{}", o.namespace, o.name))),
-            (ObjectKind::Pod, "Service") => {
-                let key = (o.namespace.clone(), o.name.clone());
-                for m in members.get(&key).into_iter().flatten() {
-                    if m.from <= f.t && f.t <= m.to + 60_000 {
-                        out.push(failure(format!("{}/{}", o.namespace, m.pod)));
-                    }
+        if let Some(object) = key(kind, o) {
+            out.push(failure(object));
+        } else if kind == ObjectKind::Pod && o.kind == "Service" {
+            let key = (o.namespace.clone(), o.name.clone());
+            for m in members.get(&key).into_iter().flatten() {
+                if m.from <= f.t && f.t <= m.to + 60_000 {
+                    out.push(failure(format!("{}/{}", o.namespace, m.pod)));
                 }
             }
-            (ObjectKind::Node, "Node") => out.push(failure(o.name.clone())),
-            _ => {}
         }
     }
     out.sort_by_key(|f| f.t);
@@ -341,6 +338,38 @@ pub fn failures(
         seen.insert(f.object.clone(), (f.t, end, prev));
     }
     Ok(out)
+}
+
+/// How the rows of `kind` name `o`, when it is a pod or a node of that kind.
+fn key(kind: ObjectKind, o: &ObjectRef) -> Option<String> {
+    match (kind, o.kind.as_str()) {
+        (ObjectKind::Pod, "Pod") => Some(format!("{}/{}", o.namespace, o.name)),
+        (ObjectKind::Node, "Node") => Some(o.name.clone()),
+        _ => None,
+    }
+}
+
+/// The episode's averted failures of objects of `kind`: failures that were coming when the
+/// fault causing them ended, at the time they would have come. They label no window; an alarm
+/// they follow saw a real failure coming and is not a false alarm.
+pub fn averted(ep: &Episode, kind: ObjectKind) -> Vec<Failure> {
+    ep.truth
+        .averted
+        .iter()
+        .filter_map(|f| {
+            Some(Failure {
+                t: f.t,
+                object: key(kind, &f.object)?,
+                class: class_of(f.failure_type)?,
+                cause: f
+                    .fault
+                    .and_then(|id| ep.truth.fault(id))
+                    .map(|x| x.kind.as_str().to_string()),
+                runup: None,
+                until: None,
+            })
+        })
+        .collect()
 }
 
 /// When each pod (`namespace/pod`) of the episode was created (ms), from kube-state-metrics.

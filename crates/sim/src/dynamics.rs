@@ -121,6 +121,29 @@ pub fn fair_level(wants: &mut [f64], capacity: f64) -> f64 {
     f64::INFINITY
 }
 
+/// Garbage piles up at this many bytes per second besides what requests allocate.
+const BACKGROUND_ALLOC: f64 = 8.0 * 1024.0;
+
+/// How long until the working set of `pod`'s container meets `limit` (ms) if its live set
+/// grows by `leak` bytes/s and its load stays as it is, garbage piling up between collections
+/// as it does now; `None` if not within an hour.
+pub fn time_to_limit(pod: &Pod, prof: &Profile, limit: f64, leak: f64) -> Option<f64> {
+    let u = &pod.usage;
+    let alloc = prof.alloc_per_request * u.rps + BACKGROUND_ALLOC;
+    let (mut live, mut garbage) = (u.live, u.garbage);
+    for second in 0..=3600 {
+        if live + garbage >= limit {
+            return Some(f64::from(second) * 1000.0);
+        }
+        live += leak;
+        garbage += alloc;
+        if garbage > prof.gc_headroom * live {
+            garbage = live * 0.005;
+        }
+    }
+    None
+}
+
 fn advance_pod(pod: &mut Pod, prof: &Profile, level: f64, cores: f64, dt: f64, svc: (f64, f64)) {
     let lim = pod.template.limits.cpu;
     let u = &mut pod.usage;
@@ -145,7 +168,7 @@ fn advance_pod(pod: &mut Pod, prof: &Profile, level: f64, cores: f64, dt: f64, s
     }
     let base = prof.base_memory * (1.0 + 0.004 * pod.rng.normal());
     u.live = base + u.rps * prof.memory_per_rps + u.leaked + u.cache;
-    u.garbage += (prof.alloc_per_request * u.rps + 8.0 * 1024.0)
+    u.garbage += (prof.alloc_per_request * u.rps + BACKGROUND_ALLOC)
         * dt
         * (1.0 + 0.2 * pod.rng.normal()).max(0.1);
     if u.garbage > prof.gc_headroom * u.live {

@@ -15,7 +15,7 @@ const NODE_MONITOR_GRACE_MS: i64 = 40_000;
 const TAINT_EVICTION_MS: i64 = 300_000;
 const PRESSURE_TRANSITION_MS: i64 = 300_000;
 /// `nodefs.available<10%`.
-const DISK_EVICTION_RATIO: f64 = 0.10;
+pub(crate) const DISK_EVICTION_RATIO: f64 = 0.10;
 /// `memory.available<100Mi`.
 const MEMORY_EVICTION_BYTES: f64 = 100.0 * MIB;
 /// Disk used by each pod's images, on average.

@@ -141,6 +141,12 @@ pub struct Truth {
     pub failures: Vec<FailureRecord>,
     /// Harmless look-alikes.
     pub lookalikes: Vec<LookalikeRecord>,
+    /// Failures that were coming when the fault causing them ended, at the time they would
+    /// have come had the fault gone on and the load stayed as it was: a leaking container's
+    /// working set meeting its memory limit, a disk reaching the eviction threshold at its
+    /// fill rate, a broken build's next exit making a crash loop.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub averted: Vec<FailureRecord>,
 }
 
 /// How long after its end a fault is still blamed for failures it set in motion.

@@ -172,6 +172,30 @@ impl World {
         self.truth.failures.push(rec.clone());
         self.new_failures.push(rec);
     }
+
+    /// Records the failure of `object` that a fault ending now averted, had it come `after`
+    /// ms from now; projections further than an hour ahead are not kept.
+    pub fn averted(
+        &mut self,
+        object: ObjectRef,
+        failure_type: FailureType,
+        after: f64,
+        detail: &str,
+    ) {
+        if self.quiet || !(0.0..=3_600_000.0).contains(&after) {
+            return;
+        }
+        let fault = self.truth.blame(self.t, &object, &[]);
+        self.truth.averted.push(FailureRecord {
+            t: self.t + after as i64,
+            failure_type,
+            reason: "Averted".into(),
+            object,
+            fault,
+            detail: detail.into(),
+            until: None,
+        });
+    }
 }
 
 fn event_key(o: &ObjectRef, reason: &str, message: &str) -> u64 {

@@ -10,6 +10,7 @@ mod loghub;
 mod nab;
 mod plot;
 mod report;
+mod unfollowed;
 
 use std::path::Path;
 use std::process::ExitCode;

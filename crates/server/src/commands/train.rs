@@ -17,7 +17,7 @@ use tracing::info;
 
 use crate::cli::TrainArgs;
 use crate::config::Config;
-use crate::training::{Episode, baseline_cpu_feature, baseline_rows, load, windows};
+use crate::training::{Episode, averted, baseline_cpu_feature, baseline_rows, load, windows};
 
 /// Trains and writes the model.
 pub fn run(cfg: &Config, args: &TrainArgs) -> anyhow::Result<ExitCode> {
@@ -125,6 +125,10 @@ pub fn train(
                 f.object = format!("{i}:{}", f.object);
                 g.fails.push(f);
             }
+            for mut f in averted(&ep, kind) {
+                f.object = format!("{i}:{}", f.object);
+                g.averted.push(f);
+            }
             bar.inc(1);
         }
     }
@@ -148,9 +152,14 @@ pub fn train(
         }
         bar.set_message(format!("{} forest", name(kind)));
         let watch = Stopwatch::start();
-        let model = fit(&all, feature_names(kind), &g.fails, &settings, &mut || {
-            bar.inc(1)
-        })?;
+        let model = fit(
+            &all,
+            feature_names(kind),
+            &g.fails,
+            &g.averted,
+            &settings,
+            &mut || bar.inc(1),
+        )?;
         info!(
             kind = name(kind),
             windows = all.rows.len(),
@@ -161,9 +170,14 @@ pub fn train(
         );
         bar.set_message(format!("{} baseline", name(kind)));
         let base = baseline_rows(kind, &all, &g.nodes)?;
-        let baseline = fit(&base, base_names(kind), &g.fails, &settings, &mut || {
-            bar.inc(1)
-        })?;
+        let baseline = fit(
+            &base,
+            base_names(kind),
+            &g.fails,
+            &g.averted,
+            &settings,
+            &mut || bar.inc(1),
+        )?;
         info!(
             kind = name(kind),
             thresholds = ?model.thresholds,
@@ -200,6 +214,7 @@ struct Gathered {
     parts: Vec<(Windows, String)>,
     nodes: Vec<f64>,
     fails: Vec<Failure>,
+    averted: Vec<Failure>,
 }
 
 fn name(kind: ObjectKind) -> &'static str {

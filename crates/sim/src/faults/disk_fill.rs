@@ -9,6 +9,8 @@ use kubepulse_model::ObjectRef;
 use super::{Fault, Target, lerp, replace_pod, resolve_node};
 use crate::SimError;
 use crate::cluster::WorkloadKind;
+use crate::nodes::DISK_EVICTION_RATIO;
+use crate::truth::FailureType;
 use crate::world::World;
 
 /// A container filling its node's disk.
@@ -64,6 +66,20 @@ impl Fault for DiskFill {
 
     fn end(&mut self, w: &mut World) {
         if let Some(p) = self.pod {
+            let pod = &w.cluster.pods[p];
+            let rate = pod.effects.fs_fill_rate;
+            if let Some(n) = pod.node
+                && pod.running()
+                && rate > 0.0
+            {
+                let node = &w.cluster.nodes[n];
+                let room = node.disk_available() - DISK_EVICTION_RATIO * node.shape.disk;
+                let after = room.max(0.0) / rate * 1000.0;
+                let (nr, pr) = (w.node_ref(n), w.pod_ref(p));
+                let why = "the node's disk reaches the eviction threshold";
+                w.averted(nr, FailureType::DiskPressure, after, why);
+                w.averted(pr, FailureType::DiskPressure, after, why);
+            }
             w.cluster.pods[p].effects.fs_fill_rate = 0.0;
             // The written files go with the container's writable layer: the pod is deleted.
             replace_pod(w, p);

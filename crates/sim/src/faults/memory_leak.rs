@@ -7,6 +7,8 @@ use kubepulse_model::ObjectRef;
 
 use super::{Fault, Target, lerp, replace_pod, resolve_pod};
 use crate::SimError;
+use crate::dynamics::time_to_limit;
+use crate::truth::FailureType;
 use crate::world::World;
 
 /// A leaking container.
@@ -53,6 +55,22 @@ impl Fault for MemoryLeak {
 
     fn end(&mut self, w: &mut World) {
         if let Some(p) = self.pod {
+            let pod = &w.cluster.pods[p];
+            let (rate, limit) = (pod.effects.leak_rate, pod.template.limits.memory);
+            let prof = w.cluster.profile_of(p);
+            if pod.running()
+                && rate > 0.0
+                && limit > 0.0
+                && let Some(after) = time_to_limit(pod, prof, limit, rate)
+            {
+                let r = w.pod_ref(p);
+                w.averted(
+                    r,
+                    FailureType::Oom,
+                    after,
+                    "the working set meets the memory limit",
+                );
+            }
             w.cluster.pods[p].effects.leak_rate = 0.0;
             // What it leaked stays until the process ends: the remedy deletes the pod.
             replace_pod(w, p);

@@ -8,6 +8,7 @@ use kubepulse_model::ObjectRef;
 use super::{Fault, Target, lerp, resolve_workload};
 use crate::SimError;
 use crate::cluster::PodTemplate;
+use crate::truth::FailureType;
 use crate::world::World;
 
 /// What is broken in the new template.
@@ -93,8 +94,36 @@ impl Fault for BadRollout {
         if let (Some(wl), Some(good)) = (self.workload, self.good.take())
             && !w.cluster.workloads[wl].deleted
         {
+            if self.breakage == Breakage::Crash {
+                averted_crash_loops(w, wl);
+            }
             new_revision(w, wl, good);
         }
+    }
+}
+
+/// Records the crash loops the broken build's running containers of workload `wl` were heading
+/// for: the exit after the first restart brings the back-off, so a container that exited once
+/// fails at its next exit, one that never did at the exit after.
+fn averted_crash_loops(w: &mut World, wl: usize) {
+    let pods: Vec<usize> = w.cluster.pods_of(wl).collect();
+    for p in pods {
+        let pod = &w.cluster.pods[p];
+        let Some(after) = pod.template.crash_after else {
+            continue;
+        };
+        if !pod.running() || pod.container.backoff_level > 1 {
+            continue;
+        }
+        let exits = if pod.container.backoff_level == 1 {
+            1
+        } else {
+            2
+        };
+        let at = pod.container.started_at + exits * after;
+        let r = w.pod_ref(p);
+        let why = "the broken build exits again and backs off";
+        w.averted(r, FailureType::CrashLoop, (at - w.t) as f64, why);
     }
 }
 

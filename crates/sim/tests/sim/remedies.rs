@@ -35,6 +35,48 @@ fn a_leak_ends_with_its_pod_deleted_and_replaced() {
 }
 
 #[test]
+fn a_leak_dealt_with_in_time_records_the_kill_it_averted() {
+    // The same leak, dealt with after 6 minutes in one run and left to run in the other: the
+    // averted OOM kill the first records comes about when the second's container is killed.
+    let leak = |duration: &str| {
+        Run::new(
+            quiet(4, 60),
+            Some(&scenario(
+                "memory_leak",
+                "namespace: shop, workload: cart",
+                0.9,
+                duration,
+            )),
+            50,
+        )
+    };
+    let (fixed, left) = (leak("6m"), leak("30m"));
+    let target = fixed.truth.faults[0].target.name.clone();
+    assert!(only_failures_of(&fixed, FailureType::Oom).is_empty());
+    let averted: Vec<_> = fixed.truth.averted.iter().collect();
+    assert_eq!(averted.len(), 1, "{averted:?}");
+    assert_eq!(averted[0].failure_type, FailureType::Oom);
+    assert_eq!(averted[0].object.name, target);
+    assert_eq!(averted[0].fault, Some(fixed.truth.faults[0].id));
+    let killed = only_failures_of(&left, FailureType::Oom);
+    let first = killed
+        .iter()
+        .filter(|f| f.object.name == target)
+        .map(|f| f.t)
+        .min();
+    let Some(first) = first else {
+        panic!("the leak left to run kills {target}: {killed:?}");
+    };
+    assert!(averted[0].t > fixed.at(26.0) && first > fixed.at(26.0));
+    assert!(
+        (averted[0].t - first).abs() <= 60_000,
+        "averted at {}, killed at {first}",
+        averted[0].t
+    );
+    assert!(left.truth.averted.iter().all(|f| f.object.name != target));
+}
+
+#[test]
 fn an_undone_rollout_brings_back_the_old_replica_set() {
     // The bad build rolls out at 20 min and is undone at 30 min.
     let run = bad_rollout_run("10m");

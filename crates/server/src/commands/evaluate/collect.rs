@@ -5,13 +5,13 @@
 use std::collections::{BTreeMap, HashMap};
 
 use kubepulse_intel::baseline::{NODE_RULES, POD_RULES, RuleSet};
-use kubepulse_intel::evaluate::{EventReport, EventScoring, score_events};
+use kubepulse_intel::evaluate::{CLEAR, EventReport, EventScoring, score_events};
 use kubepulse_intel::labels::{Failure, FailureClass, Horizon};
 use kubepulse_intel::model::{FailureModel, KindModel};
 use kubepulse_query::Engine;
 use kubepulse_query::features::{ObjectKind, Silence, feature_names};
 
-use crate::training::{Episode, baseline_rows, model_spec, windows};
+use crate::training::{Episode, averted, baseline_rows, model_spec, windows};
 
 /// One predictor's alarm scores, by object in time order (for the forests, the calibrated
 /// probability of the likeliest class over its class threshold).
@@ -39,26 +39,21 @@ pub struct Scored {
     pub scoring: EventScoring,
     /// Nodes: seconds the scrape of node-exporter has failed, by object, window by window.
     pub silence: BTreeMap<String, Vec<(i64, f64)>>,
-    /// The faults that acted on each object itself (it is in their scope) and ended: `(start,
-    /// end)`, keyed like the score series.
-    pub faults: BTreeMap<String, Vec<(i64, i64)>>,
+    /// Failures that were coming when their fault ended (see [`averted`]), keyed like the
+    /// score series.
+    pub averted: Vec<Failure>,
+    /// The model's windows at half its threshold or above, by object: `(t, class, calibrated
+    /// probability)`.
+    pub alarming: BTreeMap<String, Vec<(i64, FailureClass, f64)>>,
 }
 
 impl Scored {
-    /// Failure times by object, as event scoring takes them.
-    pub fn failure_times(&self) -> BTreeMap<String, Vec<i64>> {
-        let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-        for f in &self.failures {
-            out.entry(f.object.clone()).or_default().push(f.t);
-        }
-        out
-    }
-
     /// Event-level report of predictor `i` at `threshold`.
     pub fn events(&self, i: usize, threshold: f64) -> EventReport {
         score_events(
             &self.predictors[i].by_object,
-            &self.failure_times(),
+            &times(&self.failures),
+            &times(&self.averted),
             &EventScoring {
                 threshold,
                 ..self.scoring
@@ -84,6 +79,15 @@ impl Scored {
             })
             .collect()
     }
+}
+
+/// Failure times by object, as event scoring takes them.
+fn times(failures: &[Failure]) -> BTreeMap<String, Vec<i64>> {
+    let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for f in failures {
+        out.entry(f.object.clone()).or_default().push(f.t);
+    }
+    out
 }
 
 /// Objects the model gives at least this probability of a failure at some time are dumped.
@@ -125,7 +129,8 @@ pub fn score(
         confusion: vec![vec![0; n]; n],
         calibration: Vec::new(),
         silence: BTreeMap::new(),
-        faults: BTreeMap::new(),
+        averted: Vec::new(),
+        alarming: BTreeMap::new(),
         scoring: EventScoring {
             horizon: model.horizon_ms,
             step: model.step_ms,
@@ -180,6 +185,12 @@ pub fn score(
                 out.calibration
                     .push((sc.probability, truth == sc.class.index() as usize));
             }
+            if fail >= CLEAR {
+                out.alarming
+                    .entry(object.clone())
+                    .or_default()
+                    .push((t, sc.class, sc.probability));
+            }
             let rule_score = if rule.is_some() { 1.0 } else { 0.0 };
             if let Some(s) = &silence {
                 out.silence
@@ -205,23 +216,14 @@ pub fn score(
                 s.by_object.entry(object.clone()).or_default().push((t, v));
             }
         }
-        for f in &ep.truth.faults {
-            let Some(end) = f.end else { continue };
-            for o in &f.scope {
-                let key = match (kind, o.kind.as_str()) {
-                    (ObjectKind::Pod, "Pod") => format!("{i}:{}/{}", o.namespace, o.name),
-                    (ObjectKind::Node, "Node") => format!("{i}:{}", o.name),
-                    _ => continue,
-                };
-                out.faults.entry(key).or_default().push((f.start, end));
-            }
-        }
-        for mut f in episode_failures {
-            if f.t > first {
-                f.object = format!("{i}:{}", f.object);
-                out.failures.push(f);
-            }
-        }
+        let scored = |mut f: Failure| {
+            f.object = format!("{i}:{}", f.object);
+            (f.t > first).then_some(f)
+        };
+        out.failures
+            .extend(episode_failures.into_iter().filter_map(&scored));
+        out.averted
+            .extend(averted(ep, kind).into_iter().filter_map(&scored));
     }
     for s in &mut out.predictors {
         s.by_object

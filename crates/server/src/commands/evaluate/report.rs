@@ -4,11 +4,12 @@
 
 use std::fmt::Write as _;
 
-use kubepulse_intel::evaluate::{EventReport, averted};
+use kubepulse_intel::evaluate::EventReport;
 use kubepulse_intel::labels::{Failure, FailureClass};
 use kubepulse_query::features::silence::down_after_secs;
 
 use super::collect::{Scored, detections, ripening};
+use super::unfollowed::unfollowed;
 
 /// A point of an operating curve.
 #[derive(Debug, Clone, Copy)]
@@ -129,23 +130,17 @@ pub fn write_kind(out: &mut String, title: &str, s: &Scored, curves: &[Vec<Curve
             r.false_alarms_per_1000h()
         );
     }
-    if reports[0].false_alarms > 0 {
-        let model = &s.predictors[0];
-        let saved = averted(
-            &model.by_object,
-            &s.failure_times(),
-            &s.faults,
-            &kubepulse_intel::evaluate::EventScoring {
-                threshold: model.threshold,
-                ..s.scoring
-            },
-        );
+    let model = &reports[0];
+    if model.averted > 0 {
+        let counted = model.false_alarms + model.averted;
         let _ = writeln!(
             out,
-            "\nOf the model's {} false alarms, {saved} came on an object a fault was acting on and that fault ended (fixed, rolled back, its pod deleted) within the horizon after the alarm: the failure it saw coming was averted. They count as false alarms above.",
-            reports[0].false_alarms
+            "\n{} more of the model's alarms were followed by no failure but by one that was averted: its fault ended (fixed, rolled back, its pod deleted) while the failure was coming, projected from the fault's state at its end to come within the horizon after the alarm. They are not counted as false alarms above; counted, the model would have {counted} false alarms, {:.2} per 1,000 object-hours.",
+            model.averted,
+            counted as f64 * 1000.0 / model.object_hours.max(f64::MIN_POSITIVE)
         );
     }
+    unfollowed(out, s, &reports[0]);
     same_rate(out, s, &reports[1], curves);
     sudden(out, s);
     per_class(out, s, &reports);
