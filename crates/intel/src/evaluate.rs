@@ -7,7 +7,8 @@
 //! it; its lead time is the time from the episode's start. An episode followed by no failure of
 //! its object within the horizon after its end is a false alarm, unless a failure that was
 //! averted (its cause ended before it came) would have followed it: such an alarm saw a real
-//! failure coming and is counted apart.
+//! failure coming and is counted apart. An episode no failure followed that ends less than the
+//! horizon before the data does cannot be judged (what came next is not known) and is left out.
 
 use std::collections::BTreeMap;
 
@@ -60,6 +61,9 @@ pub struct EventReport {
     pub false_alarms: usize,
     /// Alarm episodes followed by no failure but by an averted one (not false alarms).
     pub averted: usize,
+    /// Alarm episodes followed by no failure up to the end of the data, which came sooner than
+    /// the horizon after them (not judged).
+    pub unjudged: usize,
     /// Object-hours scored.
     pub object_hours: f64,
     /// Every failure scored, in object order, with its lead time when it was announced.
@@ -107,25 +111,40 @@ impl EventReport {
     }
 }
 
+/// What became of the objects scored, keyed like the scores.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Truth {
+    /// Object → failure times.
+    pub failures: BTreeMap<String, Vec<i64>>,
+    /// Object → the times failures that were averted would have come.
+    pub averted: BTreeMap<String, Vec<i64>>,
+    /// Object → the end of the data about it (ms; absent: no end).
+    pub data_end: BTreeMap<String, i64>,
+}
+
 /// Scores `scores` (object → windows `(t, probability of a failure)`, in time order) against
-/// `failures` (object → failure times) and `averted` (object → the times averted failures
-/// would have come).
+/// `truth`.
 pub fn score_events(
     scores: &BTreeMap<String, Vec<(i64, f64)>>,
-    failures: &BTreeMap<String, Vec<i64>>,
-    averted: &BTreeMap<String, Vec<i64>>,
+    truth: &Truth,
     s: &EventScoring,
 ) -> EventReport {
     let mut report = EventReport::default();
     let mut leads = Vec::new();
     let none = Vec::new();
+    let failures = &truth.failures;
     for (object, windows) in scores {
         report.object_hours += windows.len() as f64 * s.step as f64 / 3_600_000.0;
         let episodes = episodes(windows, s);
         let fails = failures.get(object).unwrap_or(&none);
-        let saved = averted.get(object).unwrap_or(&none);
+        let saved = truth.averted.get(object).unwrap_or(&none);
+        let data_end = truth.data_end.get(object).copied().unwrap_or(i64::MAX);
         for &(from, to) in episodes.iter().filter(|&&e| unfollowed(e, fails, s)) {
             let averted = !unfollowed((from, to), saved, s);
+            if !averted && to.saturating_add(s.horizon) > data_end {
+                report.unjudged += 1;
+                continue;
+            }
             if averted {
                 report.averted += 1;
             } else {
@@ -247,10 +266,21 @@ mod tests {
             ("b".to_string(), vec![900_000]),
         ]);
         let s = EventScoring::default();
-        let r = score_events(&scores, &BTreeMap::new(), &averted, &s);
+        let truth = Truth {
+            averted,
+            ..Truth::default()
+        };
+        let r = score_events(&scores, &truth, &s);
         assert_eq!((r.false_alarms, r.averted, r.failures), (2, 1, 0));
         // Averted failures are not failures to announce: nothing is missed for them.
         assert!(r.outcomes.is_empty());
+        // Data about c that ends 4 minutes after its alarm cannot tell whether it was false.
+        let truth = Truth {
+            data_end: BTreeMap::from([("c".to_string(), 195_000 + 240_000)]),
+            ..truth
+        };
+        let r = score_events(&scores, &truth, &s);
+        assert_eq!((r.false_alarms, r.averted, r.unjudged), (1, 1, 1));
     }
 
     fn series(points: &[(i64, f64)]) -> Vec<(i64, f64)> {
@@ -278,10 +308,7 @@ mod tests {
             ("b".to_string(), vec![10 * min]),
             ("c".to_string(), vec![5 * min]),
         ]);
-        let r = score_events(
-            &scores,
-            &failures,
-            &BTreeMap::new(),
+        let r = score_events(&scores, &Truth { failures: failures.clone(), ..Truth::default() },
             &EventScoring::default(),
         );
         assert_eq!(r.failures, 3);
@@ -315,10 +342,7 @@ mod tests {
                 .collect(),
         )]);
         let failures = BTreeMap::from([("a".to_string(), vec![17 * min])]);
-        let r = score_events(
-            &scores,
-            &failures,
-            &BTreeMap::new(),
+        let r = score_events(&scores, &Truth { failures: failures.clone(), ..Truth::default() },
             &EventScoring::default(),
         );
         assert_eq!((r.ahead, r.false_alarms), ([1, 1, 0], 0));
@@ -344,10 +368,7 @@ mod tests {
                 .collect(),
         )]);
         let failures = BTreeMap::from([("a".to_string(), vec![25 * min])]);
-        let r = score_events(
-            &scores,
-            &failures,
-            &BTreeMap::new(),
+        let r = score_events(&scores, &Truth { failures: failures.clone(), ..Truth::default() },
             &EventScoring::default(),
         );
         assert_eq!((r.ahead, r.false_alarms), ([0, 0, 0], 1));

@@ -86,12 +86,12 @@ pub fn calibrate_all(calibration: &[Isotonic], proba: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// Signs that a container is failing: restarts, error logs, an error exit, back-off, probe
-/// failures, kills. A crash loop needs a crash: a container that shows none of them gives no
-/// evidence of one to come, whatever the workload's history.
+/// Signs that a container is failing: restarts, an error exit, back-off, probe failures,
+/// kills. A crash loop needs a crash: a container that shows none of them gives no evidence of
+/// one to come, whatever the workload's history. Error lines are no such sign: a container
+/// logs them for every request that fails downstream.
 const FAILING_CONTAINER: &[&str] = &[
     "restarts.max",
-    "log_error_rate.max",
     "last_terminated_error.max",
     "events.BackOff.long",
     "events.Killing.long",
@@ -225,7 +225,7 @@ mod tests {
         let features: Vec<String> = [
             "memory_limit_ratio.last",
             "restarts.max",
-            "log_error_rate.max",
+            "events.BackOff.long",
         ]
         .map(String::from)
         .to_vec();
@@ -242,10 +242,11 @@ mod tests {
                 p[FailureClass::CrashLoop.index() as usize],
             )
         };
-        // No restart, no error line (or none collected): no crash loop; other classes untouched.
+        // No restart, no back-off (or no events collected): no crash loop; other classes
+        // untouched.
         assert_eq!(p([0.5, 0.0, 0.0]), (0.4, 0.0));
         assert_eq!(p([0.5, 0.0, f64::NAN]), (0.4, 0.0));
-        // One restart or error lines: the forest's word stands.
+        // One restart or a back-off: the forest's word stands.
         assert_eq!(p([0.5, 1.0, 0.0]), (0.4, 0.9));
         assert_eq!(p([0.5, 0.0, 0.2]), (0.4, 0.9));
         // A model without the signs' features (or from before signs) keeps every class.

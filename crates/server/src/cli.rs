@@ -295,6 +295,9 @@ pub struct SimulateArgs {
     /// Turn off harmless look-alikes.
     #[arg(long)]
     pub no_lookalikes: bool,
+    /// Kinds of random faults, comma-separated (default: the configuration's, every kind).
+    #[arg(long, value_delimiter = ',')]
+    pub chaos_kinds: Vec<String>,
     /// Routine rollouts (a new version that works) per Deployment per day.
     #[arg(long)]
     pub rollouts_per_day: Option<f64>,

@@ -181,13 +181,7 @@ fn simulate_all(cfg: &Config, args: &EpisodeArgs) -> anyhow::Result<(Vec<Episode
             args.pods.len()
         );
     }
-    let mut kinds = Vec::new();
-    for k in &args.chaos_kinds {
-        kinds.push(
-            FaultKind::parse(k)
-                .ok_or_else(|| anyhow::anyhow!("--chaos-kinds: no fault kind {k:?}"))?,
-        );
-    }
+    let kinds = chaos_kinds(&args.chaos_kinds)?;
     let mut configs = Vec::new();
     for &seed in &args.seed {
         for (&nodes, &pods) in args.nodes.iter().zip(&args.pods) {
@@ -253,6 +247,16 @@ fn simulate_all(cfg: &Config, args: &EpisodeArgs) -> anyhow::Result<(Vec<Episode
         args.chaos_per_hour
     );
     Ok((episodes.into_iter().flatten().collect(), what))
+}
+
+/// The fault kinds `--chaos-kinds` names.
+pub fn chaos_kinds(names: &[String]) -> anyhow::Result<Vec<FaultKind>> {
+    names
+        .iter()
+        .map(|k| {
+            FaultKind::parse(k).ok_or_else(|| anyhow::anyhow!("--chaos-kinds: no fault kind {k:?}"))
+        })
+        .collect()
 }
 
 /// The class a failure type trains; `None` for failures nothing can announce or that the

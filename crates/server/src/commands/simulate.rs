@@ -44,6 +44,9 @@ pub fn run(cfg: &Config, args: SimulateArgs) -> anyhow::Result<ExitCode> {
     if let Some(v) = args.rollouts_per_day {
         sc.rollouts_per_day = v;
     }
+    if !args.chaos_kinds.is_empty() {
+        sc.chaos_kinds = crate::training::chaos_kinds(&args.chaos_kinds)?;
+    }
     sc.validate()?;
     let duration =
         parse_duration(&args.duration).map_err(|e| anyhow::anyhow!("--duration: {e}"))?;

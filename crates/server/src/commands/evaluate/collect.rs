@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use kubepulse_intel::baseline::{NODE_RULES, POD_RULES, RuleSet};
-use kubepulse_intel::evaluate::{CLEAR, EventReport, EventScoring, score_events};
+use kubepulse_intel::evaluate::{CLEAR, EventReport, EventScoring, Truth, score_events};
 use kubepulse_intel::labels::{Failure, FailureClass, Horizon};
 use kubepulse_intel::model::{FailureModel, KindModel};
 use kubepulse_query::Engine;
@@ -39,9 +39,9 @@ pub struct Scored {
     pub scoring: EventScoring,
     /// Nodes: seconds the scrape of node-exporter has failed, by object, window by window.
     pub silence: BTreeMap<String, Vec<(i64, f64)>>,
-    /// Failures that were coming when their fault ended (see [`averted`]), keyed like the
-    /// score series.
-    pub averted: Vec<Failure>,
+    /// Failure times, the times failures that were averted when their fault ended would have
+    /// come (see [`averted`]) and the end of the data, by object, as event scoring takes them.
+    pub truth: Truth,
     /// The model's windows at half its threshold or above, by object: `(t, class, calibrated
     /// probability)`.
     pub alarming: BTreeMap<String, Vec<(i64, FailureClass, f64)>>,
@@ -52,8 +52,7 @@ impl Scored {
     pub fn events(&self, i: usize, threshold: f64) -> EventReport {
         score_events(
             &self.predictors[i].by_object,
-            &times(&self.failures),
-            &times(&self.averted),
+            &self.truth,
             &EventScoring {
                 threshold,
                 ..self.scoring
@@ -129,7 +128,7 @@ pub fn score(
         confusion: vec![vec![0; n]; n],
         calibration: Vec::new(),
         silence: BTreeMap::new(),
-        averted: Vec::new(),
+        truth: Truth::default(),
         alarming: BTreeMap::new(),
         scoring: EventScoring {
             horizon: model.horizon_ms,
@@ -145,6 +144,7 @@ pub fn score(
         )?;
     }
     let silence = Silence::new(&feature_names(kind), &spec);
+    let mut saved = Vec::new();
     for (i, ep) in episodes.iter().enumerate() {
         let (w, episode_failures) = windows(ep, engine, kind, spec, horizon)?;
         // Dumped: objects that fail, and objects the model gives a fair chance of failing.
@@ -212,6 +212,9 @@ pub fn score(
                     values.join(",")
                 )?;
             }
+            if !out.truth.data_end.contains_key(&object) {
+                out.truth.data_end.insert(object.clone(), ep.end);
+            }
             for (s, v) in out.predictors.iter_mut().zip([fail, rule_score, base_fail]) {
                 s.by_object.entry(object.clone()).or_default().push((t, v));
             }
@@ -222,14 +225,15 @@ pub fn score(
         };
         out.failures
             .extend(episode_failures.into_iter().filter_map(&scored));
-        out.averted
-            .extend(averted(ep, kind).into_iter().filter_map(&scored));
+        saved.extend(averted(ep, kind).into_iter().filter_map(&scored));
     }
     for s in &mut out.predictors {
         s.by_object
             .values_mut()
             .for_each(|v| v.sort_by_key(|x| x.0));
     }
+    out.truth.failures = times(&out.failures);
+    out.truth.averted = times(&saved);
     Ok(out)
 }
 

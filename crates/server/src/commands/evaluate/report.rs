@@ -131,6 +131,13 @@ pub fn write_kind(out: &mut String, title: &str, s: &Scored, curves: &[Vec<Curve
         );
     }
     let model = &reports[0];
+    if model.unjudged > 0 {
+        let _ = writeln!(
+            out,
+            "\n{} of the model's alarms no failure followed came less than the horizon before the data ends: what came after them is not known, and they are not judged.",
+            model.unjudged
+        );
+    }
     if model.averted > 0 {
         let counted = model.false_alarms + model.averted;
         let _ = writeln!(
