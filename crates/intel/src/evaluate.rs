@@ -308,7 +308,12 @@ mod tests {
             ("b".to_string(), vec![10 * min]),
             ("c".to_string(), vec![5 * min]),
         ]);
-        let r = score_events(&scores, &Truth { failures: failures.clone(), ..Truth::default() },
+        let r = score_events(
+            &scores,
+            &Truth {
+                failures: failures.clone(),
+                ..Truth::default()
+            },
             &EventScoring::default(),
         );
         assert_eq!(r.failures, 3);
@@ -342,7 +347,12 @@ mod tests {
                 .collect(),
         )]);
         let failures = BTreeMap::from([("a".to_string(), vec![17 * min])]);
-        let r = score_events(&scores, &Truth { failures: failures.clone(), ..Truth::default() },
+        let r = score_events(
+            &scores,
+            &Truth {
+                failures: failures.clone(),
+                ..Truth::default()
+            },
             &EventScoring::default(),
         );
         assert_eq!((r.ahead, r.false_alarms), ([1, 1, 0], 0));
@@ -368,7 +378,12 @@ mod tests {
                 .collect(),
         )]);
         let failures = BTreeMap::from([("a".to_string(), vec![25 * min])]);
-        let r = score_events(&scores, &Truth { failures: failures.clone(), ..Truth::default() },
+        let r = score_events(
+            &scores,
+            &Truth {
+                failures: failures.clone(),
+                ..Truth::default()
+            },
             &EventScoring::default(),
         );
         assert_eq!((r.ahead, r.false_alarms), ([0, 0, 0], 1));
