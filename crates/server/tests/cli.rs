@@ -128,6 +128,19 @@ fn simulate_writes_a_dataset_and_refuses_bad_scenarios() {
         tmp.path().join("ds3").to_str().unwrap(),
     ]);
     assert!(!o.status.success() && text(&o).1.contains("--duration"));
+    let o = kubepulse(&[
+        "simulate",
+        "--chaos-kinds",
+        "memory_leak,meteor_strike",
+        "--out",
+        tmp.path().join("ds4").to_str().unwrap(),
+    ]);
+    let (_, err) = text(&o);
+    assert!(
+        !o.status.success() && err.contains("--chaos-kinds") && err.contains("meteor_strike"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("ds4").exists());
 }
 
 #[test]
