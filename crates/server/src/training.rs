@@ -404,6 +404,18 @@ pub fn windows(
     spec: FeatureSpec,
     horizon: Horizon,
 ) -> anyhow::Result<(Windows, Vec<Failure>)> {
+    windows_seen(ep, engine, kind, spec, horizon, &mut |_, _, _| {})
+}
+
+/// [`windows`], showing `seen` every window computed, labelled or not: `(object, t, values)`.
+pub fn windows_seen(
+    ep: &Episode,
+    engine: &Engine,
+    kind: ObjectKind,
+    spec: FeatureSpec,
+    horizon: Horizon,
+    seen: &mut dyn FnMut(&str, i64, &[f64]),
+) -> anyhow::Result<(Windows, Vec<Failure>)> {
     let fails = failures(ep, engine, kind, horizon.settle)?;
     let labeller = Labeller::new(&fails, horizon);
     let rows = compute(
@@ -425,6 +437,7 @@ pub fn windows(
             ObjectKind::Pod => format!("{}/{}", r.namespace, r.name),
             ObjectKind::Node => r.name.clone(),
         };
+        seen(&object, r.t, &r.values);
         if let Some(target) = labeller.label(&object, r.t) {
             let class = target.class;
             let to_failure = match class {

@@ -10,8 +10,9 @@ use kubepulse_intel::labels::{Failure, FailureClass, Horizon};
 use kubepulse_intel::model::{FailureModel, KindModel};
 use kubepulse_query::Engine;
 use kubepulse_query::features::{ObjectKind, Silence, feature_names};
+use kubepulse_sim::{FailureType, FaultKind};
 
-use crate::training::{Episode, averted, baseline_rows, model_spec, windows};
+use crate::training::{Episode, averted, baseline_rows, model_spec, windows_seen};
 
 /// One predictor's alarm scores, by object in time order (for the forests, the calibrated
 /// probability of the likeliest class over its class threshold).
@@ -37,8 +38,12 @@ pub struct Scored {
     pub calibration: Vec<(f64, bool)>,
     /// Event scoring settings.
     pub scoring: EventScoring,
-    /// Nodes: seconds the scrape of node-exporter has failed, by object, window by window.
+    /// Nodes: seconds the scrape of node-exporter has failed, by object, window by window
+    /// (every window, those of a failure's aftermath too).
     pub silence: BTreeMap<String, Vec<(i64, f64)>>,
+    /// Nodes: when each node that failed crashed (its fault's start), keyed like the score
+    /// series.
+    pub crashes: Vec<(String, i64)>,
     /// Failure times, the times failures that were averted when their fault ended would have
     /// come (see [`averted`]) and the end of the data, by object, as event scoring takes them.
     pub truth: Truth,
@@ -128,6 +133,7 @@ pub fn score(
         confusion: vec![vec![0; n]; n],
         calibration: Vec::new(),
         silence: BTreeMap::new(),
+        crashes: Vec::new(),
         truth: Truth::default(),
         alarming: BTreeMap::new(),
         scoring: EventScoring {
@@ -146,7 +152,17 @@ pub fn score(
     let silence = Silence::new(&feature_names(kind), &spec);
     let mut saved = Vec::new();
     for (i, ep) in episodes.iter().enumerate() {
-        let (w, episode_failures) = windows(ep, engine, kind, spec, horizon)?;
+        // The exporter's silence in every window, the aftermath of a failure included: a node
+        // that crashes minutes after another failure is detected live all the same.
+        let mut heard = |object: &str, t: i64, values: &[f64]| {
+            if let Some(s) = &silence {
+                out.silence
+                    .entry(format!("{i}:{object}"))
+                    .or_default()
+                    .push((t, s.seconds(values)));
+            }
+        };
+        let (w, episode_failures) = windows_seen(ep, engine, kind, spec, horizon, &mut heard)?;
         // Dumped: objects that fail, and objects the model gives a fair chance of failing.
         let mut dumped: std::collections::HashSet<String> =
             episode_failures.iter().map(|f| f.object.clone()).collect();
@@ -192,12 +208,6 @@ pub fn score(
                     .push((t, sc.class, sc.probability));
             }
             let rule_score = if rule.is_some() { 1.0 } else { 0.0 };
-            if let Some(s) = &silence {
-                out.silence
-                    .entry(object.clone())
-                    .or_default()
-                    .push((t, s.seconds(&row)));
-            }
             if let Some(d) = dump.as_mut()
                 && dumped.contains(&w.objects[r])
             {
@@ -217,6 +227,18 @@ pub fn score(
             }
             for (s, v) in out.predictors.iter_mut().zip([fail, rule_score, base_fail]) {
                 s.by_object.entry(object.clone()).or_default().push((t, v));
+            }
+        }
+        if kind == ObjectKind::Node {
+            for f in &ep.truth.failures {
+                let crash = f.fault.and_then(|id| ep.truth.fault(id));
+                if f.failure_type == FailureType::NodeFailure
+                    && f.t > first
+                    && let Some(crash) = crash.filter(|c| c.kind == FaultKind::NodeFailure)
+                {
+                    out.crashes
+                        .push((format!("{i}:{}", f.object.name), crash.start));
+                }
             }
         }
         let scored = |mut f: Failure| {
@@ -248,16 +270,14 @@ fn scores(name: &'static str, threshold: f64) -> Scores {
 /// Seconds from each node crash (the fault's start) until its node is seen silent (its
 /// exporter quiet for more than `silent_after` seconds), or `None` when it never is.
 pub fn detections(s: &Scored, silent_after: f64) -> Vec<Option<f64>> {
-    s.failures
+    s.crashes
         .iter()
-        .filter(|f| f.class == FailureClass::NodeFailure)
-        .filter_map(|f| {
-            let crash = f.t - f.runup?;
+        .filter_map(|(node, crash)| {
             let seen = s
                 .silence
-                .get(&f.object)?
+                .get(node)?
                 .iter()
-                .find(|(t, secs)| *t >= crash && *secs > silent_after)
+                .find(|(t, secs)| t >= crash && *secs > silent_after)
                 .map(|(t, _)| (t - crash) as f64 / 1000.0);
             Some(seen)
         })
