@@ -283,6 +283,14 @@ mod tests {
         assert_eq!((r.false_alarms, r.averted, r.unjudged), (1, 1, 1));
     }
 
+    /// What happened: `failures` and nothing else.
+    fn only(failures: BTreeMap<String, Vec<i64>>) -> Truth {
+        Truth {
+            failures,
+            ..Truth::default()
+        }
+    }
+
     fn series(points: &[(i64, f64)]) -> Vec<(i64, f64)> {
         points.to_vec()
     }
@@ -308,14 +316,7 @@ mod tests {
             ("b".to_string(), vec![10 * min]),
             ("c".to_string(), vec![5 * min]),
         ]);
-        let r = score_events(
-            &scores,
-            &Truth {
-                failures: failures.clone(),
-                ..Truth::default()
-            },
-            &EventScoring::default(),
-        );
+        let r = score_events(&scores, &only(failures), &EventScoring::default());
         assert_eq!(r.failures, 3);
         assert_eq!(r.ahead, [1, 1, 1]);
         assert_eq!(r.median_lead_secs, 660.0);
@@ -347,14 +348,7 @@ mod tests {
                 .collect(),
         )]);
         let failures = BTreeMap::from([("a".to_string(), vec![17 * min])]);
-        let r = score_events(
-            &scores,
-            &Truth {
-                failures: failures.clone(),
-                ..Truth::default()
-            },
-            &EventScoring::default(),
-        );
+        let r = score_events(&scores, &only(failures), &EventScoring::default());
         assert_eq!((r.ahead, r.false_alarms), ([1, 1, 0], 0));
         assert_eq!(r.median_lead_secs, 420.0);
     }
@@ -378,14 +372,7 @@ mod tests {
                 .collect(),
         )]);
         let failures = BTreeMap::from([("a".to_string(), vec![25 * min])]);
-        let r = score_events(
-            &scores,
-            &Truth {
-                failures: failures.clone(),
-                ..Truth::default()
-            },
-            &EventScoring::default(),
-        );
+        let r = score_events(&scores, &only(failures), &EventScoring::default());
         assert_eq!((r.ahead, r.false_alarms), ([0, 0, 0], 1));
         assert!(r.median_lead_secs.is_nan());
     }
