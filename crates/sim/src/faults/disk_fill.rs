@@ -73,12 +73,14 @@ impl Fault for DiskFill {
                 && rate > 0.0
             {
                 let node = &w.cluster.nodes[n];
+                // Under the threshold already, the failure came: nothing was averted.
                 let room = node.disk_available() - DISK_EVICTION_RATIO * node.shape.disk;
-                let after = room.max(0.0) / rate * 1000.0;
-                let (nr, pr) = (w.node_ref(n), w.pod_ref(p));
-                let why = "the node's disk reaches the eviction threshold";
-                w.averted(nr, FailureType::DiskPressure, after, why);
-                w.averted(pr, FailureType::DiskPressure, after, why);
+                if room > 0.0 {
+                    let (nr, pr) = (w.node_ref(n), w.pod_ref(p));
+                    let why = "the node's disk reaches the eviction threshold";
+                    w.averted(nr, FailureType::DiskPressure, room / rate * 1000.0, why);
+                    w.averted(pr, FailureType::DiskPressure, room / rate * 1000.0, why);
+                }
             }
             w.cluster.pods[p].effects.fs_fill_rate = 0.0;
             // The written files go with the container's writable layer: the pod is deleted.

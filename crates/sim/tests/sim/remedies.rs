@@ -77,6 +77,69 @@ fn a_leak_dealt_with_in_time_records_the_kill_it_averted() {
 }
 
 #[test]
+fn a_disk_fill_dealt_with_in_time_records_the_pressure_it_averted() {
+    let fill = |duration: &str| {
+        Run::new(
+            quiet(4, 60),
+            Some(&scenario("disk_fill", "node: node-02", 0.9, duration)),
+            50,
+        )
+    };
+    let (fixed, left) = (fill("6m"), fill("30m"));
+    assert!(only_failures_of(&fixed, FailureType::DiskPressure).is_empty());
+    let averted: Vec<_> = fixed
+        .truth
+        .averted
+        .iter()
+        .filter(|f| f.object.kind == "Node")
+        .collect();
+    assert_eq!(averted.len(), 1, "{:?}", fixed.truth.averted);
+    assert_eq!(averted[0].object.name, "node-02");
+    let pressure = only_failures_of(&left, FailureType::DiskPressure);
+    let Some(first) = pressure
+        .iter()
+        .filter(|f| f.object.kind == "Node" && f.object.name == "node-02")
+        .map(|f| f.t)
+        .min()
+    else {
+        panic!("the fill left to run brings disk pressure: {pressure:?}");
+    };
+    assert!(
+        (averted[0].t - first).abs() <= 60_000,
+        "averted at {}, pressure at {first}",
+        averted[0].t
+    );
+}
+
+#[test]
+fn a_rollout_undone_in_time_records_the_crash_loops_it_averted() {
+    // Undone after 2 minutes in one run and after 10 in the other: each crash loop the first
+    // records as averted comes in the second, for the same pod, about when projected.
+    let (fixed, left) = (bad_rollout_run("2m"), bad_rollout_run("10m"));
+    let averted: Vec<_> = fixed
+        .truth
+        .averted
+        .iter()
+        .filter(|f| f.failure_type == FailureType::CrashLoop)
+        .collect();
+    assert!(!averted.is_empty(), "{:?}", fixed.truth.averted);
+    let loops = only_failures_of(&left, FailureType::CrashLoop);
+    for a in averted {
+        let came = loops
+            .iter()
+            .filter(|f| f.object.name == a.object.name)
+            .map(|f| f.t)
+            .min();
+        assert!(
+            came.is_some_and(|t| (t - a.t).abs() <= 30_000),
+            "{} averted at {}, came at {came:?}",
+            a.object.name,
+            a.t
+        );
+    }
+}
+
+#[test]
 fn an_undone_rollout_brings_back_the_old_replica_set() {
     // The bad build rolls out at 20 min and is undone at 30 min.
     let run = bad_rollout_run("10m");
