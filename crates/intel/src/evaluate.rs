@@ -141,7 +141,7 @@ pub fn score_events(
         let data_end = truth.data_end.get(object).copied().unwrap_or(i64::MAX);
         for &(from, to) in episodes.iter().filter(|&&e| unfollowed(e, fails, s)) {
             let averted = !unfollowed((from, to), saved, s);
-            if !averted && to.saturating_add(s.horizon) > data_end {
+            if !averted && !judged((from, to), data_end, s) {
                 report.unjudged += 1;
                 continue;
             }
@@ -211,12 +211,23 @@ pub fn alarming<'a>(
 }
 
 /// How many of an object's alarm `episodes` no failure of it (`fails`) follows within the
-/// horizon.
-pub(crate) fn false_alarms(episodes: &[(i64, i64)], fails: &[i64], s: &EventScoring) -> usize {
+/// horizon, of those that end at least the horizon before its data does (`data_end`).
+pub(crate) fn false_alarms(
+    episodes: &[(i64, i64)],
+    fails: &[i64],
+    data_end: i64,
+    s: &EventScoring,
+) -> usize {
     episodes
         .iter()
-        .filter(|&&e| unfollowed(e, fails, s))
+        .filter(|&&e| judged(e, data_end, s) && unfollowed(e, fails, s))
         .count()
+}
+
+/// Whether the data about an object (ending at `data_end`) reaches the horizon after an
+/// episode, so that what followed it is known.
+fn judged((_, to): (i64, i64), data_end: i64, s: &EventScoring) -> bool {
+    to.saturating_add(s.horizon) <= data_end
 }
 
 /// Whether no failure of the object (`fails`) comes during an alarm episode or within the

@@ -42,7 +42,7 @@ struct Step {
 /// Per class (index 0 unused, [`NEVER`]), the threshold its calibrated probability alarms at.
 /// `calibrated[r][k]` is row `r`'s honest calibrated probability of class `k`; an alarm that
 /// `failures` or `averted` (failures that were coming when their cause ended) follow is not
-/// false.
+/// false, nor is one closer than the horizon to the end of its object's data.
 pub fn choose(
     w: &Windows,
     calibrated: &[Vec<f64>],
@@ -178,7 +178,10 @@ fn candidates(
                 let eps = episodes(windows, &s);
                 let none = Vec::new();
                 let fails = any.get(object.as_str()).unwrap_or(&none);
-                c.false_alarms.push(false_alarms(&eps, fails, &s) as u32);
+                let end = w.data_end.get(object.as_str()).copied();
+                let end = end.unwrap_or(i64::MAX);
+                c.false_alarms
+                    .push(false_alarms(&eps, fails, end, &s) as u32);
                 let gain: usize = own
                     .get(object.as_str())
                     .unwrap_or(&none)
@@ -243,5 +246,54 @@ mod tests {
         assert_eq!(t[1], 0.9, "{t:?}");
         assert_eq!(t[2], NEVER, "{t:?}");
         assert_eq!(t[0], NEVER);
+    }
+
+    #[test]
+    fn alarms_nothing_could_judge_or_before_an_averted_failure_cost_nothing() {
+        // The odd objects crash-loop at step 50, which a 0.6 at step 45 announces. The even
+        // ones score 0.6 at step `at`: in the data's last minutes, or just before a failure
+        // that was averted.
+        let crash = |o: i64| Failure {
+            t: 50 * 15_000,
+            object: format!("p{o}"),
+            class: FailureClass::CrashLoop,
+            cause: None,
+            runup: None,
+            until: None,
+        };
+        let case = |at: i64| {
+            let mut w = Windows::default();
+            let mut calibrated = Vec::new();
+            for o in 0..20 {
+                let name = format!("p{o}");
+                let alarm_at = if o % 2 == 1 { 45 } else { at };
+                for i in 0..100i64 {
+                    w.objects.push(name.clone());
+                    w.times.push(i * 15_000);
+                    let mut p = vec![0.0; FailureClass::ALL.len()];
+                    p[2] = if i == alarm_at { 0.6 } else { 0.0 };
+                    calibrated.push(p);
+                }
+            }
+            (w, calibrated)
+        };
+        let s = EventScoring::default();
+        let crashes: Vec<Failure> = (1..20).step_by(2).map(crash).collect();
+        let (mut w, calibrated) = case(97);
+        assert_eq!(choose(&w, &calibrated, &crashes, &[], &s, 1.0)[2], NEVER);
+        for o in 0..20 {
+            w.data_end.insert(format!("p{o}"), 99 * 15_000);
+        }
+        assert_eq!(choose(&w, &calibrated, &crashes, &[], &s, 1.0)[2], 0.6);
+        let (w, calibrated) = case(30);
+        assert_eq!(choose(&w, &calibrated, &crashes, &[], &s, 1.0)[2], NEVER);
+        let averted: Vec<Failure> = (0..20)
+            .step_by(2)
+            .map(|o| Failure {
+                t: 35 * 15_000,
+                ..crash(o)
+            })
+            .collect();
+        assert_eq!(choose(&w, &calibrated, &crashes, &averted, &s, 1.0)[2], 0.6);
     }
 }

@@ -29,6 +29,9 @@ pub struct Windows {
     /// Whether a model learns from the row (rows in the grace period before a failure's
     /// horizon are scored but not learnt from).
     pub trainable: Vec<bool>,
+    /// Per object, when the data about it ends (ms; absent: no end): an alarm closer to it
+    /// than the horizon cannot be judged.
+    pub data_end: HashMap<String, i64>,
 }
 
 impl Windows {
@@ -42,6 +45,8 @@ impl Windows {
         self.labels.extend(other.labels);
         self.to_failure.extend(other.to_failure);
         self.trainable.extend(other.trainable);
+        self.data_end
+            .extend((other.data_end.into_iter()).map(|(o, end)| (format!("{prefix}{o}"), end)));
         Ok(())
     }
 
@@ -58,6 +63,7 @@ impl Windows {
             labels: Vec::with_capacity(n),
             to_failure: Vec::with_capacity(n),
             trainable: Vec::with_capacity(n),
+            data_end: HashMap::new(),
         };
         for (w, prefix) in parts {
             all.extend(w, &prefix)?;

@@ -147,6 +147,7 @@ pub fn baseline_rows(kind: ObjectKind, w: &Windows, nodes: &[f64]) -> anyhow::Re
         labels: w.labels.clone(),
         to_failure: w.to_failure.clone(),
         trainable: w.trainable.clone(),
+        data_end: w.data_end.clone(),
     })
 }
 
@@ -438,6 +439,9 @@ pub fn windows_seen(
             ObjectKind::Node => r.name.clone(),
         };
         seen(&object, r.t, &r.values);
+        if !out.data_end.contains_key(&object) {
+            out.data_end.insert(object.clone(), ep.end);
+        }
         if let Some(target) = labeller.label(&object, r.t) {
             let class = target.class;
             let to_failure = match class {
