@@ -7,8 +7,9 @@
 //! it; its lead time is the time from the episode's start. An episode followed by no failure of
 //! its object within the horizon after its end is a false alarm, unless a failure that was
 //! averted (its cause ended before it came) would have followed it: such an alarm saw a real
-//! failure coming and is counted apart. An episode no failure followed that ends less than the
-//! horizon before the data does cannot be judged (what came next is not known) and is left out.
+//! failure coming and is counted apart. An episode no failure followed that starts less than
+//! the horizon before the data ends cannot be judged (what came next is not known) and is left
+//! out.
 
 use std::collections::BTreeMap;
 
@@ -62,7 +63,7 @@ pub struct EventReport {
     /// Alarm episodes followed by no failure but by an averted one (not false alarms).
     pub averted: usize,
     /// Alarm episodes followed by no failure up to the end of the data, which came sooner than
-    /// the horizon after them (not judged).
+    /// the horizon after their first alarm (not judged).
     pub unjudged: usize,
     /// Object-hours scored.
     pub object_hours: f64,
@@ -225,9 +226,10 @@ pub(crate) fn false_alarms(
 }
 
 /// Whether the data about an object (ending at `data_end`) reaches the horizon after an
-/// episode, so that what followed it is known.
-fn judged((_, to): (i64, i64), data_end: i64, s: &EventScoring) -> bool {
-    to.saturating_add(s.horizon) <= data_end
+/// episode's first alarm, so that whether that alarm came true is known (an episode alarming
+/// on to the end of the data is judged by its start: it promised a failure long before).
+fn judged((from, _): (i64, i64), data_end: i64, s: &EventScoring) -> bool {
+    from.saturating_add(s.horizon) <= data_end
 }
 
 /// Whether no failure of the object (`fails`) comes during an alarm episode or within the
@@ -285,13 +287,16 @@ mod tests {
         assert_eq!((r.false_alarms, r.averted, r.failures), (2, 1, 0));
         // Averted failures are not failures to announce: nothing is missed for them.
         assert!(r.outcomes.is_empty());
-        // Data about c that ends 4 minutes after its alarm cannot tell whether it was false.
-        let truth = Truth {
-            data_end: BTreeMap::from([("c".to_string(), 195_000 + 240_000)]),
-            ..truth
+        // Data about c that ends 4 minutes after its alarm began cannot tell whether it was
+        // false; data that ends 5 minutes after can, however long the alarm went on.
+        let ending = |end: i64| Truth {
+            data_end: BTreeMap::from([("c".to_string(), end)]),
+            ..truth.clone()
         };
-        let r = score_events(&scores, &truth, &s);
+        let r = score_events(&scores, &ending(105_000 + 240_000), &s);
         assert_eq!((r.false_alarms, r.averted, r.unjudged), (1, 1, 1));
+        let r = score_events(&scores, &ending(105_000 + 300_000), &s);
+        assert_eq!((r.false_alarms, r.averted, r.unjudged), (2, 1, 0));
     }
 
     /// What happened: `failures` and nothing else.

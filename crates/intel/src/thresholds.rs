@@ -279,10 +279,10 @@ mod tests {
         };
         let s = EventScoring::default();
         let crashes: Vec<Failure> = (1..20).step_by(2).map(crash).collect();
-        let (mut w, calibrated) = case(97);
+        let (mut w, calibrated) = case(90);
         assert_eq!(choose(&w, &calibrated, &crashes, &[], &s, 1.0)[2], NEVER);
         for o in 0..20 {
-            w.data_end.insert(format!("p{o}"), 99 * 15_000);
+            w.data_end.insert(format!("p{o}"), 100 * 15_000);
         }
         assert_eq!(choose(&w, &calibrated, &crashes, &[], &s, 1.0)[2], 0.6);
         let (w, calibrated) = case(30);

@@ -173,6 +173,7 @@ pub fn score(
                 }
             }
         }
+        (out.truth.data_end).extend(w.data_end.iter().map(|(o, end)| (format!("{i}:{o}"), *end)));
         let nodes = vec![ep.nodes as f64; w.rows.len()];
         let b = baseline_rows(kind, &w, &nodes)?;
         let first = w.times.iter().min().copied().unwrap_or(i64::MAX);
@@ -221,9 +222,6 @@ pub fn score(
                     sc.probability,
                     values.join(",")
                 )?;
-            }
-            if !out.truth.data_end.contains_key(&object) {
-                out.truth.data_end.insert(object.clone(), ep.end);
             }
             for (s, v) in out.predictors.iter_mut().zip([fail, rule_score, base_fail]) {
                 s.by_object.entry(object.clone()).or_default().push((t, v));

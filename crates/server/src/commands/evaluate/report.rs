@@ -134,7 +134,7 @@ pub fn write_kind(out: &mut String, title: &str, s: &Scored, curves: &[Vec<Curve
     if model.unjudged > 0 {
         let _ = writeln!(
             out,
-            "\n{} of the model's alarms no failure followed came less than the horizon before the data ends: what came after them is not known, and they are not judged.",
+            "\n{} of the model's alarms no failure followed began less than the horizon before the data ends: whether they came true is not known, and they are not judged.",
             model.unjudged
         );
     }
