@@ -140,17 +140,22 @@ pub fn score_events(
         let fails = failures.get(object).unwrap_or(&none);
         let saved = truth.averted.get(object).unwrap_or(&none);
         let data_end = truth.data_end.get(object).copied().unwrap_or(i64::MAX);
-        for &(from, to) in episodes.iter().filter(|&&e| unfollowed(e, fails, s)) {
-            let averted = !unfollowed((from, to), saved, s);
-            if !averted && !judged((from, to), data_end, s) {
-                report.unjudged += 1;
-                continue;
-            }
-            if averted {
-                report.averted += 1;
-            } else {
-                report.false_alarms += 1;
-            }
+        for &(from, to) in &episodes {
+            let averted = match verdict((from, to), fails, saved, data_end, s) {
+                Verdict::Followed => continue,
+                Verdict::Unjudged => {
+                    report.unjudged += 1;
+                    continue;
+                }
+                Verdict::Averted => {
+                    report.averted += 1;
+                    true
+                }
+                Verdict::False => {
+                    report.false_alarms += 1;
+                    false
+                }
+            };
             report.unfollowed.push(Unfollowed {
                 object: object.clone(),
                 from,
@@ -211,17 +216,51 @@ pub fn alarming<'a>(
     })
 }
 
-/// How many of an object's alarm `episodes` no failure of it (`fails`) follows within the
-/// horizon, of those that end at least the horizon before its data does (`data_end`).
+/// What an alarm episode came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// A failure of its object followed it within the horizon.
+    Followed,
+    /// None did, but one that was averted would have.
+    Averted,
+    /// Neither did, as far as the data reaches: it began less than the horizon before the
+    /// data ends.
+    Unjudged,
+    /// A false alarm.
+    False,
+}
+
+/// What episode `e` of an object came to, given the object's failures (`fails`), the times
+/// its averted failures would have come (`averted`) and the end of its data.
+fn verdict(
+    e: (i64, i64),
+    fails: &[i64],
+    averted: &[i64],
+    data_end: i64,
+    s: &EventScoring,
+) -> Verdict {
+    if !unfollowed(e, fails, s) {
+        Verdict::Followed
+    } else if !unfollowed(e, averted, s) {
+        Verdict::Averted
+    } else if !judged(e, data_end, s) {
+        Verdict::Unjudged
+    } else {
+        Verdict::False
+    }
+}
+
+/// How many of an object's alarm `episodes` are false alarms (see [`verdict`]).
 pub(crate) fn false_alarms(
     episodes: &[(i64, i64)],
     fails: &[i64],
+    averted: &[i64],
     data_end: i64,
     s: &EventScoring,
 ) -> usize {
     episodes
         .iter()
-        .filter(|&&e| judged(e, data_end, s) && unfollowed(e, fails, s))
+        .filter(|&&e| verdict(e, fails, averted, data_end, s) == Verdict::False)
         .count()
 }
 

@@ -180,8 +180,9 @@ fn candidates(
                 let fails = any.get(object.as_str()).unwrap_or(&none);
                 let end = w.data_end.get(object.as_str()).copied();
                 let end = end.unwrap_or(i64::MAX);
+                // `any` holds the averted failures too: an alarm they follow is not false.
                 c.false_alarms
-                    .push(false_alarms(&eps, fails, end, &s) as u32);
+                    .push(false_alarms(&eps, fails, &[], end, &s) as u32);
                 let gain: usize = own
                     .get(object.as_str())
                     .unwrap_or(&none)
